@@ -1,0 +1,59 @@
+"""The ``innoplat`` command: every use case from the terminal, with ``--json`` for tools."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import InnoplatError
+from ..plugins import cli_manager
+from . import actors, ideas, methods, setup
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="innoplat")
+def cli() -> None:
+    """innoplat: municipal innovation platforms — ideas, methods, and how they compare across cities.
+
+    Commands that work on a city take --city SLUG (or INNOPLAT_CITY) and --db URL
+    (or INNOPLAT_DATABASE_URL; a SQLite file in the current folder by default).
+    """
+
+
+for command in (*setup.COMMANDS, ideas.ideas, methods.methods, actors.actors):
+    cli.add_command(command)
+
+
+def _add_plugin_commands() -> None:
+    for commands in cli_manager().hook.innoplat_cli_commands():
+        for command in commands or []:
+            cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: errors are one clear line on stderr and exit status 1, never a traceback."""
+    try:
+        _add_plugin_commands()
+        cli.main(args=argv, prog_name="innoplat", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except InnoplatError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the current change was rolled back.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: still no traceback for a user
+        if os.environ.get("INNOPLAT_DEBUG") == "1":
+            raise
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
+        click.echo("Set INNOPLAT_DEBUG=1 to see the full traceback.", err=True)
+        sys.exit(1)

@@ -1,0 +1,126 @@
+"""Setting a city up: init, demo data, serving it, and inspecting cities and plugins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..config import city_folders, load_city
+from ..errors import InnoplatError
+from ..plugins import build_manager, implemented_hooks, installed_plugins, new_manager, settings_problems
+from ..services import demo as demo_service
+from .common import city_options, city_transaction, json_option, open_platform, print_json, print_table
+
+
+@click.command()
+@city_options
+def init(city: str, database_url: str | None) -> None:
+    """Create or upgrade the database and synchronise the city's configuration (idempotent)."""
+    platform = open_platform(city, database_url)
+    try:
+        row = platform.init()
+    finally:
+        platform.dispose()
+    click.echo(f"{row.label('en')} ({row.slug}) is ready: {len(platform.city.config.stages)} stages, "
+               f"{len(platform.city.config.organisations)} organisations.")
+
+
+@click.command()
+@city_options
+@click.option("--ideas", "count", default=2000, show_default=True, type=click.IntRange(min=0), help="How many synthetic ideas.")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed gives the same data.")
+def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
+    """Load deterministic synthetic demo data (replacing earlier demo data of the city).
+
+    Runs init first, so it works on an empty database. The data follows the [demo] profile
+    in the city's city.toml and is labelled synthetic in the data itself.
+    """
+    platform = open_platform(city, database_url)
+    try:
+        platform.init()
+        with platform.transaction() as session:
+            row = platform.city_row(session)
+            with click.progressbar(length=count, label=f"Synthetic ideas for {row.slug}", show_pos=True, file=click.get_text_stream("stderr")) as bar:
+                summary = demo_service.load_demo(session, platform.city, row, ideas=count, seed=seed, progress=bar.update)
+    finally:
+        platform.dispose()
+    click.echo(
+        f"Loaded {summary.ideas} synthetic ideas with {summary.transitions} stage transitions, "
+        f"{summary.method_applications} method applications and {summary.participations} participations."
+    )
+
+
+@click.command()
+@city_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Flask's debugger and reloader (never in production).")
+def serve(city: str, database_url: str | None, host: str, port: int, debug: bool) -> None:
+    """Serve the city's web platform with Flask's development server.
+
+    In production run gunicorn instead: gunicorn 'innoplat.core.web:create_app(city="kiruna")'
+    """
+    from ..web import create_app
+
+    app = create_app(city=city, database_url=database_url)
+    click.echo(f"Serving {app.extensions['innoplat'].city.slug} on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@click.command()
+@json_option
+def cities(as_json: bool) -> None:
+    """The configured cities, and whether each one's configuration is valid."""
+    rows: list[dict[str, Any]] = []
+    for slug, folder in city_folders().items():
+        try:
+            definition = load_city(folder)
+            build_manager(definition)
+            rows.append({"city": slug, "name": definition.config.name.get("en", slug), "valid": True, "problem": None, "folder": str(folder)})
+        except InnoplatError as exc:
+            rows.append({"city": slug, "name": "", "valid": False, "problem": str(exc), "folder": str(folder)})
+    if as_json:
+        print_json(rows)
+        return
+    print_table(["city", "name", "valid", "problem"], [[r["city"], r["name"], "yes" if r["valid"] else "NO", r["problem"] or ""] for r in rows])
+    if not all(r["valid"] for r in rows):
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.option("--city", envvar="INNOPLAT_CITY", metavar="SLUG", help="Also show which plugins this city enables, and any settings error.")
+@json_option
+def plugins(city: str | None, as_json: bool) -> None:
+    """Installed plugins, whether a city enables them, and the hooks each implements."""
+    definition = load_city(city) if city else None
+    rows = []
+    for name, entry_point in installed_plugins().items():
+        manager = new_manager()
+        state, problem = "installed", ""
+        try:
+            plugin = entry_point.load()
+            manager.register(plugin, name=name)
+            hooks = implemented_hooks(manager, plugin)
+        except Exception as exc:
+            hooks, state, problem = [], "broken", f"{type(exc).__name__}: {exc}"
+        if definition is not None and state != "broken":
+            if name in definition.config.plugins.enabled:
+                state = "enabled"
+                found = settings_problems(manager, definition).get(name)
+                if found:
+                    state, problem = "misconfigured", "; ".join(found)
+            else:
+                state = "disabled"
+        rows.append({"plugin": name, "module": entry_point.value, "state": state, "hooks": hooks, "problem": problem})
+    if definition is not None:
+        for name in definition.config.plugins.enabled:
+            if name not in installed_plugins():
+                rows.append({"plugin": name, "module": "", "state": "missing", "hooks": [], "problem": "enabled in city.toml but not installed"})
+    if as_json:
+        print_json(rows)
+        return
+    print_table(["plugin", "state", "hooks", "problem"], [[r["plugin"], r["state"], ", ".join(r["hooks"]), r["problem"]] for r in rows])
+
+
+COMMANDS = [init, demo, serve, cities, plugins]

@@ -1,0 +1,277 @@
+"""City configuration: loading and validating ``cities/<slug>/city.toml``."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections import deque
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+from .models import OrganisationKind, Phase
+
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+CITY_FILE = "city.toml"
+#: Locales innoplat's own interface is translated into.
+KNOWN_LOCALES = ("sv", "en", "se", "fi", "fit")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Translated = dict[str, str]
+
+
+class StageConfig(_Strict):
+    key: str = Field(pattern=SLUG)
+    phase: Phase
+    name: Translated
+    to: list[str] = Field(default_factory=list)
+
+
+class FocusAreaConfig(_Strict):
+    key: str = Field(pattern=SLUG)
+    name: Translated
+    sdgs: list[int] = Field(default_factory=list)
+
+    @field_validator("sdgs")
+    @classmethod
+    def _sdgs_exist(cls, value: list[int]) -> list[int]:
+        wrong = [n for n in value if not 1 <= n <= 17]
+        if wrong:
+            raise ValueError(f"UN SDGs are numbered 1 to 17, got {wrong}")
+        return value
+
+
+class OrganisationConfig(_Strict):
+    key: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1)
+    kind: OrganisationKind
+    role: Literal["owner", "project_lead", "partner", "funder"] | None = None
+    parent: str | None = None
+    website: str | None = None
+
+
+class LocalMethodConfig(_Strict):
+    key: str = Field(pattern=SLUG)
+    maps_to: str = Field(pattern=SLUG)
+    name: Translated
+    description: Translated = Field(default_factory=dict)
+
+
+class ThemeConfig(_Strict):
+    primary_color: str = Field(default="#0b5a8a", pattern=r"^#[0-9a-fA-F]{6}$")
+    accent_color: str = Field(default="#7a3b00", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo: str | None = None
+
+
+class DemoMethodProfile(_Strict):
+    share: float = Field(ge=0, le=1)
+    lift: float = Field(gt=0, le=10)
+
+
+class DemoProfile(_Strict):
+    """How this city's synthetic demo data behaves; documented in the file itself."""
+
+    years: tuple[int, int] = (2019, 2026)
+    base_implementation_rate: float = Field(default=0.18, gt=0, lt=1)
+    description: Translated = Field(default_factory=dict)
+    methods: dict[str, DemoMethodProfile] = Field(default_factory=dict)
+
+
+class PluginsConfig(BaseModel):
+    # Per-plugin settings tables sit beside "enabled"; each plugin validates its own.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    enabled: list[str] = Field(default_factory=lambda: ["catalogue"])
+
+    def settings(self, name: str) -> dict[str, Any]:
+        return dict((self.model_extra or {}).get(name) or {})
+
+
+class CityConfig(_Strict):
+    slug: str = Field(pattern=SLUG)
+    reference_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    name: Translated
+    description: Translated = Field(default_factory=dict)
+    region: str | None = None
+    population: int | None = Field(default=None, gt=0)
+    locales: list[str] = Field(default_factory=lambda: ["sv", "en"], min_length=1)
+    default_locale: str = "sv"
+    locale_fallbacks: dict[str, str] = Field(default_factory=dict)
+    timezone: str = "Europe/Stockholm"
+    website: str | None = None
+    theme: ThemeConfig = Field(default_factory=ThemeConfig)
+    stages: list[StageConfig] = Field(min_length=2)
+    focus_areas: list[FocusAreaConfig] = Field(default_factory=list)
+    organisations: list[OrganisationConfig] = Field(default_factory=list)
+    methods: list[LocalMethodConfig] = Field(default_factory=list)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    demo: DemoProfile = Field(default_factory=DemoProfile)
+
+
+@dataclass(frozen=True)
+class CityDefinition:
+    """A validated city configuration and the folder it came from."""
+
+    config: CityConfig
+    folder: Path
+
+    @property
+    def slug(self) -> str:
+        return self.config.slug
+
+    @property
+    def file(self) -> Path:
+        return self.folder / CITY_FILE
+
+    def stage(self, key: str) -> StageConfig:
+        for stage in self.config.stages:
+            if stage.key == key:
+                return stage
+        raise KeyError(key)
+
+    @property
+    def first_stage(self) -> StageConfig:
+        return self.config.stages[0]
+
+
+def bundled_cities_folder() -> Path:
+    return Path(str(resources.files("innoplat.cities")))
+
+
+def city_folders() -> dict[str, Path]:
+    """Every known city folder by slug: the bundled ones, then INNOPLAT_CITIES_PATH entries."""
+    folders: dict[str, Path] = {}
+    roots = [bundled_cities_folder()]
+    roots += [Path(p) for p in os.environ.get("INNOPLAT_CITIES_PATH", "").split(os.pathsep) if p]
+    for root in roots:
+        if (root / CITY_FILE).is_file():
+            folders[root.name] = root
+            continue
+        if root.is_dir():
+            for child in sorted(root.iterdir()):
+                if (child / CITY_FILE).is_file():
+                    folders[child.name] = child
+    return folders
+
+
+def find_city_folder(city: str) -> Path:
+    """A city by slug, or a path to a folder holding a city.toml."""
+    as_path = Path(city)
+    if (as_path / CITY_FILE).is_file():
+        return as_path
+    folders = city_folders()
+    if city in folders:
+        return folders[city]
+    known = ", ".join(sorted(folders)) or "none"
+    raise ConfigError(
+        city, "", f"no such city (known cities: {known}; or give a folder holding {CITY_FILE})"
+    )
+
+
+def load_city(city: str | Path) -> CityDefinition:
+    """Load and validate a city; every mistake is a ConfigError naming file, key and expectation."""
+    folder = find_city_folder(str(city))
+    path = folder / CITY_FILE
+    shown = _shown_path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, "", f"not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
+    try:
+        config = CityConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(shown, _dotted(error["loc"]), _expected(error)) from None
+    _check_consistency(config, shown)
+    return CityDefinition(config=config, folder=folder)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        bundled = bundled_cities_folder()
+        if path.is_relative_to(bundled):
+            return "cities/" + str(path.relative_to(bundled))
+        return str(path)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _expected(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a known key (check the spelling)"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{message} (got {error['input']!r})" if "input" in error else message
+
+
+def _check_consistency(config: CityConfig, shown: str) -> None:
+    """Rules that span several keys: unique keys, transitions that lead somewhere, locales."""
+
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(shown, key, problem)
+
+    for section in ("stages", "focus_areas", "organisations", "methods"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(config, section)):
+            if item.key in seen:
+                fail(f"{section}[{i}].key", f"duplicate key {item.key!r}")
+            seen.add(item.key)
+
+    stage_keys = [s.key for s in config.stages]
+    for i, stage in enumerate(config.stages):
+        for target in stage.to:
+            if target not in stage_keys:
+                fail(f"stages[{i}].to", f"unknown stage {target!r} (stages: {', '.join(stage_keys)})")
+        if config.default_locale not in stage.name:
+            fail(f"stages[{i}].name", f"needs a name in the default locale {config.default_locale!r}")
+    if config.stages[0].phase is not Phase.submitted:
+        fail("stages[0].phase", "the first stage is where new ideas start: expected 'submitted'")
+    reachable = {config.stages[0].key}
+    queue = deque([config.stages[0]])
+    by_key = {s.key: s for s in config.stages}
+    while queue:
+        for target in queue.popleft().to:
+            if target not in reachable:
+                reachable.add(target)
+                queue.append(by_key[target])
+    for i, stage in enumerate(config.stages):
+        if stage.key not in reachable:
+            fail(f"stages[{i}]", f"stage {stage.key!r} cannot be reached from {stage_keys[0]!r}")
+
+    org_keys = {o.key for o in config.organisations}
+    for i, org in enumerate(config.organisations):
+        if org.parent is not None and org.parent not in org_keys:
+            fail(f"organisations[{i}].parent", f"unknown organisation {org.parent!r}")
+
+    if config.default_locale not in config.locales:
+        fail("default_locale", f"must be one of locales {config.locales}")
+    for i, locale in enumerate(config.locales):
+        if locale not in KNOWN_LOCALES:
+            fail(f"locales[{i}]", f"expected one of {', '.join(KNOWN_LOCALES)} (got {locale!r})")
+    for locale, fallback in config.locale_fallbacks.items():
+        if fallback not in KNOWN_LOCALES or fallback == "fit":
+            fail(f"locale_fallbacks.{locale}", f"expected a CLDR locale such as 'sv' (got {fallback!r})")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f"expected an IANA time zone such as 'Europe/Stockholm' (got {config.timezone!r})")

@@ -1,0 +1,185 @@
+"""The plugin API: every hook a plugin may implement, documented (reference: docs/hooks.md).
+
+Implement a hook by defining a function of the same name decorated with ``hookimpl``::
+
+    from innoplat.core.hookspecs import hookimpl
+
+    @hookimpl
+    def innoplat_idea_submitted(session, idea):
+        ...
+
+A plugin needs to accept only the parameters it uses. Hooks only ever gain optional
+parameters, so a plugin written today keeps working. Unless a hook says otherwise, every
+implementation is called and the results are collected in a list (pluggy's default);
+plugins the city lists later are called first, then earlier ones, and the city's local
+plugin (``cities/<slug>/plugin.py``) before all of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # hookspecs.py imports nothing at run time: it never takes part in a cycle.
+    import click
+    from flask import Flask
+    from sqlalchemy.orm import Session
+
+    from .config import CityDefinition
+    from .models import Idea, MethodApplication, StageTransition
+
+PROJECT = "innoplat"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@hookspec
+def innoplat_validate_settings(settings: dict[str, Any], city: CityDefinition) -> list[str] | None:
+    """Check this plugin's settings from ``[plugins.<name>]`` in the city's city.toml.
+
+    Called once per enabled plugin when a city is loaded, and only on the plugin whose
+    settings they are.
+
+    :param settings: the plugin's table from city.toml (empty when the city gives none).
+    :param city: the city being loaded.
+    :return: a list of problems, each naming the key and what is expected
+        (e.g. ``"criteria[0].weight: expected a number between 0 and 1"``);
+        an empty list or None when the settings are fine.
+    """
+
+
+@hookspec
+def innoplat_migration_locations() -> list[str] | str | None:
+    """Folders of Alembic revisions holding this plugin's own tables.
+
+    Called by ``innoplat init`` before upgrading the database. A plugin's revisions form their
+    own branch (``branch_labels = ("<plugin>",)``, ``depends_on = "0001_core"``).
+
+    :return: an absolute folder path, a list of them, or None.
+    """
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@hookspec
+def innoplat_methods() -> list[dict[str, Any]] | None:
+    """Contribute innovation methods to the shared catalogue.
+
+    Called when a city is initialised (``innoplat init``) to synchronise the catalogue.
+    Keys are stable across cities: comparisons group by them.
+
+    :return: a list of dicts with ``key``, ``name`` ({locale: text}), ``description``
+        ({locale: text}), ``category``, ``phases`` (canonical phases), optional
+        ``guide_steps`` and ``reference`` (a public URL).
+    """
+
+
+# --------------------------------------------------------------------------- lifecycle events
+
+
+@hookspec
+def innoplat_idea_submitted(session: Session, idea: Idea) -> None:
+    """A new idea was submitted (web form, CLI, API or import of one's own city).
+
+    Called inside the submitting transaction after the idea is flushed: raising aborts
+    the submission and nothing is stored.
+
+    :param session: the database session of the use case; add rows to it, never commit.
+    :param idea: the new idea, with its reference and first stage.
+    """
+
+
+@hookspec
+def innoplat_stage_changed(session: Session, idea: Idea, transition: StageTransition) -> None:
+    """An idea moved to another stage of the city's workflow.
+
+    Called inside the moving transaction; raising aborts the move.
+
+    :param session: the database session of the use case.
+    :param idea: the idea, already in its new stage.
+    :param transition: the recorded transition (``from_stage``, ``to_stage``, ``note``, ``actor``).
+    """
+
+
+@hookspec
+def innoplat_method_applied(session: Session, idea: Idea, application: MethodApplication) -> None:
+    """A method was applied to an idea, or the outcome of an application was recorded.
+
+    Called inside the transaction; raising aborts it.
+
+    :param session: the database session of the use case.
+    :param idea: the idea the method was applied to.
+    :param application: the method application with its ``method`` and ``outcome``.
+    """
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+@hookspec
+def innoplat_comparison_metrics() -> list[Any] | None:
+    """Contribute metrics to the cross-city comparison of methods.
+
+    Called when a comparison is computed (``compare_methods``, ``innoplat compare``,
+    the /compare page).
+
+    :return: a list of ``innoplat.core.services.comparison.Metric`` objects: a key, a label,
+        and a function computing rows by SQL aggregates.
+    """
+
+
+# --------------------------------------------------------------------------- web
+
+
+@hookspec
+def innoplat_blueprints(app: Flask) -> list[Any] | None:
+    """Contribute Flask blueprints to the city's web platform.
+
+    Called once by ``create_app`` after the core blueprints are registered.
+
+    :param app: the Flask application being built.
+    :return: a list of ``flask.Blueprint`` objects (their templates folders are searched
+        after the city's and before core's).
+    """
+
+
+@hookspec
+def innoplat_navigation(city: CityDefinition) -> list[dict[str, Any]] | None:
+    """Contribute entries to the site's main navigation.
+
+    Called when a page is rendered.
+
+    :param city: the city the page belongs to.
+    :return: a list of dicts with ``endpoint`` (a Flask endpoint), ``label`` (a lazily
+        translated string) and optional ``order`` (an int; core entries use 10, 20, …).
+    """
+
+
+@hookspec
+def innoplat_template_context(city: CityDefinition) -> dict[str, Any] | None:
+    """Add variables to every template's context.
+
+    Called when a page is rendered.
+
+    :param city: the city the page belongs to.
+    :return: a dict merged into the context; later plugins override earlier ones.
+    """
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@hookspec
+def innoplat_cli_commands() -> list[click.Command] | None:
+    """Contribute commands to the ``innoplat`` command line.
+
+    Called when the ``innoplat`` command starts; every installed plugin is asked, whichever
+    city is chosen, so ``innoplat --help`` lists them all.
+
+    :return: a list of ``click.Command`` objects (or groups).
+    """

@@ -1,0 +1,1 @@
+"""Alembic migrations of innoplat's core tables, shipped in the package."""

@@ -1,0 +1,502 @@
+"""The domain model: cities, organisations, people, ideas and the methods applied to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Phase(str, enum.Enum):
+    """The canonical lifecycle every city's stages map to (OECD OPSI innovation lifecycle)."""
+
+    submitted = "submitted"
+    screening = "screening"
+    development = "development"
+    pilot = "pilot"
+    implemented = "implemented"
+    scaled = "scaled"
+    closed = "closed"
+    paused = "paused"
+
+
+#: Phases counted as "reached implementation" in every comparison.
+IMPLEMENTED_PHASES = (Phase.implemented.value, Phase.scaled.value)
+
+#: Order of the phases an idea moves forward through.
+PHASE_ORDER = [p.value for p in Phase]
+
+
+class OrganisationKind(str, enum.Enum):
+    municipality = "municipality"
+    department = "department"
+    municipal_company = "municipal_company"
+    university = "university"
+    research_institute = "research_institute"
+    region = "region"
+    government_agency = "government_agency"
+    funder = "funder"
+    business = "business"
+    civil_society = "civil_society"
+    citizen_group = "citizen_group"
+
+
+class ParticipationRole(str, enum.Enum):
+    owner = "owner"
+    partner = "partner"
+    funder = "funder"
+    user = "user"
+    expert = "expert"
+
+
+class Outcome(str, enum.Enum):
+    """What came of applying a method to an idea."""
+
+    planned = "planned"
+    ongoing = "ongoing"
+    succeeded = "succeeded"
+    partly_succeeded = "partly_succeeded"
+    failed = "failed"
+    abandoned = "abandoned"
+
+
+class OriginChannel(str, enum.Enum):
+    web = "web"
+    email = "email"
+    workshop = "workshop"
+    staff = "staff"
+    hackathon = "hackathon"
+    citizen_dialogue = "citizen_dialogue"
+    partner = "partner"
+    imported = "imported"
+
+
+class InitiatorKind(str, enum.Enum):
+    citizen = "citizen"
+    staff = "staff"
+    business = "business"
+    academia = "academia"
+    civil_society = "civil_society"
+    partner_organisation = "partner_organisation"
+
+
+class InnovationFacet(str, enum.Enum):
+    """OECD OPSI's four facets of public-sector innovation."""
+
+    enhancement = "enhancement"
+    mission_oriented = "mission_oriented"
+    adaptive = "adaptive"
+    anticipatory = "anticipatory"
+
+
+class ValueDimension(str, enum.Enum):
+    """The value dimensions of the Danish and Swedish innovation barometers."""
+
+    quality = "quality"
+    efficiency = "efficiency"
+    employee_satisfaction = "employee_satisfaction"
+    citizen_involvement = "citizen_involvement"
+
+
+class Visibility(str, enum.Enum):
+    public = "public"
+    internal = "internal"
+
+
+class Role(str, enum.Enum):
+    """A staff account's role in one city."""
+
+    admin = "admin"
+    coordinator = "coordinator"
+    member = "member"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native enum types), so adding a value needs no migration.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class City(Base):
+    __tablename__ = "city"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    region: Mapped[str | None] = mapped_column(String(120))
+    population: Mapped[int | None] = mapped_column(Integer)
+    reference_prefix: Mapped[str] = mapped_column(String(8))
+    locales: Mapped[list[Any]] = mapped_column(default=list)
+    default_locale: Mapped[str] = mapped_column(String(16), default="sv")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    website: Mapped[str | None] = mapped_column(String(300))
+    #: A peer is a sibling platform's data imported from an exchange bundle: read-only here.
+    is_peer: Mapped[bool] = mapped_column(Boolean, default=False)
+    peer_source: Mapped[str | None] = mapped_column(String(500))
+    peer_exported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    synced_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="city", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    focus_areas: Mapped[list[FocusArea]] = relationship(
+        back_populates="city", order_by="FocusArea.position", cascade="all, delete-orphan"
+    )
+
+    def label(self, locale: str | None = None) -> str:
+        return localized(self.name, locale, self.default_locale) or self.slug
+
+
+class Stage(Base):
+    """A city's own name for a step of its workflow, mapped to one canonical phase."""
+
+    __tablename__ = "stage"
+    __table_args__ = (UniqueConstraint("city_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Keys of the stages an idea may move to from this one.
+    transitions: Mapped[list[Any]] = mapped_column(default=list)
+
+    city: Mapped[City] = relationship(back_populates="stages")
+
+    def label(self, locale: str | None = None) -> str:
+        return localized(self.name, locale, "sv") or self.key
+
+
+class FocusArea(Base):
+    __tablename__ = "focus_area"
+    __table_args__ = (UniqueConstraint("city_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: UN Sustainable Development Goals (1..17) this focus area contributes to.
+    sdgs: Mapped[list[Any]] = mapped_column(default=list)
+
+    city: Mapped[City] = relationship(back_populates="focus_areas")
+
+    def label(self, locale: str | None = None) -> str:
+        return localized(self.name, locale, "sv") or self.key
+
+
+class Organisation(Base):
+    """A Popolo *Organization*: a municipality, one of its departments, a company, a university…"""
+
+    __tablename__ = "organisation"
+    __table_args__ = (UniqueConstraint("city_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind))
+    #: The organisation's role in the platform itself (owner, project_lead, partner, funder).
+    platform_role: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    website: Mapped[str | None] = mapped_column(String(300))
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+    city: Mapped[City] = relationship()
+
+
+class Person(Base):
+    """Personal data: stored only with consent, exportable and erasable (GDPR)."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Membership(Base):
+    """A Popolo *Membership*: a person's role in an organisation (working group, coordinator…)."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(80))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Method(Base):
+    """An innovation method of the shared catalogue, or a city's local method mapped to one."""
+
+    __tablename__ = "method"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The shared catalogue key comparisons group by (its own key for a shared method).
+    shared_key: Mapped[str] = mapped_column(String(80), index=True)
+    #: Set for a city's local method; None for the shared catalogue.
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    name: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    category: Mapped[str] = mapped_column(String(40), default="design")
+    phases: Mapped[list[Any]] = mapped_column(default=list)
+    guide_steps: Mapped[list[Any]] = mapped_column(default=list)
+    reference: Mapped[str | None] = mapped_column(String(500))
+    #: The plugin that contributed it (or "city:<slug>" for a local method).
+    source: Mapped[str] = mapped_column(String(80), default="")
+
+    def label(self, locale: str | None = None) -> str:
+        return localized(self.name, locale, "sv") or self.key
+
+
+class Idea(Base):
+    __tablename__ = "idea"
+    __table_args__ = (
+        Index("ix_idea_city_phase", "city_id", "phase"),
+        Index("ix_idea_city_submitted", "city_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(600), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    origin_channel: Mapped[OriginChannel] = mapped_column(
+        _enum(OriginChannel), default=OriginChannel.web
+    )
+    initiator_kind: Mapped[InitiatorKind] = mapped_column(
+        _enum(InitiatorKind), default=InitiatorKind.citizen
+    )
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    #: The canonical phase of the current stage, kept beside it so comparisons need no join.
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    facet: Mapped[InnovationFacet | None] = mapped_column(_enum(InnovationFacet))
+    value_dimensions: Mapped[list[Any]] = mapped_column(default=list)
+    #: The idea (possibly of a sibling city) this one was adopted from: diffusion between platforms.
+    reused_from_reference: Mapped[str | None] = mapped_column(String(32), index=True)
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.public)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    city: Mapped[City] = relationship()
+    stage: Mapped[Stage] = relationship()
+    owner_organisation: Mapped[Organisation | None] = relationship()
+    submitter: Mapped[Person | None] = relationship()
+    focus_areas: Mapped[list[FocusArea]] = relationship(
+        secondary="idea_focus_area", order_by="FocusArea.position"
+    )
+    sdg_links: Mapped[list[IdeaSdg]] = relationship(
+        cascade="all, delete-orphan", order_by="IdeaSdg.sdg"
+    )
+    transitions: Mapped[list[StageTransition]] = relationship(
+        back_populates="idea", order_by="StageTransition.at, StageTransition.id"
+    )
+    participations: Mapped[list[Participation]] = relationship(back_populates="idea")
+    method_applications: Mapped[list[MethodApplication]] = relationship(
+        back_populates="idea", order_by="MethodApplication.id"
+    )
+
+    @property
+    def sdgs(self) -> list[int]:
+        return [link.sdg for link in self.sdg_links]
+
+
+class IdeaFocusArea(Base):
+    __tablename__ = "idea_focus_area"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    focus_area_id: Mapped[int] = mapped_column(
+        ForeignKey("focus_area.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class IdeaSdg(Base):
+    __tablename__ = "idea_sdg"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    sdg: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class StageTransition(Base):
+    """One move of an idea between stages: the event log every funnel metric derives from."""
+
+    __tablename__ = "stage_transition"
+    __table_args__ = (Index("ix_stage_transition_idea_at", "idea_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
+    from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    from_phase: Mapped[Phase | None] = mapped_column(_enum(Phase))
+    to_phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    idea: Mapped[Idea] = relationship(back_populates="transitions")
+    from_stage: Mapped[Stage | None] = relationship(foreign_keys=[from_stage_id])
+    to_stage: Mapped[Stage] = relationship(foreign_keys=[to_stage_id])
+
+
+class Participation(Base):
+    """An organisation taking part in an idea: cross-boundary collaboration."""
+
+    __tablename__ = "participation"
+    __table_args__ = (UniqueConstraint("idea_id", "organisation_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[ParticipationRole] = mapped_column(_enum(ParticipationRole))
+
+    idea: Mapped[Idea] = relationship(back_populates="participations")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class MethodApplication(Base):
+    """A practice: one method applied to one idea, and what came of it. The unit platforms compare."""
+
+    __tablename__ = "method_application"
+    __table_args__ = (Index("ix_method_application_method_idea", "method_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    method_id: Mapped[int] = mapped_column(ForeignKey("method.id"))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome), default=Outcome.planned)
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    idea: Mapped[Idea] = relationship(back_populates="method_applications")
+    method: Mapped[Method] = relationship()
+    facilitator: Mapped[Organisation | None] = relationship()
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary="method_application_organisation"
+    )
+
+
+class MethodApplicationOrganisation(Base):
+    __tablename__ = "method_application_organisation"
+
+    method_application_id: Mapped[int] = mapped_column(
+        ForeignKey("method_application.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AuditEvent(Base):
+    """Who changed what, when: before and after, for every change."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(60))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Account(Base):
+    """A staff account that signs in to the working group's pages."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    roles: Mapped[list[CityRole]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+
+
+class CityRole(Base):
+    __tablename__ = "city_role"
+    __table_args__ = (UniqueConstraint("account_id", "city_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+
+    account: Mapped[Account] = relationship(back_populates="roles")
+    city: Mapped[City] = relationship()
+
+
+def localized(values: dict[str, Any] | None, locale: str | None, fallback: str = "sv") -> str:
+    """Pick a translated field: the locale, then the fallback locale, then English, then any."""
+    if not values:
+        return ""
+    for candidate in (locale, fallback, "sv", "en"):
+        if candidate and values.get(candidate):
+            return str(values[candidate])
+    return str(next(iter(values.values())))

@@ -1,0 +1,94 @@
+"""A city's running platform: its configuration, database and plugins, shared by web and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import db
+from .config import CityDefinition, load_city
+from .errors import PluginError
+from .models import City
+from .plugins import HOOKS_KEY, Hooks, build_manager
+from .services import cities
+
+
+@dataclass
+class Platform:
+    """Everything one city's app or command needs; one per app, never a module global."""
+
+    city: CityDefinition
+    engine: Engine
+    plugins: pluggy.PluginManager
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(
+        cls,
+        city: str | Path | CityDefinition,
+        database_url: str | None = None,
+        *,
+        extra_plugins: list[Any] | None = None,
+    ) -> Platform:
+        """Load the city, build its plugin manager and connect to its database.
+
+        :param extra_plugins: plugin objects registered beside the enabled ones (tests use this).
+        """
+        definition = city if isinstance(city, CityDefinition) else load_city(city)
+        manager = build_manager(definition, extra=extra_plugins or [])
+        engine = db.make_engine(database_url)
+        sessions = db.session_factory(engine, info={HOOKS_KEY: Hooks(manager)})
+        return cls(city=definition, engine=engine, plugins=manager, sessions=sessions)
+
+    @property
+    def hooks(self) -> Hooks:
+        return Hooks(self.plugins)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One use case, one transaction."""
+        with db.transaction(self.sessions) as session:
+            yield session
+
+    def migration_locations(self) -> list[str]:
+        locations: list[str] = []
+        for result in self.hooks.innoplat_migration_locations():
+            if result:
+                locations.extend([result] if isinstance(result, str) else result)
+        return locations
+
+    def init(self) -> City:
+        """Create or upgrade the schema, synchronise the method catalogue and the city (idempotent)."""
+        db.upgrade(self.engine, self.migration_locations())
+        return self.sync()
+
+    def sync(self) -> City:
+        """Synchronise the method catalogue and the city's configuration into the database."""
+        with self.transaction() as session:
+            cities.sync_catalogue(session, self._method_contributions())
+            return cities.sync_city(session, self.city)
+
+    def _method_contributions(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Each plugin's methods with the plugin's name, so a bad method names its source."""
+        out = []
+        for impl in self.plugins.hook.innoplat_methods.get_hookimpls():
+            try:
+                result = impl.function()
+            except Exception as exc:
+                raise PluginError(impl.plugin_name, f"failed in innoplat_methods: {exc}") from exc
+            if result:
+                out.append((impl.plugin_name, list(result)))
+        return out
+
+    def city_row(self, session: Session) -> City:
+        return cities.get_city(session, self.city.slug)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,208 @@
+"""Actors: organisations, the people in them, and their participation in ideas."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..models import (
+    City,
+    Idea,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Participation,
+    ParticipationRole,
+    Person,
+    utcnow,
+)
+from . import audit
+from .ideas import _enum_value, _writable
+
+
+def list_organisations(session: Session, city: City, *, kind: str | None = None) -> list[Organisation]:
+    query = select(Organisation).where(Organisation.city_id == city.id)
+    if kind:
+        query = query.where(Organisation.kind == _enum_value(OrganisationKind, kind, "kind"))
+    return list(session.scalars(query.order_by(Organisation.name)))
+
+
+def get_organisation(session: Session, city: City, key: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    if org is None:
+        raise NotFound(f"no organisation {key!r} in {city.slug} (see: innoplat actors list)")
+    return org
+
+
+def participation_counts(session: Session, city: City) -> dict[int, int]:
+    """How many ideas each organisation takes part in, by organisation id."""
+    rows = session.execute(
+        select(Participation.organisation_id, func.count(func.distinct(Participation.idea_id)))
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(Organisation.city_id == city.id)
+        .group_by(Participation.organisation_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def add_organisation(
+    session: Session,
+    city: City,
+    *,
+    key: str,
+    name: str,
+    kind: str | OrganisationKind,
+    parent: str | None = None,
+    website: str | None = None,
+    actor: str | None = None,
+) -> Organisation:
+    _writable(city)
+    key = (key or "").strip().lower()
+    if not key or not key.replace("-", "").replace("_", "").isalnum():
+        raise ValidationError("key", "use lower-case letters, digits, '-' or '_'")
+    if not (name or "").strip():
+        raise ValidationError("name", "is required")
+    if session.scalar(select(Organisation.id).where(Organisation.city_id == city.id, Organisation.key == key)):
+        raise ValidationError("key", f"{key!r} is already an organisation of {city.slug}")
+    org = Organisation(
+        city_id=city.id,
+        key=key,
+        name=name.strip(),
+        kind=_enum_value(OrganisationKind, kind, "kind"),
+        parent_id=get_organisation(session, city, parent).id if parent else None,
+        website=(website or "").strip() or None,
+    )
+    session.add(org)
+    session.flush()
+    audit.record(
+        session,
+        city_id=city.id,
+        entity_type="organisation",
+        entity_id=org.id,
+        action="created",
+        actor=actor,
+        after={"key": org.key, "name": org.name, "kind": org.kind.value},
+    )
+    return org
+
+
+def add_participation(
+    session: Session, idea: Idea, organisation_key: str, role: str | ParticipationRole, *, actor: str | None = None
+) -> Participation:
+    """Record that an organisation takes part in an idea in a role (owner, partner, funder, user, expert)."""
+    _writable(idea.city)
+    org = get_organisation(session, idea.city, organisation_key)
+    role_value = _enum_value(ParticipationRole, role, "role")
+    exists = session.scalar(
+        select(Participation).where(
+            Participation.idea_id == idea.id,
+            Participation.organisation_id == org.id,
+            Participation.role == role_value,
+        )
+    )
+    if exists:
+        raise ValidationError("organisation", f"{org.name} already takes part as {role_value.value}")
+    participation = Participation(idea_id=idea.id, organisation_id=org.id, role=role_value)
+    session.add(participation)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ValidationError("organisation", f"{org.name} already takes part as {role_value.value}") from None
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="participation_added",
+        actor=actor,
+        after={"organisation": org.key, "role": role_value.value},
+    )
+    return participation
+
+
+def remove_participation(session: Session, participation: Participation, *, actor: str | None = None) -> None:
+    idea = participation.idea
+    _writable(idea.city)
+    before = {"organisation": participation.organisation.key, "role": participation.role.value}
+    session.delete(participation)
+    session.flush()
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="participation_removed",
+        actor=actor,
+        before=before,
+    )
+
+
+def add_person(
+    session: Session, city: City, *, name: str, email: str | None = None, consent: bool, actor: str | None = None
+) -> Person:
+    """Register a person; personal data is stored only with consent."""
+    _writable(city)
+    if not consent:
+        raise ValidationError("consent", "storing a person's name or e-mail address needs their consent")
+    if not (name or "").strip():
+        raise ValidationError("name", "is required")
+    if email and "@" not in email:
+        raise ValidationError("email", f"{email!r} is not an e-mail address")
+    person = Person(city_id=city.id, name=name.strip(), email=(email or "").strip() or None, consent_at=utcnow())
+    session.add(person)
+    session.flush()
+    audit.record(
+        session, city_id=city.id, entity_type="person", entity_id=person.id, action="created", actor=actor
+    )
+    return person
+
+
+def add_membership(
+    session: Session,
+    person: Person,
+    organisation: Organisation,
+    role: str,
+    *,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    actor: str | None = None,
+) -> Membership:
+    """A person's role in an organisation, e.g. member of the platform's working group."""
+    if not (role or "").strip():
+        raise ValidationError("role", "is required")
+    if start_date and end_date and end_date < start_date:
+        raise ValidationError("end_date", "ends before it starts")
+    membership = Membership(
+        person_id=person.id, organisation_id=organisation.id, role=role.strip(), start_date=start_date, end_date=end_date
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        city_id=organisation.city_id,
+        entity_type="membership",
+        entity_id=membership.id,
+        action="created",
+        actor=actor,
+        after={"person": person.id, "organisation": organisation.key, "role": membership.role},
+    )
+    return membership
+
+
+def memberships(session: Session, organisation: Organisation) -> list[Membership]:
+    return list(session.scalars(select(Membership).where(Membership.organisation_id == organisation.id)))
+
+
+def erase_person(session: Session, person: Person, *, actor: str | None = None) -> None:
+    """GDPR erasure: remove a person's name and e-mail address, keep the ideas they gave."""
+    person.name = None
+    person.email = None
+    person.anonymised_at = utcnow()
+    session.flush()
+    audit.record(
+        session, city_id=person.city_id, entity_type="person", entity_id=person.id, action="anonymised", actor=actor
+    )

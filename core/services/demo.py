@@ -1,0 +1,361 @@
+"""Synthetic demo data: deterministic ideas, stage histories and practices following a city's profile.
+
+Everything written here is labelled synthetic in the data itself (``is_synthetic`` on ideas and
+organisations, and a first line in each description), so it can never pass for real records.
+Each city's ``[demo]`` table in city.toml documents how its synthetic ideas behave: which
+methods it favours (``share``) and how much each changes the chance of implementation
+(``lift``), so comparisons between cities show planted, known differences.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from ..config import CityDefinition
+from ..errors import ValidationError
+from ..models import (
+    City,
+    FocusArea,
+    Idea,
+    IdeaFocusArea,
+    IdeaSdg,
+    InitiatorKind,
+    InnovationFacet,
+    Method,
+    MethodApplication,
+    MethodApplicationOrganisation,
+    Organisation,
+    OrganisationKind,
+    OriginChannel,
+    Participation,
+    Stage,
+    StageTransition,
+    ValueDimension,
+    utcnow,
+)
+from . import audit
+
+CHUNK = 5_000
+SYNTHETIC_LABEL = "*Syntetisk demodata – synthetic demo data.*"
+#: Methods that bring more organisations to the table in the synthetic data.
+COLLABORATIVE = {"co_creation_workshop", "living_lab", "citizen_dialogue", "challenge_driven_innovation", "test_bed"}
+#: Methods after which an idea is more likely to pass through a pilot.
+PILOTING = {"living_lab", "test_bed", "prototyping", "lean_startup", "design_sprint", "innovation_sprint"}
+
+SYNTHETIC_ORGANISATIONS = [
+    ("exempel-bygg", "Exempelbygg AB (syntetisk)", "business"),
+    ("exempel-tech", "Exempel Tech AB (syntetisk)", "business"),
+    ("exempel-energi", "Exempelenergi AB (syntetisk)", "business"),
+    ("exempel-foreningen", "Exempelföreningen (syntetisk)", "civil_society"),
+    ("exempel-boende", "Boendegruppen Exempel (syntetisk)", "citizen_group"),
+]
+
+SUBJECTS = [
+    "snöröjning", "kollektivtrafik", "äldreomsorg", "skolskjuts", "bibliotek", "fritidsgårdar",
+    "cykelvägar", "fjärrvärme", "återvinning", "bostadsbyten", "parkering", "gatubelysning",
+    "medborgarservice", "förskolor", "vattenförsörjning", "idrottshallar", "bygglov",
+    "lokalförsörjning", "måltidsservice", "hemtjänst", "turistinformation", "laddinfrastruktur",
+]
+ACTIONS = [
+    "Digital bokning för {s}", "Sensorer som styr {s}", "Gemensam plattform för {s}",
+    "Delningstjänst inom {s}", "Invånardriven utveckling av {s}", "Energismart {s}",
+    "Öppna data om {s}", "Mobil felanmälan för {s}", "Tillgänglig information om {s}",
+    "Cirkulära flöden i {s}", "Samordnad planering av {s}", "Arktiskt anpassad {s}",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    ideas: int
+    transitions: int
+    method_applications: int
+    participations: int
+
+
+def _phase_stages(session: Session, city: City) -> dict[str, Stage]:
+    """The first stage of each canonical phase, in workflow order."""
+    stages = list(session.scalars(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position)))
+    by_phase: dict[str, Stage] = {}
+    for stage in stages:
+        by_phase.setdefault(stage.phase.value, stage)
+    return by_phase
+
+
+def _check_workflow(definition: CityDefinition, by_phase: dict[str, Stage]) -> None:
+    """The demo walks the canonical path; every step it takes must be legal in the city's workflow."""
+    for phase in ("submitted", "screening", "development", "implemented", "closed"):
+        if phase not in by_phase:
+            raise ValidationError(f"{definition.file}: stages", f"the demo needs a stage in phase {phase!r}")
+    steps = [
+        ("submitted", "screening"), ("screening", "development"), ("development", "implemented"),
+        ("submitted", "closed"), ("screening", "closed"), ("development", "closed"),
+    ]
+    if "pilot" in by_phase:
+        steps += [("development", "pilot"), ("pilot", "implemented"), ("pilot", "closed")]
+    if "scaled" in by_phase:
+        steps.append(("implemented", "scaled"))
+    for a, b in steps:
+        if by_phase[b].key not in (by_phase[a].transitions or []):
+            raise ValidationError(
+                f"{definition.file}: stages",
+                f"the demo moves ideas from {by_phase[a].key!r} to {by_phase[b].key!r}, which the workflow forbids",
+            )
+
+
+def clear_demo(session: Session, city: City) -> int:
+    """Remove the city's synthetic ideas (and everything hanging off them) and synthetic organisations."""
+    removed = session.scalar(select(func.count()).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True))) or 0
+    synthetic_ideas = select(Idea.id).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True))
+    apps = select(MethodApplication.id).where(MethodApplication.idea_id.in_(synthetic_ideas))
+    session.execute(delete(MethodApplicationOrganisation).where(MethodApplicationOrganisation.method_application_id.in_(apps)))
+    for model in (MethodApplication, StageTransition, Participation, IdeaSdg, IdeaFocusArea):
+        session.execute(delete(model).where(model.idea_id.in_(synthetic_ideas)))
+    session.execute(delete(Idea).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True)))
+    synthetic_orgs = select(Organisation.id).where(Organisation.city_id == city.id, Organisation.is_synthetic.is_(True))
+    session.execute(delete(MethodApplicationOrganisation).where(MethodApplicationOrganisation.organisation_id.in_(synthetic_orgs)))
+    session.execute(delete(Participation).where(Participation.organisation_id.in_(synthetic_orgs)))
+    session.execute(delete(Organisation).where(Organisation.city_id == city.id, Organisation.is_synthetic.is_(True)))
+    return removed
+
+
+def load_demo(
+    session: Session,
+    definition: CityDefinition,
+    city: City,
+    *,
+    ideas: int = 500,
+    seed: int = 1,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Replace the city's synthetic ideas with ``ideas`` new ones, the same for the same seed."""
+    if ideas < 0:
+        raise ValidationError("ideas", "must be zero or more")
+    if city.is_peer:
+        raise ValidationError("city", "a peer city's data comes from its own platform")
+    profile = definition.config.demo
+    by_phase = _phase_stages(session, city)
+    _check_workflow(definition, by_phase)
+    methods = {m.key: m for m in session.scalars(select(Method))}
+    unknown = [k for k in profile.methods if k not in methods]
+    if unknown:
+        raise ValidationError(f"{definition.file}: demo.methods", f"unknown method keys {unknown}")
+    clear_demo(session, city)
+
+    orgs = list(session.scalars(select(Organisation).where(Organisation.city_id == city.id)))
+    for key, name, kind in SYNTHETIC_ORGANISATIONS:
+        org = Organisation(city_id=city.id, key=key, name=name, kind=OrganisationKind(kind), is_synthetic=True)
+        session.add(org)
+        orgs.append(org)
+    session.flush()
+    owners = [o for o in orgs if o.kind.value in ("department", "municipal_company", "municipality")] or orgs
+    areas = list(session.scalars(select(FocusArea).where(FocusArea.city_id == city.id)))
+    local_for = {m.shared_key: m for m in methods.values() if m.city_id == city.id}
+
+    rng = random.Random(f"innoplat-demo:{definition.slug}:{seed}")
+    now = now or utcnow()
+    first_year, last_year = profile.years
+    start = datetime(first_year, 1, 1)
+    end = min(datetime(last_year, 12, 31), now)
+    span = max((end - start).total_seconds(), 86_400.0)
+    counters: dict[int, int] = {}
+    for reference in session.scalars(select(Idea.reference).where(Idea.city_id == city.id)):
+        year, number = reference.rsplit("-", 2)[1:]
+        counters[int(year)] = max(counters.get(int(year), 0), int(number))
+
+    totals = [0, 0, 0, 0]
+    done = 0
+    while done < ideas:
+        batch = min(CHUNK, ideas - done)
+        generated = [
+            _idea(rng, profile, by_phase, methods, local_for, owners, orgs, areas, start, span, now)
+            for _ in range(batch)
+        ]
+        generated.sort(key=lambda g: g["idea"]["submitted_at"])
+        for g in generated:
+            year = g["idea"]["submitted_at"].year
+            counters[year] = counters.get(year, 0) + 1
+            g["idea"]["reference"] = f"{city.reference_prefix}-{year}-{counters[year]:04d}"
+            g["idea"]["city_id"] = city.id
+        ids = session.scalars(
+            insert(Idea).returning(Idea.id, sort_by_parameter_order=True), [g["idea"] for g in generated]
+        ).all()
+        transitions, participations, sdgs, focus, apps, app_orgs = [], [], [], [], [], []
+        for idea_id, g in zip(ids, generated, strict=True):
+            transitions += [{**t, "idea_id": idea_id} for t in g["transitions"]]
+            participations += [{**p, "idea_id": idea_id} for p in g["participations"]]
+            sdgs += [{"idea_id": idea_id, "sdg": n} for n in g["sdgs"]]
+            focus += [{"idea_id": idea_id, "focus_area_id": a} for a in g["focus"]]
+            for app in g["applications"]:
+                apps.append({**app["row"], "idea_id": idea_id})
+                app_orgs.append(app["organisations"])
+        for model, rows in ((StageTransition, transitions), (Participation, participations), (IdeaSdg, sdgs), (IdeaFocusArea, focus)):
+            if rows:
+                session.execute(insert(model.__table__), rows)
+        if apps:
+            app_ids = session.scalars(
+                insert(MethodApplication).returning(MethodApplication.id, sort_by_parameter_order=True), apps
+            ).all()
+            links = [
+                {"method_application_id": app_id, "organisation_id": org_id}
+                for app_id, org_ids in zip(app_ids, app_orgs, strict=True)
+                for org_id in org_ids
+            ]
+            if links:
+                session.execute(insert(MethodApplicationOrganisation.__table__), links)
+        totals = [totals[0] + batch, totals[1] + len(transitions), totals[2] + len(apps), totals[3] + len(participations)]
+        done += batch
+        if progress:
+            progress(batch)
+    audit.record(
+        session,
+        city_id=city.id,
+        entity_type="city",
+        entity_id=city.id,
+        action="demo_loaded",
+        actor="innoplat demo",
+        after={"ideas": ideas, "seed": seed},
+    )
+    return DemoSummary(*totals)
+
+
+def _idea(
+    rng: random.Random,
+    profile: Any,
+    by_phase: dict[str, Stage],
+    methods: dict[str, Method],
+    local_for: dict[str, Method],
+    owners: list[Organisation],
+    orgs: list[Organisation],
+    areas: list[FocusArea],
+    start: datetime,
+    span: float,
+    now: datetime,
+) -> dict[str, Any]:
+    submitted = start + timedelta(seconds=rng.random() * span)
+    chosen = [key for key, m in profile.methods.items() if rng.random() < m.share]
+    lift = math.prod(profile.methods[k].lift for k in chosen)
+    succeeds = rng.random() < min(0.95, profile.base_implementation_rate * lift)
+    pace = 1 / math.sqrt(lift)  # methods that help also tend to speed things up, a little
+
+    path = ["submitted", "screening", "development"]
+    if "pilot" in by_phase and (rng.random() < (0.85 if PILOTING & set(chosen) else 0.45)):
+        path.append("pilot")
+    if succeeds:
+        path.append("implemented")
+        if "scaled" in by_phase and rng.random() < 0.25:
+            path.append("scaled")
+    else:
+        path = path[: rng.choice([1, 2, 3, len(path)])]
+        path.append("closed")
+    mean_days = {"submitted": 20, "screening": 40, "development": 110, "pilot": 150, "implemented": 300}
+
+    transitions: list[dict[str, Any]] = []
+    entered: dict[str, datetime] = {"submitted": submitted}
+    at = submitted
+    previous: Stage | None = None
+    for phase in path:
+        stage = by_phase[phase]
+        if previous is not None:
+            at = at + timedelta(days=1 + rng.expovariate(1 / (mean_days.get(previous.phase.value, 60) * pace)))
+            if at > now:
+                break
+        entered[phase] = at
+        transitions.append(
+            {
+                "from_stage_id": previous.id if previous else None,
+                "to_stage_id": stage.id,
+                "from_phase": previous.phase.value if previous else None,
+                "to_phase": stage.phase.value,
+                "at": at,
+                "actor": "innoplat demo",
+                "note": "",
+            }
+        )
+        previous = stage
+    assert previous is not None
+    reached = [t["to_phase"] for t in transitions]
+
+    subject = rng.choice(SUBJECTS)
+    title = rng.choice(ACTIONS).format(s=subject)
+    title = title[0].upper() + title[1:]
+    chosen_areas = rng.sample(areas, k=min(len(areas), rng.choice([1, 1, 2]))) if areas else []
+    owner = rng.choice(owners)
+    partner_count = rng.choice([0, 1, 1, 2, 3]) + len(COLLABORATIVE & set(chosen))
+    partners = rng.sample([o for o in orgs if o.id != owner.id], k=min(partner_count, len(orgs) - 1))
+    participations = [{"organisation_id": owner.id, "role": "owner"}] + [
+        {"organisation_id": o.id, "role": rng.choice(["partner", "partner", "expert", "user", "funder"])}
+        for o in partners
+    ]
+
+    applications = []
+    for key in chosen:
+        method = methods[key]
+        if key in local_for and rng.random() < 0.5:
+            method = local_for[key]
+        phases = [p for p in method.phases if p in entered] or ["submitted"]
+        started = entered[phases[0]] + timedelta(days=rng.randint(0, 14))
+        if started > now:
+            started = entered[phases[0]]
+        if "closed" in reached:
+            outcome = "failed" if rng.random() < 0.7 else "abandoned"
+        elif set(reached) & {"implemented", "scaled"}:
+            outcome = "succeeded" if rng.random() < 0.8 else "partly_succeeded"
+        else:
+            outcome = "ongoing"
+        ended = None if outcome == "ongoing" else started + timedelta(days=rng.randint(7, 120))
+        if ended and ended > now:
+            ended = None
+            outcome = "ongoing"
+        helpers = rng.sample([p["organisation_id"] for p in participations], k=min(2, len(participations)))
+        applications.append(
+            {
+                "row": {
+                    "method_id": method.id,
+                    "started_on": started.date(),
+                    "ended_on": ended.date() if ended else None,
+                    "facilitator_id": owner.id,
+                    "outcome": outcome,
+                    "outcome_note": "",
+                    "created_at": started,
+                },
+                "organisations": helpers,
+            }
+        )
+
+    channel = "hackathon" if "hackathon" in chosen and rng.random() < 0.6 else rng.choice(
+        ["web", "web", "web", "email", "workshop", "staff", "staff", "citizen_dialogue", "partner"]
+    )
+    return {
+        "idea": {
+            "title": title,
+            "summary": f"Syntetiskt exempel: {title.lower()} – en idé om {subject} i kommunen.",
+            "description": f"{SYNTHETIC_LABEL}\n\nIdén gäller **{subject}**. Den är genererad för att visa plattformen.",
+            "origin_channel": OriginChannel(channel),
+            "initiator_kind": InitiatorKind(rng.choice([k.value for k in InitiatorKind])),
+            "stage_id": previous.id,
+            "phase": previous.phase,
+            "owner_organisation_id": owner.id,
+            "facet": InnovationFacet(rng.choice([f.value for f in InnovationFacet])),
+            "value_dimensions": rng.sample([v.value for v in ValueDimension], k=rng.randint(1, 2)),
+            "visibility": "public" if rng.random() < 0.92 else "internal",
+            "is_synthetic": True,
+            "submitted_at": submitted,
+            "updated_at": transitions[-1]["at"],
+            "version": 1,
+        },
+        "transitions": transitions,
+        "participations": participations,
+        "sdgs": sorted({n for a in chosen_areas for n in a.sdgs}),
+        "focus": [a.id for a in chosen_areas],
+        "applications": applications,
+    }
+

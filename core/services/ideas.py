@@ -1,0 +1,452 @@
+"""Ideas: submitting them, moving them through the city's workflow, editing and finding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import ConflictError, IllegalTransition, NotFound, ReadOnlyError, ValidationError
+from ..models import (
+    City,
+    FocusArea,
+    Idea,
+    IdeaFocusArea,
+    Method,
+    IdeaSdg,
+    InitiatorKind,
+    InnovationFacet,
+    MethodApplication,
+    Organisation,
+    OriginChannel,
+    Participation,
+    Person,
+    Stage,
+    StageTransition,
+    ValueDimension,
+    Visibility,
+    utcnow,
+)
+from ..plugins import hooks_of
+from . import audit
+
+TITLE_MAX = 200
+SUMMARY_MAX = 600
+EDITABLE = ("title", "summary", "description", "visibility", "facet", "value_dimensions")
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who submitted an idea. Stored only with explicit consent."""
+
+    name: str | None = None
+    email: str | None = None
+    consent: bool = False
+    locale: str | None = None
+
+
+def _enum_value(enum_cls: Any, value: Any, field_name: str) -> Any:
+    if value is None or isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationError(field_name, f"expected one of {allowed} (got {value!r})") from None
+
+
+def _text(value: str | None, field_name: str, maximum: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(field_name, "is required")
+    if len(value) > maximum:
+        raise ValidationError(field_name, f"is {len(value)} characters long; at most {maximum} are allowed")
+    return value
+
+
+def snapshot(idea: Idea) -> dict[str, Any]:
+    """The idea's editable fields as plain values, for the audit trail and conflict pages."""
+    return {
+        "title": idea.title,
+        "summary": idea.summary,
+        "description": idea.description,
+        "visibility": idea.visibility.value if idea.visibility else None,
+        "facet": idea.facet.value if idea.facet else None,
+        "value_dimensions": list(idea.value_dimensions or []),
+        "stage": idea.stage.key if idea.stage else None,
+        "version": idea.version,
+    }
+
+
+def next_reference(session: Session, city: City, year: int) -> str:
+    prefix = f"{city.reference_prefix}-{year}-"
+    last = session.scalar(
+        select(func.max(Idea.reference)).where(Idea.city_id == city.id, Idea.reference.like(prefix + "%"))
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def _writable(city: City) -> None:
+    if city.is_peer:
+        raise ReadOnlyError(f"{city.label()} is a peer platform: its data is read-only here")
+
+
+def submit_idea(
+    session: Session,
+    city: City,
+    *,
+    title: str,
+    summary: str = "",
+    description: str = "",
+    origin_channel: str | OriginChannel = OriginChannel.web,
+    initiator_kind: str | InitiatorKind = InitiatorKind.citizen,
+    focus_areas: list[str] = (),  # type: ignore[assignment]
+    sdgs: list[int] = (),  # type: ignore[assignment]
+    owner_organisation: str | None = None,
+    visibility: str | Visibility = Visibility.public,
+    facet: str | InnovationFacet | None = None,
+    value_dimensions: list[str] = (),  # type: ignore[assignment]
+    reused_from: str | None = None,
+    submitter: Submitter | None = None,
+    actor: str | None = None,
+    submitted_at: datetime | None = None,
+) -> Idea:
+    """Submit an idea to the city's first stage; the idea gets a reference such as KIR-2026-0042."""
+    _writable(city)
+    title = _text(title, "title", TITLE_MAX, required=True)
+    summary = _text(summary, "summary", SUMMARY_MAX, required=False)
+    description = (description or "").strip()
+    channel = _enum_value(OriginChannel, origin_channel, "origin_channel")
+    initiator = _enum_value(InitiatorKind, initiator_kind, "initiator_kind")
+    visibility_value = _enum_value(Visibility, visibility, "visibility")
+    facet_value = _enum_value(InnovationFacet, facet, "facet")
+    dimensions = [_enum_value(ValueDimension, v, "value_dimensions").value for v in value_dimensions]
+
+    areas = []
+    for key in focus_areas:
+        area = session.scalar(select(FocusArea).where(FocusArea.city_id == city.id, FocusArea.key == key))
+        if area is None:
+            raise ValidationError("focus_areas", f"{key!r} is not a focus area of {city.slug}")
+        areas.append(area)
+    goals = set(int(n) for n in sdgs)
+    if any(not 1 <= n <= 17 for n in goals):
+        raise ValidationError("sdgs", "UN SDGs are numbered 1 to 17")
+    for area in areas:
+        goals.update(area.sdgs)
+
+    owner = None
+    if owner_organisation:
+        owner = _organisation(session, city, owner_organisation, "owner_organisation")
+
+    person = None
+    if submitter and (submitter.name or submitter.email):
+        if not submitter.consent:
+            raise ValidationError("consent", "storing a name or e-mail address needs the submitter's consent")
+        email = (submitter.email or "").strip() or None
+        if email and ("@" not in email or len(email) > 254):
+            raise ValidationError("email", f"{email!r} is not an e-mail address")
+        person = Person(
+            city_id=city.id,
+            name=(submitter.name or "").strip() or None,
+            email=email,
+            locale=submitter.locale,
+            consent_at=utcnow(),
+        )
+        session.add(person)
+
+    first = session.scalar(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position).limit(1))
+    if first is None:
+        raise NotFound(f"{city.slug} has no stages (run: innoplat init --city {city.slug})")
+    when = submitted_at or utcnow()
+    idea = Idea(
+        city_id=city.id,
+        reference=next_reference(session, city, when.year),
+        title=title,
+        summary=summary,
+        description=description,
+        origin_channel=channel,
+        initiator_kind=initiator,
+        stage_id=first.id,
+        phase=first.phase,
+        owner_organisation=owner,
+        submitter=person,
+        facet=facet_value,
+        value_dimensions=dimensions,
+        reused_from_reference=(reused_from or "").strip() or None,
+        visibility=visibility_value,
+        submitted_at=when,
+        updated_at=when,
+    )
+    idea.city = city
+    idea.stage = first
+    idea.focus_areas = areas
+    idea.sdg_links = [IdeaSdg(sdg=n) for n in sorted(goals)]
+    session.add(idea)
+    session.flush()
+    session.add(
+        StageTransition(
+            idea_id=idea.id,
+            from_stage_id=None,
+            to_stage_id=first.id,
+            from_phase=None,
+            to_phase=first.phase,
+            at=when,
+            actor=actor,
+            note="",
+        )
+    )
+    if owner is not None:
+        session.add(Participation(idea_id=idea.id, organisation_id=owner.id, role="owner"))
+    audit.record(
+        session,
+        city_id=city.id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="submitted",
+        actor=actor,
+        after=snapshot(idea),
+    )
+    session.flush()
+    hooks_of(session).innoplat_idea_submitted(session=session, idea=idea)
+    return idea
+
+
+def _organisation(session: Session, city: City, key: str, field_name: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    if org is None:
+        raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
+    return org
+
+
+def get_idea(session: Session, reference: str, *, city: City | None = None) -> Idea:
+    query = select(Idea).where(Idea.reference == reference.strip().upper())
+    if city is not None:
+        query = query.where(Idea.city_id == city.id)
+    idea = session.scalar(query)
+    if idea is None:
+        raise NotFound(f"no idea with reference {reference!r}")
+    return idea
+
+
+def allowed_stages(session: Session, idea: Idea) -> list[Stage]:
+    """The stages the city's workflow lets this idea move to next."""
+    targets = list(idea.stage.transitions or [])
+    if not targets:
+        return []
+    stages = session.scalars(select(Stage).where(Stage.city_id == idea.city_id, Stage.key.in_(targets)))
+    return sorted(stages, key=lambda s: s.position)
+
+
+def _check_version(idea: Idea, expected_version: int | None) -> None:
+    if expected_version is not None and idea.version != expected_version:
+        raise ConflictError(
+            f"{idea.reference} was changed by someone else (version {idea.version}, "
+            f"you edited version {expected_version}); nothing was overwritten",
+            current_version=idea.version,
+        )
+
+
+def _flush_versioned(session: Session, idea: Idea) -> None:
+    reference = idea.reference  # read now: after a failed flush the session must be rolled back
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(
+            f"{reference} was changed by someone else at the same time; nothing was overwritten"
+        ) from None
+
+
+def move_idea(
+    session: Session,
+    idea: Idea,
+    to: str,
+    *,
+    note: str = "",
+    actor: str | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> StageTransition:
+    """Move an idea to another stage, if the city's workflow allows it."""
+    _writable(idea.city)
+    _check_version(idea, expected_version)
+    target = session.scalar(select(Stage).where(Stage.city_id == idea.city_id, Stage.key == to))
+    if target is None:
+        known = ", ".join(s.key for s in idea.city.stages)
+        raise ValidationError("to", f"{to!r} is not a stage of {idea.city.slug} (stages: {known})")
+    allowed = [s.key for s in allowed_stages(session, idea)]
+    if target.key not in allowed:
+        raise IllegalTransition(
+            "to",
+            f"{idea.reference} cannot move from {idea.stage.key!r} to {target.key!r}; "
+            f"allowed next stages: {', '.join(allowed) or 'none'}",
+        )
+    before = snapshot(idea)
+    transition = StageTransition(
+        idea_id=idea.id,
+        from_stage_id=idea.stage_id,
+        to_stage_id=target.id,
+        from_phase=idea.phase,
+        to_phase=target.phase,
+        at=at or utcnow(),
+        actor=actor,
+        note=(note or "").strip(),
+    )
+    transition.from_stage = idea.stage
+    transition.to_stage = target
+    session.add(transition)
+    idea.stage = target
+    idea.phase = target.phase
+    idea.updated_at = utcnow()
+    _flush_versioned(session, idea)
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="stage_changed",
+        actor=actor,
+        before=before,
+        after={**snapshot(idea), "note": transition.note},
+    )
+    hooks_of(session).innoplat_stage_changed(session=session, idea=idea, transition=transition)
+    return transition
+
+
+def update_idea(
+    session: Session,
+    idea: Idea,
+    *,
+    expected_version: int,
+    actor: str | None = None,
+    **changes: Any,
+) -> Idea:
+    """Edit an idea's text fields; a concurrent edit raises ConflictError and overwrites nothing."""
+    _writable(idea.city)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], f"cannot be edited; editable fields: {', '.join(EDITABLE)}")
+    _check_version(idea, expected_version)
+    before = snapshot(idea)
+    if "title" in changes:
+        idea.title = _text(changes["title"], "title", TITLE_MAX, required=True)
+    if "summary" in changes:
+        idea.summary = _text(changes["summary"], "summary", SUMMARY_MAX, required=False)
+    if "description" in changes:
+        idea.description = (changes["description"] or "").strip()
+    if "visibility" in changes:
+        idea.visibility = _enum_value(Visibility, changes["visibility"], "visibility")
+    if "facet" in changes:
+        idea.facet = _enum_value(InnovationFacet, changes["facet"], "facet")
+    if "value_dimensions" in changes:
+        idea.value_dimensions = [
+            _enum_value(ValueDimension, v, "value_dimensions").value for v in changes["value_dimensions"]
+        ]
+    if snapshot(idea) == before:
+        return idea
+    idea.updated_at = utcnow()
+    _flush_versioned(session, idea)
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="edited",
+        actor=actor,
+        before=before,
+        after=snapshot(idea),
+    )
+    return idea
+
+
+@dataclass
+class IdeaFilter:
+    """What a list of ideas is narrowed to; every field is optional."""
+
+    stage: str | None = None
+    phase: str | None = None
+    focus_area: str | None = None
+    sdg: int | None = None
+    method: str | None = None
+    organisation: str | None = None
+    origin_channel: str | None = None
+    text: str | None = None
+    public_only: bool = False
+    sort: str = "newest"
+
+
+SORTS = {
+    "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
+    "oldest": (Idea.submitted_at.asc(), Idea.id.asc()),
+    "updated": (Idea.updated_at.desc(), Idea.id.desc()),
+    "title": (Idea.title.asc(), Idea.id.asc()),
+}
+
+
+def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[Idea]]:
+    """A query for a city's ideas narrowed by ``filters``; callers page through it."""
+    f = filters or IdeaFilter()
+    query = select(Idea).where(Idea.city_id == city.id)
+    if f.public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    if f.stage:
+        query = query.join(Stage, Idea.stage_id == Stage.id).where(Stage.key == f.stage)
+    if f.phase:
+        query = query.where(Idea.phase == f.phase)
+    if f.focus_area:
+        query = query.where(
+            Idea.id.in_(
+                select(IdeaFocusArea.idea_id)
+                .join(FocusArea, FocusArea.id == IdeaFocusArea.focus_area_id)
+                .where(FocusArea.key == f.focus_area, FocusArea.city_id == city.id)
+            )
+        )
+    if f.sdg:
+        query = query.where(Idea.id.in_(select(IdeaSdg.idea_id).where(IdeaSdg.sdg == f.sdg)))
+    if f.method:
+        query = query.where(
+            Idea.id.in_(
+                select(MethodApplication.idea_id)
+                .join(Method, Method.id == MethodApplication.method_id)
+                .where(or_(Method.key == f.method, Method.shared_key == f.method))
+            )
+        )
+    if f.organisation:
+        query = query.where(
+            Idea.id.in_(
+                select(Participation.idea_id)
+                .join(Organisation, Organisation.id == Participation.organisation_id)
+                .where(Organisation.key == f.organisation, Organisation.city_id == city.id)
+            )
+        )
+    if f.origin_channel:
+        query = query.where(Idea.origin_channel == f.origin_channel)
+    if f.text:
+        pattern = f"%{f.text.strip()}%"
+        query = query.where(or_(Idea.title.ilike(pattern), Idea.summary.ilike(pattern)))
+    return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+def list_ideas(
+    session: Session, city: City, filters: IdeaFilter | None = None, *, limit: int = 50, offset: int = 0
+) -> list[Idea]:
+    query = ideas_query(city, filters).options(selectinload(Idea.stage)).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def count_ideas(session: Session, city: City, filters: IdeaFilter | None = None) -> int:
+    query = ideas_query(city, filters).order_by(None)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def funnel(session: Session, city: City, *, public_only: bool = False) -> list[tuple[Stage, int]]:
+    """How many ideas stand in each of the city's stages right now, in workflow order."""
+    query = select(Idea.stage_id, func.count()).where(Idea.city_id == city.id).group_by(Idea.stage_id)
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    counts = dict(session.execute(query).tuples().all())
+    return [(stage, counts.get(stage.id, 0)) for stage in city.stages]

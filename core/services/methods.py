@@ -1,0 +1,132 @@
+"""Methods: the catalogue, and applying a method to an idea with the outcome it had."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..models import City, Idea, Method, MethodApplication, Organisation, Outcome, utcnow
+from ..plugins import hooks_of
+from . import audit
+from .ideas import _enum_value, _writable
+
+
+def list_methods(session: Session, city: City | None = None) -> list[Method]:
+    """The shared catalogue, plus the city's own local methods when a city is given."""
+    query = select(Method)
+    query = query.where(or_(Method.city_id.is_(None), Method.city_id == city.id)) if city else query.where(
+        Method.city_id.is_(None)
+    )
+    return sorted(session.scalars(query), key=lambda m: (m.city_id is not None, m.key))
+
+
+def get_method(session: Session, key: str, city: City | None = None) -> Method:
+    method = session.scalar(select(Method).where(Method.key == key))
+    if method is None and city is not None:
+        method = session.scalar(select(Method).where(Method.key == f"{city.slug}:{key}"))
+    if method is None or (method.city_id is not None and (city is None or method.city_id != city.id)):
+        raise NotFound(f"no method with key {key!r} (see: innoplat methods list)")
+    return method
+
+
+def _application_snapshot(application: MethodApplication) -> dict[str, object]:
+    return {
+        "method": application.method.key,
+        "outcome": application.outcome.value,
+        "started_on": application.started_on.isoformat() if application.started_on else None,
+        "ended_on": application.ended_on.isoformat() if application.ended_on else None,
+        "outcome_note": application.outcome_note,
+    }
+
+
+def _dates(started_on: date | None, ended_on: date | None) -> None:
+    if started_on and ended_on and ended_on < started_on:
+        raise ValidationError("ended_on", f"ends ({ended_on}) before it starts ({started_on})")
+
+
+def apply_method(
+    session: Session,
+    idea: Idea,
+    method_key: str,
+    *,
+    outcome: str | Outcome = Outcome.ongoing,
+    started_on: date | None = None,
+    ended_on: date | None = None,
+    facilitator: str | None = None,
+    organisations: list[str] = (),  # type: ignore[assignment]
+    outcome_note: str = "",
+    actor: str | None = None,
+) -> MethodApplication:
+    """Record that a method was (or is being) applied to an idea."""
+    _writable(idea.city)
+    method = get_method(session, method_key, idea.city)
+    outcome_value = _enum_value(Outcome, outcome, "outcome")
+    _dates(started_on, ended_on)
+    orgs = [_org(session, idea.city, key, "organisations") for key in organisations]
+    application = MethodApplication(
+        idea_id=idea.id,
+        method=method,
+        outcome=outcome_value,
+        started_on=started_on or utcnow().date(),
+        ended_on=ended_on,
+        facilitator=_org(session, idea.city, facilitator, "facilitator") if facilitator else None,
+        organisations=orgs,
+        outcome_note=(outcome_note or "").strip(),
+    )
+    application.idea = idea
+    session.add(application)
+    session.flush()
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="idea",
+        entity_id=idea.id,
+        action="method_applied",
+        actor=actor,
+        after=_application_snapshot(application),
+    )
+    hooks_of(session).innoplat_method_applied(session=session, idea=idea, application=application)
+    return application
+
+
+def record_outcome(
+    session: Session,
+    application: MethodApplication,
+    outcome: str | Outcome,
+    *,
+    ended_on: date | None = None,
+    outcome_note: str | None = None,
+    actor: str | None = None,
+) -> MethodApplication:
+    """Record what came of a method application."""
+    _writable(application.idea.city)
+    before = _application_snapshot(application)
+    application.outcome = _enum_value(Outcome, outcome, "outcome")
+    if ended_on is not None:
+        _dates(application.started_on, ended_on)
+        application.ended_on = ended_on
+    if outcome_note is not None:
+        application.outcome_note = outcome_note.strip()
+    session.flush()
+    audit.record(
+        session,
+        city_id=application.idea.city_id,
+        entity_type="idea",
+        entity_id=application.idea_id,
+        action="method_outcome",
+        actor=actor,
+        before=before,
+        after=_application_snapshot(application),
+    )
+    hooks_of(session).innoplat_method_applied(session=session, idea=application.idea, application=application)
+    return application
+
+
+def _org(session: Session, city: City, key: str, field_name: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    if org is None:
+        raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
+    return org

@@ -1,0 +1,236 @@
+"""pytest fixtures for innoplat and its plugins, shipped as a pytest plugin (entry point ``pytest11``).
+
+A plugin's tests need only a few lines::
+
+    def test_my_plugin_adds_a_page(make_client):
+        client = make_client(plugins=["my_plugin"])
+        assert client.get("/my-page").status_code == 200
+
+Every fixture that touches a database runs once on SQLite and once on a throw-away
+PostgreSQL server started from Debian's binaries. Locally, PostgreSQL tests are skipped
+only when no server binaries exist; with CI=true a missing PostgreSQL is a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from .config import CityDefinition, load_city
+from .db import upgrade
+from .models import City
+from .platform import Platform
+from .plugins import cli_manager
+
+DATABASES = ("sqlite", "postgresql")
+_counter = itertools.count()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parent.parent.name))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    return Path(on_path).parent if on_path else None
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL server on a Unix socket in a temporary folder."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.folder = Path(tempfile.mkdtemp(prefix="innoplat-pg-"))
+        self.data = self.folder / "data"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
+
+    def start(self) -> None:
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        options = f"-c listen_addresses='' -k {self.folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l", str(self.folder / "log"), "start")
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={self.folder}"
+
+    def execute(self, sql: str) -> None:
+        engine = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(sql))
+        finally:
+            engine.dispose()
+
+
+def _all_migration_locations() -> list[str]:
+    locations: list[str] = []
+    for result in cli_manager().hook.innoplat_migration_locations():
+        if result:
+            locations.extend([result] if isinstance(result, str) else result)
+    return locations
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole test session, with a migrated template database."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        if _in_ci():
+            pytest.fail("CI=true but no PostgreSQL server binaries were found (apt-get install postgresql)")
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        server.execute("CREATE DATABASE innoplat_template")
+        engine = create_engine(server.url("innoplat_template"))
+        upgrade(engine, _all_migration_locations())
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies instead of migrating again."""
+    path = tmp_path_factory.mktemp("innoplat-template") / "template.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine, _all_migration_locations())
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database of its own for this test (SQLite, then PostgreSQL)."""
+    if request.param == "sqlite":
+        path = tmp_path / "innoplat.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgresql_server")
+    name = f"innoplat_test_{os.getpid()}_{next(_counter)}"
+    server.execute(f"CREATE DATABASE {name} TEMPLATE innoplat_template")
+    yield server.url(name)
+    server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def innoplat_city() -> str:
+    """The city the fixtures build; override it in a conftest.py to test with another city."""
+    return "kiruna"
+
+
+def city_with_plugins(
+    city: str | Path | CityDefinition, plugins: list[str] = (), settings: dict[str, dict[str, Any]] | None = None  # type: ignore[assignment]
+) -> CityDefinition:
+    """A city definition with extra plugins enabled and plugin settings replaced, for tests."""
+    definition = city if isinstance(city, CityDefinition) else load_city(city)
+    config = definition.config
+    enabled = list(config.plugins.enabled) + [p for p in plugins if p not in config.plugins.enabled]
+    plugin_data = {**(config.plugins.model_extra or {}), **(settings or {}), "enabled": enabled}
+    new_plugins = type(config.plugins).model_validate(plugin_data)
+    return CityDefinition(config=config.model_copy(update={"plugins": new_plugins}), folder=definition.folder)
+
+
+@pytest.fixture
+def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..., Platform]]:
+    """Build a Platform on this test's database: ``make_platform(city=..., plugins=[...], settings={...})``."""
+    made: list[Platform] = []
+
+    def make(
+        city: str | Path | CityDefinition | None = None,
+        plugins: list[str] = (),  # type: ignore[assignment]
+        settings: dict[str, dict[str, Any]] | None = None,
+        extra_plugins: list[Any] = (),  # type: ignore[assignment]
+    ) -> Platform:
+        definition = city_with_plugins(city or innoplat_city, plugins, settings)
+        platform = Platform.open(definition, database_url, extra_plugins=list(extra_plugins))
+        platform.sync()
+        made.append(platform)
+        return platform
+
+    yield make
+    for platform in made:
+        platform.dispose()
+
+
+@pytest.fixture
+def platform(make_platform: Callable[..., Platform]) -> Platform:
+    """The city's Platform (configuration, database, plugins), initialised."""
+    return make_platform()
+
+
+@pytest.fixture
+def db_session(platform: Platform) -> Iterator[Session]:
+    """A session on the platform's database; what a test leaves uncommitted is rolled back."""
+    with platform.sessions() as session:
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def city(platform: Platform, db_session: Session) -> City:
+    """The city's row in the database."""
+    return platform.city_row(db_session)
+
+
+@pytest.fixture
+def make_app(make_platform: Callable[..., Platform]) -> Callable[..., Any]:
+    """Build a Flask app: ``make_app(plugins=[...], settings={...}, config={...})``."""
+    from .web import create_app
+
+    def make(config: dict[str, Any] | None = None, **platform_options: Any) -> Any:
+        platform = make_platform(**platform_options)
+        return create_app(platform=platform, config={"TESTING": True, **(config or {})})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    """The city's Flask app in testing mode."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A test client of the city's app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., Any]) -> Callable[..., Any]:
+    """A test client of an app built with options: ``make_client(plugins=["voting"])``."""
+
+    def make(**options: Any) -> Any:
+        return make_app(**options).test_client()
+
+    return make

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # hookspecs.py imports nothing at run time: it never takes pa
     from sqlalchemy.orm import Session
 
     from .config import CityDefinition
-    from .models import Idea, MethodApplication, StageTransition
+    from .models import City, Idea, MethodApplication, StageTransition
 
 PROJECT = "innoplat"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -168,6 +168,32 @@ def innoplat_template_context(city: CityDefinition) -> dict[str, Any] | None:
 
     :param city: the city the page belongs to.
     :return: a dict merged into the context; later plugins override earlier ones.
+    """
+
+
+@hookspec
+def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
+    """Add sections to an idea's public page (support counts, discussion, follow buttons…).
+
+    Called when the idea page is rendered, in the request's transaction.
+
+    :param session: the database session of the request.
+    :param idea: the idea shown.
+    :return: a list of ``markupsafe.Markup`` fragments (render them with ``render_template``;
+        they are shown below the idea's description, in plugin order).
+    """
+
+
+@hookspec
+def innoplat_submission_sections(session: Session, city: City, draft: dict[str, Any]) -> list[Any] | None:
+    """Add sections to the preview shown while someone writes an idea (e.g. similar ideas).
+
+    Called when the submission form's preview is rendered.
+
+    :param session: the database session of the request.
+    :param city: the city the idea is being written for.
+    :param draft: the fields typed so far (``title``, ``summary``, ``description``).
+    :return: a list of ``markupsafe.Markup`` fragments shown beside the preview.
     """
 
 

@@ -9,7 +9,7 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import cli_manager
-from . import actors, ideas, methods, setup
+from . import actors, ideas, methods, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +22,7 @@ def cli() -> None:
     """
 
 
-for command in (*setup.COMMANDS, ideas.ideas, methods.methods, actors.actors):
+for command in (*setup.COMMANDS, ideas.ideas, methods.methods, actors.actors, users.users):
     cli.add_command(command)
 
 

@@ -1,0 +1,106 @@
+"""Staff accounts: argon2-hashed passwords, sign-in, and each account's role per city."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..models import Account, City, CityRole, Role
+from . import audit
+from .ideas import _enum_value
+
+PASSWORD_MIN = 10
+_hasher = PasswordHasher()
+# Verifying against a real hash even for unknown e-mail addresses keeps sign-in timing
+# from telling an attacker which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("innoplat-no-such-account")
+
+
+def _email(value: str) -> str:
+    email = (value or "").strip().lower()
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise ValidationError("email", f"{value!r} is not an e-mail address")
+    return email
+
+
+def create_account(
+    session: Session,
+    city: City,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str | Role = Role.member,
+    actor: str | None = None,
+) -> Account:
+    """Create a staff account with a role in ``city``, or give an existing account a role there."""
+    address = _email(email)
+    if not (name or "").strip():
+        raise ValidationError("name", "is required")
+    role_value = _enum_value(Role, role, "role")
+    account = session.scalar(select(Account).where(func.lower(Account.email) == address))
+    if account is None:
+        if len(password or "") < PASSWORD_MIN:
+            raise ValidationError("password", f"needs at least {PASSWORD_MIN} characters")
+        account = Account(email=address, name=name.strip(), password_hash=_hasher.hash(password))
+        session.add(account)
+        session.flush()
+    existing = next((r for r in account.roles if r.city_id == city.id), None)
+    if existing is not None:
+        existing.role = role_value
+    else:
+        account.roles.append(CityRole(city_id=city.id, role=role_value))
+    session.flush()
+    audit.record(
+        session,
+        city_id=city.id,
+        entity_type="account",
+        entity_id=account.id,
+        action="role_granted",
+        actor=actor,
+        after={"email": account.email, "role": role_value.value},
+    )
+    return account
+
+
+def authenticate(session: Session, email: str, password: str) -> Account | None:
+    """The active account with this e-mail address and password, or None."""
+    address = (email or "").strip().lower()
+    account = session.scalar(select(Account).where(func.lower(Account.email) == address))
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if account is None or not account.active:
+        return None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    return account
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    return account
+
+
+def role_in(account: Account, city: City) -> Role | None:
+    """The account's role in this city; None when it has none (another city's staff)."""
+    for city_role in account.roles:
+        if city_role.city_id == city.id:
+            return city_role.role
+    return None
+
+
+def list_accounts(session: Session, city: City) -> list[tuple[Account, Role]]:
+    rows = session.execute(
+        select(Account, CityRole.role)
+        .join(CityRole, CityRole.account_id == Account.id)
+        .where(CityRole.city_id == city.id)
+        .order_by(Account.email)
+    )
+    return [(account, role) for account, role in rows.tuples()]

@@ -206,3 +206,66 @@ def erase_person(session: Session, person: Person, *, actor: str | None = None) 
     audit.record(
         session, city_id=person.city_id, entity_type="person", entity_id=person.id, action="anonymised", actor=actor
     )
+
+
+def collaborators(session: Session, organisation: Organisation, *, limit: int = 20) -> list[tuple[Organisation, int]]:
+    """Organisations that take part in the same ideas as this one, with how many ideas they share."""
+    mine = select(Participation.idea_id).where(Participation.organisation_id == organisation.id)
+    shared = func.count(func.distinct(Participation.idea_id))
+    rows = session.execute(
+        select(Organisation, shared)
+        .join(Participation, Participation.organisation_id == Organisation.id)
+        .where(Participation.idea_id.in_(mine), Organisation.id != organisation.id)
+        .group_by(Organisation.id)
+        .order_by(shared.desc(), Organisation.name)
+        .limit(limit)
+    )
+    return [(org, count) for org, count in rows.tuples()]
+
+
+def list_people(session: Session, city: City) -> list[Person]:
+    """The city's registered people who have not been anonymised."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.city_id == city.id, Person.anonymised_at.is_(None), Person.name.is_not(None))
+            .order_by(Person.name)
+        )
+    )
+
+
+def get_person(session: Session, city: City, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.city_id != city.id:
+        raise NotFound(f"no person {person_id} in {city.slug}")
+    return person
+
+
+def get_participation(session: Session, idea: Idea, participation_id: int) -> Participation:
+    participation = session.get(Participation, participation_id)
+    if participation is None or participation.idea_id != idea.id:
+        raise NotFound(f"{idea.reference} has no participation {participation_id}")
+    return participation
+
+
+def remove_membership(session: Session, membership: Membership, *, actor: str | None = None) -> None:
+    organisation = membership.organisation
+    before = {"person": membership.person_id, "organisation": organisation.key, "role": membership.role}
+    session.delete(membership)
+    session.flush()
+    audit.record(
+        session,
+        city_id=organisation.city_id,
+        entity_type="membership",
+        entity_id=membership.id,
+        action="removed",
+        actor=actor,
+        before=before,
+    )
+
+
+def get_membership(session: Session, organisation: Organisation, membership_id: int) -> Membership:
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation.id:
+        raise NotFound(f"{organisation.name} has no membership {membership_id}")
+    return membership

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import ConflictError, IllegalTransition, NotFound, ReadOnlyError, ValidationError
 from ..models import (
+    IMPLEMENTED_PHASES,
     City,
     FocusArea,
     Idea,
     IdeaFocusArea,
-    Method,
     IdeaSdg,
     InitiatorKind,
     InnovationFacet,
+    Method,
     MethodApplication,
     Organisation,
     OriginChannel,
@@ -450,3 +451,31 @@ def funnel(session: Session, city: City, *, public_only: bool = False) -> list[t
         query = query.where(Idea.visibility == Visibility.public)
     counts = dict(session.execute(query).tuples().all())
     return [(stage, counts.get(stage.id, 0)) for stage in city.stages]
+
+
+def stuck_ideas(
+    session: Session, city: City, *, days: int, now: datetime | None = None, limit: int = 50
+) -> list[tuple[Idea, datetime]]:
+    """Ideas still open that have stood in their stage longer than ``days``, longest first.
+
+    Returns each idea with the time it entered its current stage; closed, paused and
+    implemented ideas are not waiting for anyone.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    entered = (
+        select(StageTransition.idea_id, func.max(StageTransition.at).label("entered_at"))
+        .join(Idea, Idea.id == StageTransition.idea_id)
+        .where(Idea.city_id == city.id)
+        .group_by(StageTransition.idea_id)
+        .subquery()
+    )
+    done = ("closed", "paused", *IMPLEMENTED_PHASES)
+    rows = session.execute(
+        select(Idea, entered.c.entered_at)
+        .join(entered, entered.c.idea_id == Idea.id)
+        .where(Idea.city_id == city.id, Idea.phase.not_in(done), entered.c.entered_at < cutoff)
+        .options(selectinload(Idea.stage))
+        .order_by(entered.c.entered_at.asc(), Idea.id.asc())
+        .limit(limit)
+    )
+    return [(idea, at) for idea, at in rows.tuples()]

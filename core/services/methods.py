@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
-from ..models import City, Idea, Method, MethodApplication, Organisation, Outcome, utcnow
+from ..models import (
+    City,
+    Idea,
+    Method,
+    MethodApplication,
+    Organisation,
+    Outcome,
+    Visibility,
+    utcnow,
+)
 from ..plugins import hooks_of
 from . import audit
 from .ideas import _enum_value, _writable
@@ -130,3 +139,41 @@ def _org(session: Session, city: City, key: str, field_name: str) -> Organisatio
     if org is None:
         raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
     return org
+
+
+def get_application(session: Session, idea: Idea, application_id: int) -> MethodApplication:
+    """One of an idea's method applications (never another idea's)."""
+    application = session.get(MethodApplication, application_id)
+    if application is None or application.idea_id != idea.id:
+        raise NotFound(f"{idea.reference} has no method application {application_id}")
+    return application
+
+
+def most_used(session: Session, city: City, *, limit: int = 5, public_only: bool = False) -> list[tuple[Method, int]]:
+    """The methods applied to most of the city's ideas, counted in the database."""
+    query = (
+        select(Method, func.count(func.distinct(MethodApplication.idea_id)).label("ideas"))
+        .join(MethodApplication, MethodApplication.method_id == Method.id)
+        .join(Idea, Idea.id == MethodApplication.idea_id)
+        .where(Idea.city_id == city.id)
+        .group_by(Method.id)
+        .order_by(func.count(func.distinct(MethodApplication.idea_id)).desc(), Method.key)
+        .limit(limit)
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return [(method, count) for method, count in session.execute(query).tuples()]
+
+
+def outcomes(session: Session, city: City, method: Method, *, public_only: bool = False) -> dict[str, int]:
+    """How the city's applications of a method (or of local methods mapped to it) turned out."""
+    query = (
+        select(MethodApplication.outcome, func.count())
+        .join(Idea, Idea.id == MethodApplication.idea_id)
+        .join(Method, Method.id == MethodApplication.method_id)
+        .where(Idea.city_id == city.id, or_(Method.id == method.id, Method.shared_key == method.key))
+        .group_by(MethodApplication.outcome)
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return {outcome.value: count for outcome, count in session.execute(query).tuples()}

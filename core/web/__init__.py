@@ -27,7 +27,9 @@ def create_app(
     if platform is None:
         city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
         platform = Platform.open(city, database_url or default_database_url())
-    app = Flask(__name__)
+    # An explicit instance path: Flask cannot guess one for a package mapped from core/ (editable install).
+    instance = os.environ.get("INNOPLAT_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask(__name__, instance_path=str(Path(instance).resolve()))
     app.config.update(SECRET_KEY=os.environ.get("INNOPLAT_SECRET_KEY") or os.urandom(32).hex())
     app.config.update(config or {})
     app.extensions["innoplat"] = platform

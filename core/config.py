@@ -230,6 +230,14 @@ def _check_consistency(config: CityConfig, shown: str) -> None:
     def fail(key: str, problem: str) -> None:
         raise ConfigError(shown, key, problem)
 
+    if config.default_locale not in config.locales:
+        fail("default_locale", f"must be one of locales {config.locales}")
+    for i, locale in enumerate(config.locales):
+        if locale not in KNOWN_LOCALES:
+            fail(f"locales[{i}]", f"expected one of {', '.join(KNOWN_LOCALES)} (got {locale!r})")
+    for locale, fallback in config.locale_fallbacks.items():
+        if fallback not in KNOWN_LOCALES or fallback == "fit":
+            fail(f"locale_fallbacks.{locale}", f"expected a CLDR locale such as 'sv' (got {fallback!r})")
     for section in ("stages", "focus_areas", "organisations", "methods"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
@@ -263,14 +271,6 @@ def _check_consistency(config: CityConfig, shown: str) -> None:
         if org.parent is not None and org.parent not in org_keys:
             fail(f"organisations[{i}].parent", f"unknown organisation {org.parent!r}")
 
-    if config.default_locale not in config.locales:
-        fail("default_locale", f"must be one of locales {config.locales}")
-    for i, locale in enumerate(config.locales):
-        if locale not in KNOWN_LOCALES:
-            fail(f"locales[{i}]", f"expected one of {', '.join(KNOWN_LOCALES)} (got {locale!r})")
-    for locale, fallback in config.locale_fallbacks.items():
-        if fallback not in KNOWN_LOCALES or fallback == "fit":
-            fail(f"locale_fallbacks.{locale}", f"expected a CLDR locale such as 'sv' (got {fallback!r})")
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):

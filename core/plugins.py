@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import importlib.util
 import inspect
 import sys
@@ -39,11 +41,15 @@ def new_manager() -> pluggy.PluginManager:
 
 
 def _check(manager: pluggy.PluginManager) -> None:
-    try:
-        manager.check_pending()
-    except pluggy.PluginValidationError as exc:
-        name = manager.get_name(exc.plugin) if exc.plugin else None
-        raise PluginError(name, f"{exc} (see docs/hooks.md for the hooks that exist)") from None
+    known = [n for n in dir(hookspecs) if n.startswith("innoplat_")]
+    for hook_name in dir(manager.hook):
+        caller = getattr(manager.hook, hook_name)
+        if not hook_name.startswith("_") and not caller.has_spec():
+            culprits = [impl.plugin_name for impl in caller.get_hookimpls() if not impl.hookwrapper]
+            close = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (docs/hooks.md lists the hooks that exist)"
+            raise PluginError(culprits[0] if culprits else None, f"unknown hook {hook_name!r}{hint}")
+    manager.check_pending()
 
 
 def _register(manager: pluggy.PluginManager, plugin: Any, name: str) -> None:
@@ -95,7 +101,8 @@ def load_local_plugin(city: CityDefinition) -> ModuleType | None:
     path = city.folder / LOCAL_PLUGIN_FILE
     if not path.is_file():
         return None
-    module_name = f"innoplat_city_{city.slug.replace('-', '_')}_plugin"
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    module_name = f"innoplat_city_{city.slug.replace('-', '_')}_plugin_{digest}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)

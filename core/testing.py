@@ -13,11 +13,14 @@ only when no server binaries exist; with CI=true a missing PostgreSQL is a failu
 
 from __future__ import annotations
 
+import email
+import email.policy
 import glob
 import itertools
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -43,7 +46,9 @@ def _in_ci() -> bool:
 
 
 def _postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parent.parent.name))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parent.parent.name)
+    )
     if found:
         return Path(found[-1]).parent
     on_path = shutil.which("pg_ctl")
@@ -67,9 +72,29 @@ class PostgresServer:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
 
     def start(self) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         options = f"-c listen_addresses='' -k {self.folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l", str(self.folder / "log"), "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.folder / "log"),
+            "start",
+        )
 
     def stop(self) -> None:
         try:
@@ -103,7 +128,9 @@ def postgresql_server() -> Iterator[PostgresServer]:
     bindir = _postgres_bin()
     if bindir is None:
         if _in_ci():
-            pytest.fail("CI=true but no PostgreSQL server binaries were found (apt-get install postgresql)")
+            pytest.fail(
+                "CI=true but no PostgreSQL server binaries were found (apt-get install postgresql)"
+            )
         pytest.skip("no PostgreSQL server binaries on this machine")
     server = PostgresServer(bindir)
     server.start()
@@ -149,7 +176,9 @@ def innoplat_city() -> str:
 
 
 def city_with_plugins(
-    city: str | Path | CityDefinition, plugins: list[str] = (), settings: dict[str, dict[str, Any]] | None = None  # type: ignore[assignment]
+    city: str | Path | CityDefinition,
+    plugins: list[str] = (),
+    settings: dict[str, dict[str, Any]] | None = None,  # type: ignore[assignment]
 ) -> CityDefinition:
     """A city definition with extra plugins enabled and plugin settings replaced, for tests."""
     definition = city if isinstance(city, CityDefinition) else load_city(city)
@@ -157,7 +186,9 @@ def city_with_plugins(
     enabled = list(config.plugins.enabled) + [p for p in plugins if p not in config.plugins.enabled]
     plugin_data = {**(config.plugins.model_extra or {}), **(settings or {}), "enabled": enabled}
     new_plugins = type(config.plugins).model_validate(plugin_data)
-    return CityDefinition(config=config.model_copy(update={"plugins": new_plugins}), folder=definition.folder)
+    return CityDefinition(
+        config=config.model_copy(update={"plugins": new_plugins}), folder=definition.folder
+    )
 
 
 @pytest.fixture
@@ -234,3 +265,79 @@ def make_client(make_app: Callable[..., Any]) -> Callable[..., Any]:
         return make_app(**options).test_client()
 
     return make
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives.
+
+    ``url`` is what ``INNOPLAT_SMTP_URL`` or a plugin's ``smtp_url`` setting expects;
+    ``stop()`` and ``start()`` again on the same port let a test check retries.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        #: Received messages, parsed (``message["Subject"]``, ``message.get_content()``).
+        self.messages: list[email.message.EmailMessage] = []
+        #: The SMTP envelope recipients of each received message, in the same order.
+        self.recipients: list[list[str]] = []
+        self._controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> SmtpServer:
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Collect:
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+                raw = envelope.original_content or envelope.content
+                server.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+                server.recipients.append(list(envelope.rcpt_tos))
+                return "250 Message accepted for delivery"
+
+        self._controller = Controller(Collect(), hostname=self.host, port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[email.message.EmailMessage]:
+        """The messages once at least ``count`` arrived (the server stores them on its own thread)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running local SMTP server: point a plugin at ``smtp_server.url``, read ``smtp_server.messages``."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,44 @@
+"""notifications: e-mail to an idea's submitter and followers when it changes stage, via an outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from innoplat.core.hookspecs import hookimpl
+
+from . import outbox, views
+from .cli import notifications
+from .settings import problems as settings_problems
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@hookimpl
+def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
+    return settings_problems(settings)
+
+
+@hookimpl
+def innoplat_migration_locations() -> str:
+    return str(MIGRATIONS)
+
+
+@hookimpl
+def innoplat_stage_changed(session, idea, transition) -> None:
+    outbox.queue_stage_changed(session, idea, transition)
+
+
+@hookimpl
+def innoplat_blueprints(app) -> list[Any]:
+    return [views.blueprint]
+
+
+@hookimpl
+def innoplat_idea_sections(session, idea) -> list[Any]:
+    return [views.follow_section(session, idea)]
+
+
+@hookimpl
+def innoplat_cli_commands() -> list[Any]:
+    return [notifications]

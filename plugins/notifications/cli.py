@@ -1,0 +1,117 @@
+"""``innoplat notifications``: deliver the outbox over SMTP and see what is waiting."""
+
+from __future__ import annotations
+
+import click
+from innoplat.core.cli.common import (
+    city_options,
+    json_option,
+    open_platform,
+    print_json,
+    print_table,
+)
+from innoplat.core.errors import PluginError
+
+from . import outbox
+from .outbox import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY
+from .smtp import SmtpTransport
+
+PLUGIN = "notifications"
+
+
+def _enabled_platform(city: str, database_url: str | None):
+    platform = open_platform(city, database_url)
+    if not platform.plugins.has_plugin(PLUGIN):
+        platform.dispose()
+        raise PluginError(
+            PLUGIN,
+            f"is not enabled for {platform.city.slug} (add it to plugins.enabled in {platform.city.file})",
+        )
+    return platform
+
+
+@click.group("notifications")
+def notifications() -> None:
+    """E-mails to submitters and followers: deliver the outbox, list it."""
+
+
+@notifications.command("send")
+@city_options
+@json_option
+def send(city: str, database_url: str | None, as_json: bool) -> None:
+    """Send the due e-mails of the outbox over SMTP (INNOPLAT_SMTP_URL or smtp_url in city.toml).
+
+    A message that cannot be delivered is retried on later runs with a growing delay
+    (retry_delay seconds, doubled each time) and marked failed after max_attempts tries.
+    Run it every minute or so from cron or a systemd timer.
+    """
+    platform = _enabled_platform(city, database_url)
+    try:
+        settings = platform.city.config.plugins.settings(PLUGIN)
+        transport = SmtpTransport.configured(settings)
+        report = outbox.deliver(
+            platform.transaction,
+            platform.city.slug,
+            transport.send,
+            sender=settings["sender"],
+            max_attempts=settings.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+            retry_delay=settings.get("retry_delay", DEFAULT_RETRY_DELAY),
+        )
+    finally:
+        platform.dispose()
+    if as_json:
+        print_json(
+            {
+                "sent": report.sent,
+                "retrying": report.retrying,
+                "failed": report.failed,
+                "errors": report.errors,
+            }
+        )
+    else:
+        click.echo(f"Sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}.")
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+    if report.retrying or report.failed:
+        raise click.exceptions.Exit(1)
+
+
+@notifications.command("outbox")
+@city_options
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in outbox.MessageStatus]),
+    help="Only messages in this state.",
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+def list_outbox(
+    city: str, database_url: str | None, status: str | None, limit: int, as_json: bool
+) -> None:
+    """How many e-mails are pending, sent and failed, and the latest ones."""
+    platform = _enabled_platform(city, database_url)
+    try:
+        with platform.transaction() as session:
+            row = platform.city_row(session)
+            counts = outbox.outbox_counts(session, row)
+            rows = [
+                {
+                    "id": m.id,
+                    "status": m.status.value,
+                    "recipient": m.recipient,
+                    "subject": m.subject,
+                    "attempts": m.attempts,
+                    "last_error": m.last_error,
+                }
+                for m in outbox.iter_messages(session, row, status, limit)
+            ]
+    finally:
+        platform.dispose()
+    if as_json:
+        print_json({"counts": counts, "messages": rows})
+        return
+    click.echo(", ".join(f"{n} {state}" for state, n in counts.items()))
+    print_table(
+        ["id", "status", "attempts", "recipient", "subject"],
+        [[r["id"], r["status"], r["attempts"], r["recipient"], r["subject"]] for r in rows],
+    )

@@ -1,0 +1,25 @@
+"""The follow form shown on an idea's page."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField
+from wtforms.validators import DataRequired, Length, Regexp
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class FollowForm(FlaskForm):
+    email = EmailField(
+        _l("Your e-mail address"),
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address such as namn@example.se.")),
+        ],
+    )
+    consent = BooleanField(
+        _l("I agree that my e-mail address is stored to tell me when this idea changes stage."),
+        validators=[DataRequired(_l("We need your consent to store your e-mail address."))],
+    )

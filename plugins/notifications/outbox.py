@@ -1,0 +1,300 @@
+"""The outbox: e-mails are written in the transaction of their event and delivered later with retries."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from innoplat.core.errors import ValidationError
+from innoplat.core.models import City, Idea, StageTransition, utcnow
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .messages import N_, message_locale, translate
+from .models import Follower, MessageStatus, OutboxMessage
+
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRY_DELAY = 60  # seconds before the first retry; doubled after each failure
+
+
+def queue_message(
+    session: Session,
+    city: City,
+    *,
+    recipient: str,
+    locale: str,
+    subject: str,
+    body: str,
+    kind: str,
+    idea: Idea | None = None,
+) -> OutboxMessage:
+    """Put an e-mail in the outbox; it is sent only if the surrounding transaction commits."""
+    message = OutboxMessage(
+        city_id=city.id,
+        idea_id=idea.id if idea is not None else None,
+        kind=kind,
+        recipient=recipient,
+        locale=locale,
+        subject=subject[:300],
+        body=body,
+        status=MessageStatus.pending,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        last_error="",
+    )
+    session.add(message)
+    return message
+
+
+def _normalised_email(email: str) -> str:
+    email = (email or "").strip()
+    if "@" not in email or len(email) > 254 or " " in email:
+        raise ValidationError("email", f"{email!r} is not an e-mail address")
+    return email
+
+
+def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower:
+    """Follow an idea's progress by e-mail (idempotent: following twice keeps one follower)."""
+    email = _normalised_email(email)
+    existing = session.scalar(
+        select(Follower).where(
+            Follower.idea_id == idea.id, func.lower(Follower.email) == email.lower()
+        )
+    )
+    if existing is not None:
+        existing.locale = locale
+        return existing
+    follower = Follower(idea_id=idea.id, email=email, locale=locale, created_at=utcnow())
+    session.add(follower)
+    session.flush()
+    return follower
+
+
+def unfollow(session: Session, idea: Idea, email: str) -> bool:
+    found = session.scalar(
+        select(Follower).where(
+            Follower.idea_id == idea.id, func.lower(Follower.email) == email.strip().lower()
+        )
+    )
+    if found is None:
+        return False
+    session.delete(found)
+    return True
+
+
+def follower_count(session: Session, idea: Idea) -> int:
+    return session.scalar(select(func.count()).where(Follower.idea_id == idea.id)) or 0
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    locale: str
+    reason: str  # "submitter" or "follower": the e-mail says why it was sent
+
+
+def recipients(session: Session, idea: Idea) -> list[Recipient]:
+    """The submitter (only with consent, never after erasure) and the idea's followers, once each."""
+    city = idea.city
+    found: dict[str, Recipient] = {}
+    person = idea.submitter
+    if person is not None and person.email and person.consent_at and not person.anonymised_at:
+        found[person.email.lower()] = Recipient(
+            person.email, message_locale(person.locale, city.default_locale), "submitter"
+        )
+    for follower in session.scalars(
+        select(Follower).where(Follower.idea_id == idea.id).order_by(Follower.id)
+    ):
+        found.setdefault(
+            follower.email.lower(),
+            Recipient(
+                follower.email, message_locale(follower.locale, city.default_locale), "follower"
+            ),
+        )
+    return list(found.values())
+
+
+def stage_changed_message(
+    idea: Idea, transition: StageTransition, locale: str, reason: str
+) -> tuple[str, str]:
+    """Subject and body of the e-mail telling one recipient that an idea moved."""
+    city = idea.city
+    values: dict[str, Any] = {
+        "reference": idea.reference,
+        "title": idea.title,
+        "stage": transition.to_stage.label(locale),
+        "from_stage": transition.from_stage.label(locale) if transition.from_stage else "",
+        "platform": city.label(locale),
+    }
+    subject = translate(locale, "%(reference)s is now in the stage “%(stage)s”", **values)
+    lines = [
+        translate(locale, "Hello,"),
+        "",
+        translate(
+            locale,
+            "The idea “%(title)s” (%(reference)s) on %(platform)s has moved from “%(from_stage)s” to “%(stage)s”.",
+            **values,
+        ),
+    ]
+    if transition.note:
+        lines += [
+            "",
+            translate(locale, "Note from the working group: %(note)s", note=transition.note),
+        ]
+    why = (
+        N_("You receive this e-mail because you submitted the idea and agreed to be contacted.")
+        if reason == "submitter"
+        else N_("You receive this e-mail because you follow this idea.")
+    )
+    lines += ["", translate(locale, why), "", translate(locale, "Regards, %(platform)s", **values)]
+    return subject, "\n".join(lines) + "\n"
+
+
+def queue_stage_changed(
+    session: Session, idea: Idea, transition: StageTransition
+) -> list[OutboxMessage]:
+    queued = []
+    for recipient in recipients(session, idea):
+        subject, body = stage_changed_message(idea, transition, recipient.locale, recipient.reason)
+        queued.append(
+            queue_message(
+                session,
+                idea.city,
+                recipient=recipient.email,
+                locale=recipient.locale,
+                subject=subject,
+                body=body,
+                kind="stage_changed",
+                idea=idea,
+            )
+        )
+    return queued
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def due_message_ids(session: Session, city: City, now: datetime) -> list[int]:
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.city_id == city.id,
+            OutboxMessage.status == MessageStatus.pending,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def as_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    email.set_content(message.body)
+    email["Content-Language"] = message.locale  # after set_content, which drops Content-* headers
+    return email
+
+
+def record_failure(
+    message: OutboxMessage, error: str, now: datetime, *, max_attempts: int, retry_delay: float
+) -> None:
+    """Count a failed attempt: retry later with exponential backoff, or give up after the last."""
+    message.attempts += 1
+    message.last_error = error[:2000]
+    if message.attempts >= max_attempts:
+        message.status = MessageStatus.failed
+    else:
+        message.next_attempt_at = now + timedelta(seconds=retry_delay * 2 ** (message.attempts - 1))
+
+
+def deliver(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    city_slug: str,
+    send: Callable[[EmailMessage], None],
+    *,
+    sender: str,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_delay: float = DEFAULT_RETRY_DELAY,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Send the city's due messages, each in its own transaction.
+
+    One transaction per message (not one for the batch) because an e-mail that went out
+    cannot be rolled back: its "sent" mark is committed at once, so a crash later in the
+    batch never sends it twice.
+    """
+    from innoplat.core.services.cities import get_city
+
+    now = now or utcnow()
+    report = DeliveryReport()
+    with transaction() as session:
+        ids = due_message_ids(session, get_city(session, city_slug), now)
+    for message_id in ids:
+        with transaction() as session:
+            message = session.get(OutboxMessage, message_id, with_for_update=True)
+            if message is None or message.status is not MessageStatus.pending:
+                continue  # another sender got there first
+            try:
+                send(as_email(message, sender))
+            except (OSError, smtplib.SMTPException) as exc:
+                record_failure(
+                    message,
+                    f"{type(exc).__name__}: {exc}",
+                    now,
+                    max_attempts=max_attempts,
+                    retry_delay=retry_delay,
+                )
+                report.errors.append(f"message {message.id} to {message.recipient}: {exc}")
+                if message.status is MessageStatus.failed:
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+                continue
+            message.attempts += 1
+            message.status = MessageStatus.sent
+            message.sent_at = utcnow()
+            message.last_error = ""
+            report.sent += 1
+    return report
+
+
+def outbox_counts(session: Session, city: City) -> dict[str, int]:
+    rows = session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.city_id == city.id)
+        .group_by(OutboxMessage.status)
+    ).all()
+    counts = {status.value: 0 for status in MessageStatus}
+    counts.update({(s.value if isinstance(s, MessageStatus) else s): n for s, n in rows})
+    return counts
+
+
+def iter_messages(
+    session: Session, city: City, status: str | None = None, limit: int = 50
+) -> Iterator[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.city_id == city.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    yield from session.scalars(query)

@@ -1,0 +1,74 @@
+"""The notifications plugin's pages: following an idea from its page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from innoplat.core.errors import NotFound
+from innoplat.core.models import Idea, Visibility
+from innoplat.core.services import ideas as idea_service
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from . import outbox
+from .forms import FollowForm
+
+blueprint = Blueprint(
+    "notifications", __name__, template_folder="templates", url_prefix="/notifications"
+)
+
+
+def request_locale(default: str) -> str:
+    """The visitor's interface language, so their e-mails come in it."""
+    try:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    except (KeyError, RuntimeError, AttributeError):
+        return default
+    if locale is None:
+        return default
+    name = str(locale)
+    return name.split("@", 1)[1] if "@" in name else name.split("_", 1)[0]
+
+
+def follow_section(session, idea: Idea) -> Markup:
+    return Markup(
+        render_template(
+            "notifications/follow_section.html",
+            idea=idea,
+            form=FollowForm(),
+            followers=outbox.follower_count(session, idea),
+        )
+    )
+
+
+@blueprint.post("/follow/<reference>")
+def follow(reference: str) -> Response:
+    platform = current_app.extensions["innoplat"]
+    form = FollowForm()
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        try:
+            idea = idea_service.get_idea(session, reference, city=city)
+        except NotFound:
+            abort(404)
+        if idea.visibility is not Visibility.public:
+            abort(404)
+        if not form.validate_on_submit():
+            errors = [message for messages in form.errors.values() for message in messages]
+            return Response(
+                render_template(
+                    "notifications/follow_error.html", city=city, idea=idea, errors=errors
+                ),
+                status=400,
+            )
+        outbox.follow(session, idea, form.email.data, locale=request_locale(city.default_locale))
+        flash(
+            _(
+                "You now follow %(reference)s. We will e-mail you when it changes stage.",
+                reference=idea.reference,
+            )
+        )
+        target = url_for("public.idea", reference=idea.reference)
+    return redirect(target, code=303)

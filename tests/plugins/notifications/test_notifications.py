@@ -1,0 +1,214 @@
+"""notifications: e-mails about stage changes go through the outbox to a real SMTP server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from innoplat.core.errors import PluginError
+from innoplat.core.models import utcnow
+from innoplat.core.services import ideas
+from innoplat.core.services.ideas import Submitter
+from innoplat.plugins.notifications import outbox
+from innoplat.plugins.notifications.models import MessageStatus, OutboxMessage
+from innoplat.plugins.notifications.smtp import SmtpTransport
+from sqlalchemy import func, select
+
+SENDER = "innovation-kiruna@example.invalid"
+
+
+def _settings(**extra):
+    return {"notifications": {"sender": SENDER, **extra}}
+
+
+@pytest.fixture
+def notifying(make_platform):
+    return make_platform(plugins=["notifications"], settings=_settings(retry_delay=0))
+
+
+def _submit(session, platform, **fields):
+    city = platform.city_row(session)
+    fields.setdefault("title", "Uppvärmda busshållplatser")
+    return ideas.submit_idea(session, city, **fields)
+
+
+def test_a_stage_change_queues_one_email_per_recipient_in_their_language(notifying):
+    """The consenting submitter (English) and a follower (Swedish) each get the news in their language."""
+    with notifying.transaction() as session:
+        idea = _submit(
+            session,
+            notifying,
+            submitter=Submitter(name="Anna", email="anna@example.org", consent=True, locale="en"),
+        )
+        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        ideas.move_idea(session, idea, "bedomning", note="Bedöms nästa vecka")
+    with notifying.transaction() as session:
+        messages = {m.recipient: m for m in session.scalars(select(OutboxMessage))}
+    assert set(messages) == {"anna@example.org", "olle@example.org"}
+    anna, olle = messages["anna@example.org"], messages["olle@example.org"]
+    assert anna.locale == "en" and "is now in the stage “Assessment”" in anna.subject
+    assert "because you submitted the idea" in anna.body and "Bedöms nästa vecka" in anna.body
+    assert olle.locale == "sv" and "är nu i steget ”Bedömning”" in olle.subject
+    assert "eftersom du följer idén" in olle.body
+
+
+def test_no_email_without_consent_or_after_the_move_is_rolled_back(notifying):
+    """A submitter without an address gets nothing, and a failed move leaves no message behind."""
+    with notifying.transaction() as session:
+        idea = _submit(session, notifying)
+        ideas.move_idea(session, idea, "bedomning")
+        reference = idea.reference
+    with pytest.raises(RuntimeError), notifying.transaction() as session:
+        idea = ideas.get_idea(session, reference)
+        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        ideas.move_idea(session, idea, "utveckling")
+        raise RuntimeError("the request failed after the move")
+    with notifying.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_following_twice_keeps_one_follower_and_bad_addresses_are_refused(notifying):
+    from innoplat.core.errors import ValidationError
+
+    with notifying.transaction() as session:
+        idea = _submit(session, notifying)
+        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        outbox.follow(session, idea, "OLLE@example.org", locale="en")
+        assert outbox.follower_count(session, idea) == 1
+        with pytest.raises(ValidationError) as error:
+            outbox.follow(session, idea, "not an address", locale="sv")
+        assert error.value.field == "email"
+
+
+def test_the_outbox_is_delivered_to_a_real_smtp_server(notifying, smtp_server):
+    """End to end: move an idea, run the sender, the message arrives with subject and language."""
+    with notifying.transaction() as session:
+        idea = _submit(
+            session,
+            notifying,
+            submitter=Submitter(email="anna@example.org", consent=True, locale="en"),
+        )
+        ideas.move_idea(session, idea, "bedomning")
+        reference = idea.reference
+    report = outbox.deliver(
+        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
+    )
+    assert report.sent == 1 and not report.errors
+    (message,) = smtp_server.wait_for(1)
+    assert message["To"] == "anna@example.org" and message["From"] == SENDER
+    assert message["Subject"] == f"{reference} is now in the stage “Assessment”"
+    assert message["Content-Language"] == "en"
+    assert "Innovation Platform Kiruna" in message.get_content()
+    with notifying.transaction() as session:
+        stored = session.scalar(select(OutboxMessage))
+        assert stored.status is MessageStatus.sent and stored.sent_at is not None
+    again = outbox.deliver(
+        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
+    )
+    assert again.sent == 0 and len(smtp_server.messages) == 1
+
+
+def test_a_message_is_retried_with_backoff_when_the_server_is_down(notifying, smtp_server):
+    """First run: server down, the message waits; a later run delivers it; after max attempts it fails."""
+    smtp_server.stop()
+    send = SmtpTransport.from_url(smtp_server.url).send
+    with notifying.transaction() as session:
+        idea = _submit(
+            session,
+            notifying,
+            submitter=Submitter(email="anna@example.org", consent=True, locale="sv"),
+        )
+        ideas.move_idea(session, idea, "bedomning")
+    start = utcnow()
+    first = outbox.deliver(
+        notifying.transaction, "kiruna", send, sender=SENDER, retry_delay=60, now=start
+    )
+    assert first.retrying == 1 and first.sent == 0
+    with notifying.transaction() as session:
+        waiting = session.scalar(select(OutboxMessage))
+        assert waiting.status is MessageStatus.pending and waiting.attempts == 1
+        assert waiting.next_attempt_at == start + timedelta(seconds=60)
+        assert "Connection" in waiting.last_error or "refused" in waiting.last_error.lower()
+    smtp_server.start()
+    too_early = outbox.deliver(
+        notifying.transaction, "kiruna", send, sender=SENDER, now=start + timedelta(seconds=30)
+    )
+    assert too_early.sent == 0 and not smtp_server.messages
+    later = outbox.deliver(
+        notifying.transaction, "kiruna", send, sender=SENDER, now=start + timedelta(seconds=61)
+    )
+    assert later.sent == 1
+    assert smtp_server.wait_for(1)[0]["Content-Language"] == "sv"
+
+
+def test_a_message_is_marked_failed_after_the_last_attempt(notifying, smtp_server):
+    smtp_server.stop()
+    send = SmtpTransport.from_url(smtp_server.url).send
+    with notifying.transaction() as session:
+        idea = _submit(
+            session, notifying, submitter=Submitter(email="anna@example.org", consent=True)
+        )
+        ideas.move_idea(session, idea, "bedomning")
+    for _ in range(2):
+        report = outbox.deliver(
+            notifying.transaction, "kiruna", send, sender=SENDER, max_attempts=2, retry_delay=0
+        )
+    assert report.failed == 1
+    with notifying.transaction() as session:
+        assert session.scalar(select(OutboxMessage)).status is MessageStatus.failed
+
+
+def test_the_send_command_delivers_and_reports(
+    platform, database_url, city_folder, smtp_server, run_cli, monkeypatch
+):
+    """``innoplat notifications send --city <folder>`` sends over INNOPLAT_SMTP_URL."""
+    folder = city_folder(plugins=["notifications"], settings={"notifications": ["retry_delay = 0"]})
+    code, out, err = run_cli(
+        "ideas", "submit", "--city", str(folder), "--db", database_url, "--title", "Ny idé"
+    )
+    assert code == 0, err
+    with platform.transaction() as session:
+        idea = ideas.get_idea(session, f"KIR-{utcnow().year}-0001")
+        outbox.follow(session, idea, "olle@example.org", locale="sv")
+    code, out, err = run_cli(
+        "ideas",
+        "move",
+        "--city",
+        str(folder),
+        "--db",
+        database_url,
+        idea.reference,
+        "--to",
+        "bedomning",
+    )
+    assert code == 0, err
+    monkeypatch.setenv("INNOPLAT_SMTP_URL", smtp_server.url)
+    code, out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
+    assert code == 0, err
+    assert "Sent 1" in out
+    assert smtp_server.wait_for(1)[0]["Subject"].startswith(idea.reference)
+    code, out, err = run_cli("notifications", "outbox", "--city", str(folder), "--db", database_url)
+    assert "1 sent" in out
+
+
+def test_the_send_command_says_when_the_plugin_is_not_enabled(platform, database_url, run_cli):
+    code, _out, err = run_cli("notifications", "send", "--city", "kiruna", "--db", database_url)
+    assert code == 1
+    assert "plugin 'notifications': is not enabled for kiruna" in err
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({}, "sender"),
+        ({"sender": "nobody"}, "sender"),
+        ({"sender": SENDER, "smtp_url": "http://mail"}, "smtp_url"),
+        ({"sender": SENDER, "max_attempts": 0}, "max_attempts"),
+        ({"sender": SENDER, "retry_delay": "soon"}, "retry_delay"),
+        ({"sender": SENDER, "smtp_host": "x"}, "smtp_host"),
+    ],
+)
+def test_bad_settings_name_the_key(make_platform, settings, key):
+    with pytest.raises(PluginError) as error:
+        make_platform(plugins=["notifications"], settings={"notifications": settings})
+    assert f"plugins.notifications.{key}" in str(error.value)

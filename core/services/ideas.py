@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..plugins import hooks_of
-from . import audit
+from . import audit, search
 
 TITLE_MAX = 200
 SUMMARY_MAX = 600
@@ -377,10 +377,12 @@ class IdeaFilter:
     origin_channel: str | None = None
     text: str | None = None
     public_only: bool = False
-    sort: str = "newest"
+    #: "relevance" ranks full-text hits best first, and lists the newest first without a text.
+    sort: str = "relevance"
 
 
 SORTS = {
+    "relevance": (Idea.submitted_at.desc(), Idea.id.desc()),
     "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
     "oldest": (Idea.submitted_at.asc(), Idea.id.asc()),
     "updated": (Idea.updated_at.desc(), Idea.id.desc()),
@@ -426,10 +428,14 @@ def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[I
         )
     if f.origin_channel:
         query = query.where(Idea.origin_channel == f.origin_channel)
-    if f.text:
-        pattern = f"%{f.text.strip()}%"
-        query = query.where(or_(Idea.title.ilike(pattern), Idea.summary.ilike(pattern)))
-    return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+    order = SORTS.get(f.sort, SORTS["newest"])
+    searched = search.parse(f.text)
+    if searched:
+        hits = search.idea_hits(searched)
+        query = query.join(hits, hits.c.id == Idea.id)
+        if f.sort not in SORTS or f.sort == "relevance":
+            order = (hits.c.score.desc(), *order)
+    return query.order_by(*order)
 
 
 def list_ideas(

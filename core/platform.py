@@ -16,7 +16,7 @@ from . import db
 from .config import CityDefinition, load_city
 from .errors import PluginError
 from .models import City
-from .plugins import HOOKS_KEY, Hooks, build_manager
+from .plugins import HOOKS_KEY, Hooks, all_plugins_manager, build_manager
 from .services import cities
 
 
@@ -58,10 +58,17 @@ class Platform:
             yield session
 
     def migration_locations(self) -> list[str]:
+        """Alembic folders of every installed plugin and of this city's own plugins.
+
+        All installed plugins, not only the enabled ones: one database may hold several
+        cities, and a revision the database knows must never be missing from the scripts.
+        """
         locations: list[str] = []
-        for result in self.hooks.innoplat_migration_locations():
-            if result:
-                locations.extend([result] if isinstance(result, str) else result)
+        results = [*all_plugins_manager().hook.innoplat_migration_locations(), *self.hooks.innoplat_migration_locations()]
+        for result in results:
+            for location in [result] if isinstance(result, str) else result or []:
+                if location not in locations:
+                    locations.append(location)
         return locations
 
     def init(self) -> City:

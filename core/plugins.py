@@ -87,8 +87,8 @@ def build_manager(city: CityDefinition, extra: list[Any] = ()) -> pluggy.PluginM
     return manager
 
 
-def cli_manager() -> pluggy.PluginManager:
-    """A manager holding every installed plugin, to collect their command-line commands."""
+def all_plugins_manager() -> pluggy.PluginManager:
+    """A manager holding every installed plugin: their commands, their migrations."""
     manager = new_manager()
     for name, entry_point in installed_plugins().items():
         _register(manager, _load(entry_point), name)

@@ -35,7 +35,7 @@ from .config import CityDefinition, load_city
 from .db import upgrade
 from .models import City
 from .platform import Platform
-from .plugins import cli_manager
+from .plugins import all_plugins_manager
 
 DATABASES = ("sqlite", "postgresql")
 _counter = itertools.count()
@@ -116,7 +116,7 @@ class PostgresServer:
 
 def _all_migration_locations() -> list[str]:
     locations: list[str] = []
-    for result in cli_manager().hook.innoplat_migration_locations():
+    for result in all_plugins_manager().hook.innoplat_migration_locations():
         if result:
             locations.extend([result] if isinstance(result, str) else result)
     return locations

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import InnoplatError
-from ..plugins import cli_manager
+from ..plugins import all_plugins_manager
 from . import actors, ideas, methods, setup, users
 
 
@@ -27,7 +27,7 @@ for command in (*setup.COMMANDS, ideas.ideas, methods.methods, actors.actors, us
 
 
 def _add_plugin_commands() -> None:
-    for commands in cli_manager().hook.innoplat_cli_commands():
+    for commands in all_plugins_manager().hook.innoplat_cli_commands():
         for command in commands or []:
             cli.add_command(command)
 

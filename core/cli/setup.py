@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -41,7 +42,7 @@ def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
         platform.init()
         with platform.transaction() as session:
             row = platform.city_row(session)
-            with click.progressbar(length=count, label=f"Synthetic ideas for {row.slug}", show_pos=True, file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(length=count, label=f"Synthetic ideas for {row.slug}", show_pos=True, file=sys.stderr) as bar:
                 summary = demo_service.load_demo(session, platform.city, row, ideas=count, seed=seed, progress=bar.update)
     finally:
         platform.dispose()

@@ -95,11 +95,13 @@ def _check_workflow(definition: CityDefinition, by_phase: dict[str, Stage]) -> N
         if phase not in by_phase:
             raise ValidationError(f"{definition.file}: stages", f"the demo needs a stage in phase {phase!r}")
     steps = [
-        ("submitted", "screening"), ("screening", "development"), ("development", "implemented"),
+        ("submitted", "screening"), ("screening", "development"),
         ("submitted", "closed"), ("screening", "closed"), ("development", "closed"),
     ]
     if "pilot" in by_phase:
         steps += [("development", "pilot"), ("pilot", "implemented"), ("pilot", "closed")]
+    if not _pilot_required(by_phase):
+        steps.append(("development", "implemented"))
     if "scaled" in by_phase:
         steps.append(("implemented", "scaled"))
     for a, b in steps:
@@ -108,6 +110,11 @@ def _check_workflow(definition: CityDefinition, by_phase: dict[str, Stage]) -> N
                 f"{definition.file}: stages",
                 f"the demo moves ideas from {by_phase[a].key!r} to {by_phase[b].key!r}, which the workflow forbids",
             )
+
+
+def _pilot_required(by_phase: dict[str, Stage]) -> bool:
+    """Whether the workflow sends every idea through a pilot on its way to implementation."""
+    return "pilot" in by_phase and by_phase["implemented"].key not in (by_phase["development"].transitions or [])
 
 
 def clear_demo(session: Session, city: City) -> int:
@@ -247,7 +254,9 @@ def _idea(
     pace = 1 / math.sqrt(lift)  # methods that help also tend to speed things up, a little
 
     path = ["submitted", "screening", "development"]
-    if "pilot" in by_phase and (rng.random() < (0.85 if PILOTING & set(chosen) else 0.45)):
+    if _pilot_required(by_phase) or (
+        "pilot" in by_phase and rng.random() < (0.85 if PILOTING & set(chosen) else 0.45)
+    ):
         path.append("pilot")
     if succeeds:
         path.append("implemented")

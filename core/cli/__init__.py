@@ -9,7 +9,7 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
-from . import actors, ideas, methods, setup, users
+from . import actors, compare, exchange, ideas, methods, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +22,15 @@ def cli() -> None:
     """
 
 
-for command in (*setup.COMMANDS, ideas.ideas, methods.methods, actors.actors, users.users):
+for command in (
+    *setup.COMMANDS,
+    ideas.ideas,
+    methods.methods,
+    actors.actors,
+    users.users,
+    *compare.COMMANDS,
+    *exchange.COMMANDS,
+):
     cli.add_command(command)
 
 

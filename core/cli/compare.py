@@ -1,0 +1,162 @@
+"""``innoplat compare``: how each method fared in each city, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from ..services import comparison
+from ..services.comparison import ROW_KEYS, Metric, Row
+from .common import city_options, city_transaction
+
+SMALL_MARK = "*"
+
+
+def _split(values: Sequence[str]) -> list[str] | None:
+    """``--cities a,b --cities c`` → [a, b, c]; nothing given → None (all)."""
+    found = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return found or None
+
+
+def rows_as_csv(rows: Sequence[Row]) -> str:
+    """The tidy rows as CSV: empty cells for missing figures, true/false for the flag."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **{k: "" if row[k] is None else row[k] for k in ROW_KEYS},
+                "small_sample": "true" if row["small_sample"] else "false",
+            }
+        )
+    return out.getvalue()
+
+
+def rows_as_json(rows: Sequence[Row]) -> str:
+    return json.dumps([{k: row[k] for k in ROW_KEYS} for row in rows], ensure_ascii=False, indent=2)
+
+
+def format_figure(value: Any, unit: str) -> str:
+    """A value as a reader expects it: shares in percent, ratios with ×, days whole."""
+    if value is None:
+        return "–"
+    if unit == "share":
+        return f"{value * 100:.0f}%"
+    if unit == "ratio":
+        return f"{value:.2f}×"
+    if unit == "days":
+        return f"{value:.0f} d"
+    if unit == "ideas":
+        return f"{value:.0f}"
+    return f"{value:.2f}"
+
+
+def format_cell(row: Row, unit: str) -> str:
+    text = format_figure(row["value"], unit)
+    if row["low"] is not None and row["high"] is not None:
+        text += f" ({format_figure(row['low'], unit)}–{format_figure(row['high'], unit)})"
+    return text + (SMALL_MARK if row["small_sample"] else "")
+
+
+def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence[str]) -> None:
+    """One block per metric: a line per method, a column per city."""
+    if not rows:
+        click.echo("No method was applied to any idea of these cities (in this period).")
+        return
+    shown_cities = [c for c in cities if any(r["city"] == c for r in rows)]
+    for metric in metrics:
+        cells: dict[tuple[str, str], str] = {
+            (r["method"], r["city"]): format_cell(r, metric.unit)
+            for r in rows
+            if r["metric"] == metric.key
+        }
+        if not cells:
+            continue
+        methods = sorted({m for m, _c in cells})
+        headers = ["method", *shown_cities]
+        table = [[m, *[cells.get((m, c), "") for c in shown_cities]] for m in methods]
+        widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
+        click.echo(
+            click.style(f"{metric.label_for('en')} ({metric.key}, {metric.unit})", bold=True)
+        )
+        click.echo(
+            "  ".join(
+                click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True)
+            )
+        )
+        for line in table:
+            click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+        click.echo()
+    click.echo(
+        f"(low–high): 95 % interval. {SMALL_MARK} fewer than {comparison.SMALL_SAMPLE} ideas."
+    )
+
+
+@click.command()
+@city_options
+@click.option(
+    "--cities",
+    "cities",
+    multiple=True,
+    metavar="SLUGS",
+    help="Cities to compare, comma-separated (default: all, peers included).",
+)
+@click.option(
+    "--methods",
+    "methods",
+    multiple=True,
+    metavar="KEYS",
+    help="Shared method keys, comma-separated (default: every method applied).",
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="KEYS",
+    help="Metric keys, comma-separated or repeated (default: all).",
+)
+@click.option("--since", metavar="YYYY-MM-DD", help="Only ideas submitted on or after this date.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def compare(
+    city: str,
+    database_url: str | None,
+    cities: tuple[str, ...],
+    methods: tuple[str, ...],
+    metrics: tuple[str, ...],
+    since: str | None,
+    output: str,
+) -> None:
+    """How each method fared in each city: share implemented, lift, time, collaboration.
+
+    CSV and JSON rows carry the keys city, method, metric, value, low, high, n,
+    small_sample (see docs/comparing.md).
+    """
+    with city_transaction(city, database_url) as (_platform, session, _row):
+        result = comparison.compare(
+            session,
+            cities=_split(cities),
+            methods=_split(methods),
+            since=since,
+            metrics=_split(metrics),
+        )
+    if output == "csv":
+        click.echo(rows_as_csv(result.rows), nl=False)
+    elif output == "json":
+        click.echo(rows_as_json(result.rows))
+    else:
+        print_pivot(result.rows, result.metrics, [c.slug for c in result.cities])
+
+
+COMMANDS = [compare]

@@ -1,0 +1,129 @@
+"""``innoplat export`` / ``import`` / ``pull``: moving exchange bundles between instances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+
+from .. import db
+from ..errors import InnoplatError
+from ..services import cities as city_service
+from ..services import exchange
+
+_db_option = click.option(
+    "--db",
+    "database_url",
+    envvar="INNOPLAT_DATABASE_URL",
+    metavar="URL",
+    help="Database URL (default: a SQLite file innoplat.sqlite3 here; postgresql://… for PostgreSQL).",
+)
+
+
+def _sessions(database_url: str | None):  # type: ignore[no-untyped-def]
+    engine = db.make_engine(database_url or db.default_database_url())
+    if not inspect(engine).has_table("city"):
+        engine.dispose()
+        raise InnoplatError(
+            "this database has no innoplat tables yet (run: innoplat init --city SLUG)"
+        )
+    return engine, db.session_factory(engine)
+
+
+def _report(result: exchange.PeerImport, source: str) -> None:
+    label = result.city.label("en")
+    if result.action == "unchanged":
+        click.echo(
+            f"{label} ({result.city.slug}) is already up to date with {source}; nothing changed."
+        )
+    else:
+        click.echo(
+            f"{result.action.capitalize()} {label} ({result.city.slug}) as a read-only peer from "
+            f"{source}: {result.ideas} public ideas."
+        )
+
+
+@click.command("export")
+@click.option(
+    "--city",
+    envvar="INNOPLAT_CITY",
+    default="kiruna",
+    show_default=True,
+    metavar="SLUG",
+    help="The city to export (this instance's own, or a peer).",
+)
+@_db_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="The bundle file ('-': standard output).",
+)
+@click.option("--pretty", is_flag=True, help="Indent the JSON for reading.")
+def export(city: str, database_url: str | None, output: str, pretty: bool) -> None:
+    """Write a city's public data as an exchange bundle (docs/exchange.md): no personal data."""
+    engine, sessions = _sessions(database_url)
+    try:
+        with db.transaction(sessions) as session:
+            row = city_service.get_city(session, city)
+            bundle = exchange.export_city(session, row)
+    finally:
+        engine.dispose()
+    text = exchange.dumps(bundle, pretty=pretty)
+    if output == "-":
+        click.echo(text)
+        return
+    Path(output).write_text(text + "\n", encoding="utf-8")
+    click.echo(f"Exported {city}: {len(bundle['ideas'])} public ideas to {output}.", err=True)
+
+
+@click.command("import")
+@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@_db_option
+def import_(bundle_file: str, database_url: str | None) -> None:
+    """Import a sibling's bundle as a read-only peer city (a newer bundle updates it)."""
+    text = (
+        click.get_binary_stream("stdin").read()
+        if bundle_file == "-"
+        else Path(bundle_file).read_bytes()
+    )
+    bundle = exchange.loads(text, source=bundle_file)
+    engine, sessions = _sessions(database_url)
+    try:
+        with db.transaction(sessions) as session:
+            result = exchange.import_bundle(
+                session,
+                bundle,
+                source=str(Path(bundle_file).resolve()) if bundle_file != "-" else "stdin",
+            )
+            _report(result, bundle_file)
+    finally:
+        engine.dispose()
+
+
+@click.command("pull")
+@click.argument("url")
+@_db_option
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for the sibling.",
+)
+def pull(url: str, database_url: str | None, timeout: float) -> None:
+    """Fetch a sibling's bundle from URL (its /api/v1/exchange) and import it as a peer."""
+    endpoint, bundle = exchange.fetch_bundle(url, timeout=timeout)
+    engine, sessions = _sessions(database_url)
+    try:
+        with db.transaction(sessions) as session:
+            result = exchange.import_bundle(session, bundle, source=endpoint)
+            _report(result, endpoint)
+    finally:
+        engine.dispose()
+
+
+COMMANDS = [export, import_, pull]

@@ -1,0 +1,732 @@
+"""Comparing methods across cities: per city and shared method key, honest figures with intervals.
+
+``compare_methods`` returns a *tidy table*: one dict per city × method × metric with exactly
+the keys ``city``, ``method``, ``metric``, ``value``, ``low``, ``high``, ``n`` and
+``small_sample``. Everything works on canonical phases and shared method keys, so cities that
+name their stages and local methods differently compare like for like, and imported peer
+cities are compared like the instance's own.
+
+Definitions (docs/comparing.md explains them for readers):
+
+* An idea *has* a method when at least one method application links it to a method whose
+  ``shared_key`` is the method (a city's local method counts under the key it maps to).
+* An idea *reached implementation* when it ever had a stage transition into a phase of
+  ``IMPLEMENTED_PHASES`` (implemented or scaled) — so an idea implemented and later closed
+  still counts, and one that only stands in such a stage without a recorded transition
+  does not (every stage change records a transition, so this never happens in practice).
+* ``since`` keeps ideas submitted on or after that moment.
+
+The built-in figures are computed by one SQL statement of aggregates (common table
+expressions, window functions for medians) that runs the same on SQLite and PostgreSQL; only
+the per-group counts and sums come back to Python, which turns them into intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from ..errors import ValidationError
+from ..models import (
+    IMPLEMENTED_PHASES,
+    City,
+    Idea,
+    Method,
+    MethodApplication,
+    Organisation,
+    Participation,
+    Phase,
+    StageTransition,
+    localized,
+)
+from ..plugins import hooks_of
+
+#: A figure resting on fewer ideas than this is flagged ``small_sample``.
+SMALL_SAMPLE = 30
+#: Two-sided 95 % normal quantile.
+Z95 = 1.959963984540054
+#: The keys of every row, in the order CSV columns are written.
+ROW_KEYS = ("city", "method", "metric", "value", "low", "high", "n", "small_sample")
+
+Row = dict[str, Any]
+Compute = Callable[[Session, list[int], list[str] | None, datetime | None], Iterable[Row]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure computed per city and shared method key; plugins contribute more of them.
+
+    A plugin returns a list of these from the ``innoplat_comparison_metrics`` hook::
+
+        Metric(
+            key="mean_score",
+            label={"sv": "Medelpoäng", "en": "Mean score"},
+            unit="points",
+            compute=mean_score_rows,
+        )
+
+    :param key: stable identifier, used by ``--metric`` and in every row's ``metric``.
+    :param label: what readers see: a ``{locale: text}`` dict or a (lazily) translated string.
+    :param unit: the unit of ``value``: ``ideas``, ``share`` (0–1), ``ratio``, ``days``,
+        ``kinds`` or any short word of the plugin's own.
+    :param compute: ``compute(session, city_ids, method_keys, since)`` returning rows. It gets
+        the ids of the cities compared (peers included), the shared method keys (None: all
+        methods) and the earliest submission date (None: no limit), and must aggregate in
+        SQL rather than load every idea. Each row is a dict with ``city_id`` (or ``city``,
+        the slug), ``method`` (a shared key), ``metric``, ``value``, ``low``, ``high``
+        (None when no interval applies) and ``n`` (how many ideas the figure rests on);
+        ``small_sample`` is added from ``n`` when the row leaves it out. One compute
+        function may return rows of several metrics: it is called once per comparison, and
+        rows of metrics that were not asked for are dropped.
+    :param description: optional longer explanation, a dict or string like ``label``.
+    """
+
+    key: str
+    label: Any
+    unit: str
+    compute: Compute
+    description: Any = None
+
+    def label_for(self, locale: str | None = None) -> str:
+        return _text(self.label, locale)
+
+    def description_for(self, locale: str | None = None) -> str:
+        return _text(self.description, locale) if self.description else ""
+
+
+def _text(value: Any, locale: str | None) -> str:
+    if isinstance(value, dict):
+        return localized(value, locale, "en")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+class days_between(FunctionElement[float]):
+    """Days (fractional) from ``start`` to ``end``; each database has its own date arithmetic."""
+
+    type = Float()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    end, start = list(element.clauses)
+    return (
+        f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+    )
+
+
+@compiles(days_between)
+def _days_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    end, start = list(element.clauses)
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
+        " / 86400.0)"
+    )
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _median_cte(source: Any, value: Any, name: str) -> Any:
+    """Median and its distribution-free 95 % interval of ``value`` per (city, method), in SQL.
+
+    The median averages the middle one or two rows picked by ROW_NUMBER. The interval takes
+    the order statistics at ranks n/2 ∓ 0.98·√n (the normal approximation to the binomial
+    ranks); the square root is avoided by squaring the inequality, since SQLite may be
+    built without math functions.
+    """
+    ranked = (
+        select(
+            source.c.city_id,
+            source.c.method,
+            value.label("v"),
+            func.row_number()
+            .over(partition_by=(source.c.city_id, source.c.method), order_by=value)
+            .label("rn"),
+            func.count().over(partition_by=(source.c.city_id, source.c.method)).label("cnt"),
+        )
+        .where(value.is_not(None))
+        .subquery(f"{name}_ranked")
+    )
+    half = cast(ranked.c.cnt, Float) * 0.5
+    spread = cast(ranked.c.cnt, Float) * (Z95 * Z95 / 4)
+    below = half - ranked.c.rn
+    above = ranked.c.rn - 1 - half
+    middle = ranked.c.rn.in_(((ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2))
+    return (
+        select(
+            ranked.c.city_id,
+            ranked.c.method,
+            func.avg(case((middle, ranked.c.v))).label("median"),
+            func.max(case((and_(below >= 0, below * below >= spread), ranked.c.v))).label("low"),
+            func.min(case((and_(above >= 0, above * above >= spread), ranked.c.v))).label("high"),
+            func.max(ranked.c.cnt).label("n"),
+        )
+        .group_by(ranked.c.city_id, ranked.c.method)
+        .cte(name)
+    )
+
+
+def core_figures_statement(
+    city_ids: Sequence[int], method_keys: Sequence[str] | None, since: datetime | None
+) -> Any:
+    """The one SELECT computing every built-in figure's counts and sums per (city, method)."""
+    scope_query = select(Idea.id.label("idea_id"), Idea.city_id).where(Idea.city_id.in_(city_ids))
+    if since is not None:
+        scope_query = scope_query.where(Idea.submitted_at >= since)
+    scope = scope_query.cte("scope")
+
+    implemented = (
+        select(StageTransition.idea_id, func.min(StageTransition.at).label("implemented_at"))
+        .where(StageTransition.to_phase.in_(IMPLEMENTED_PHASES))
+        .group_by(StageTransition.idea_id)
+        .cte("implemented")
+    )
+    # Each stay in pilot lasts until the idea's next transition; a stay still going on is
+    # left out (its length is not known yet).
+    stays = select(
+        StageTransition.idea_id,
+        StageTransition.to_phase,
+        StageTransition.at,
+        func.lead(StageTransition.at)
+        .over(
+            partition_by=StageTransition.idea_id,
+            order_by=(StageTransition.at, StageTransition.id),
+        )
+        .label("left_at"),
+    ).subquery("stays")
+    pilot = (
+        select(stays.c.idea_id, func.sum(days_between(stays.c.left_at, stays.c.at)).label("days"))
+        .where(stays.c.to_phase == Phase.pilot.value, stays.c.left_at.is_not(None))
+        .group_by(stays.c.idea_id)
+        .cte("pilot")
+    )
+    collaboration = (
+        select(
+            Participation.idea_id,
+            func.count(distinct(Organisation.kind)).label("kinds"),
+            func.count(distinct(Participation.organisation_id)).label("organisations"),
+        )
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .group_by(Participation.idea_id)
+        .cte("collaboration")
+    )
+    per_idea = (
+        select(
+            scope.c.idea_id,
+            scope.c.city_id,
+            _flag(implemented.c.implemented_at.is_not(None)).label("reached"),
+            days_between(implemented.c.implemented_at, Idea.submitted_at).label("days_to_impl"),
+            pilot.c.days.label("pilot_days"),
+            func.coalesce(collaboration.c.kinds, 0).label("kinds"),
+            _flag(func.coalesce(collaboration.c.organisations, 0) > 1).label("crossing"),
+        )
+        .join(Idea, Idea.id == scope.c.idea_id)
+        .outerjoin(implemented, implemented.c.idea_id == scope.c.idea_id)
+        .outerjoin(pilot, pilot.c.idea_id == scope.c.idea_id)
+        .outerjoin(collaboration, collaboration.c.idea_id == scope.c.idea_id)
+        .cte("per_idea")
+    )
+    applied_query = (
+        select(MethodApplication.idea_id, Method.shared_key.label("method"))
+        .join(Method, Method.id == MethodApplication.method_id)
+        .join(scope, scope.c.idea_id == MethodApplication.idea_id)
+        .distinct()
+    )
+    if method_keys is not None:
+        applied_query = applied_query.where(Method.shared_key.in_(method_keys))
+    applied = applied_query.cte("applied")
+
+    with_method = (
+        select(
+            per_idea.c.city_id,
+            applied.c.method,
+            per_idea.c.reached,
+            per_idea.c.days_to_impl,
+            per_idea.c.pilot_days,
+            per_idea.c.kinds,
+            per_idea.c.crossing,
+        )
+        .join(applied, applied.c.idea_id == per_idea.c.idea_id)
+        .cte("with_method")
+    )
+    city_totals = (
+        select(
+            per_idea.c.city_id,
+            func.count().label("city_n"),
+            func.sum(per_idea.c.reached).label("city_k"),
+        )
+        .group_by(per_idea.c.city_id)
+        .cte("city_totals")
+    )
+    to_impl = _median_cte(with_method, with_method.c.days_to_impl, "to_impl")
+    in_pilot = _median_cte(with_method, with_method.c.pilot_days, "in_pilot")
+    groups = (
+        select(
+            with_method.c.city_id,
+            with_method.c.method,
+            func.count().label("n"),
+            func.sum(with_method.c.reached).label("k"),
+            func.sum(with_method.c.kinds).label("kinds_sum"),
+            func.sum(with_method.c.kinds * with_method.c.kinds).label("kinds_sq"),
+            func.sum(with_method.c.crossing).label("crossing"),
+        )
+        .group_by(with_method.c.city_id, with_method.c.method)
+        .cte("groups")
+    )
+    return (
+        select(
+            groups.c.city_id,
+            groups.c.method,
+            groups.c.n,
+            groups.c.k,
+            groups.c.kinds_sum,
+            groups.c.kinds_sq,
+            groups.c.crossing,
+            city_totals.c.city_n,
+            city_totals.c.city_k,
+            to_impl.c.median.label("impl_median"),
+            to_impl.c.low.label("impl_low"),
+            to_impl.c.high.label("impl_high"),
+            func.coalesce(to_impl.c.n, literal(0)).label("impl_n"),
+            in_pilot.c.median.label("pilot_median"),
+            in_pilot.c.low.label("pilot_low"),
+            in_pilot.c.high.label("pilot_high"),
+            func.coalesce(in_pilot.c.n, literal(0)).label("pilot_n"),
+        )
+        .join(city_totals, city_totals.c.city_id == groups.c.city_id)
+        .outerjoin(
+            to_impl,
+            and_(to_impl.c.city_id == groups.c.city_id, to_impl.c.method == groups.c.method),
+        )
+        .outerjoin(
+            in_pilot,
+            and_(in_pilot.c.city_id == groups.c.city_id, in_pilot.c.method == groups.c.method),
+        )
+        .order_by(groups.c.city_id, groups.c.method)
+    )
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float | None, float | None, float | None]:
+    """Share k/n with its Wilson score interval (sound also for shares near 0 or 1)."""
+    if n <= 0:
+        return None, None, None
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def risk_ratio(
+    k1: int, n1: int, k0: int, n0: int, z: float = Z95
+) -> tuple[float | None, float | None, float | None]:
+    """Ratio of proportions (k1/n1)/(k0/n0) with the Katz log interval.
+
+    When either group has no successes, 0.5 is added to the successes and 1 to the size of
+    both groups (Haldane's correction), so the ratio and its interval stay finite.
+    """
+    if n1 <= 0 or n0 <= 0:
+        return None, None, None
+    if k1 == 0 and k0 == 0:
+        return None, None, None
+    if k1 == 0 or k0 == 0:
+        k1, n1, k0, n0 = k1 + 0.5, n1 + 1, k0 + 0.5, n0 + 1  # type: ignore[assignment]
+    ratio = (k1 / n1) / (k0 / n0)
+    se = math.sqrt(max(0.0, 1 / k1 - 1 / n1 + 1 / k0 - 1 / n0))
+    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se)
+
+
+# Student's t, two-sided 95 %, for 1..30 degrees of freedom.
+_T95 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t95(df: int) -> float:
+    """Two-sided 95 % quantile of Student's t (a table, then the Cornish–Fisher expansion)."""
+    if df <= len(_T95):
+        return _T95[df - 1]
+    z = Z95
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df * df)
+
+
+def mean_interval(
+    total: float, squares: float, n: int
+) -> tuple[float | None, float | None, float | None]:
+    """Mean with a t interval, from the sum and the sum of squares."""
+    if n <= 0:
+        return None, None, None
+    mean = total / n
+    if n == 1:
+        return mean, None, None
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = t95(n - 1) * math.sqrt(variance / n)
+    return mean, max(0.0, mean - half), mean + half
+
+
+# --------------------------------------------------------------------------- built-in metrics
+
+
+def _core_rows(
+    session: Session, city_ids: list[int], method_keys: list[str] | None, since: datetime | None
+) -> list[Row]:
+    rows: list[Row] = []
+    if not city_ids:
+        return rows
+    result = session.execute(core_figures_statement(city_ids, method_keys, since))
+    for r in result.mappings():
+        n, k = int(r["n"]), int(r["k"] or 0)
+        without_n = int(r["city_n"]) - n
+        without_k = int(r["city_k"] or 0) - k
+        base = {"city_id": r["city_id"], "method": r["method"]}
+        share = wilson(k, n)
+        lift = risk_ratio(k, n, without_k, without_n)
+        kinds = mean_interval(float(r["kinds_sum"] or 0), float(r["kinds_sq"] or 0), n)
+        crossing = wilson(int(r["crossing"] or 0), n)
+        rows += [
+            {**base, "metric": "ideas_with_method", "value": n, "low": None, "high": None, "n": n},
+            {**base, "metric": "implementation_share", **_vlh(share), "n": n},
+            {
+                **base,
+                "metric": "lift",
+                **_vlh(lift),
+                "n": n,
+                "small_sample": n < SMALL_SAMPLE or without_n < SMALL_SAMPLE,
+            },
+            {
+                **base,
+                "metric": "median_days_to_implemented",
+                **_vlh((r["impl_median"], r["impl_low"], r["impl_high"])),
+                "n": int(r["impl_n"]),
+            },
+            {
+                **base,
+                "metric": "median_days_in_pilot",
+                **_vlh((r["pilot_median"], r["pilot_low"], r["pilot_high"])),
+                "n": int(r["pilot_n"]),
+            },
+            {**base, "metric": "org_kinds_per_idea", **_vlh(kinds), "n": n},
+            {**base, "metric": "cross_boundary_share", **_vlh(crossing), "n": n},
+        ]
+    return rows
+
+
+def _vlh(figures: tuple[Any, Any, Any]) -> dict[str, float | None]:
+    value, low, high = (None if f is None else float(f) for f in figures)
+    return {"value": value, "low": low, "high": high}
+
+
+def _l(sv: str, en: str) -> dict[str, str]:
+    return {"sv": sv, "en": en}
+
+
+BUILTIN_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "ideas_with_method",
+        _l("Idéer med metoden", "Ideas with the method"),
+        "ideas",
+        _core_rows,
+        _l(
+            "Antal idéer där metoden tillämpats.",
+            "How many ideas the method was applied to.",
+        ),
+    ),
+    Metric(
+        "implementation_share",
+        _l("Andel införda", "Share implemented"),
+        "share",
+        _core_rows,
+        _l(
+            "Andel av idéerna med metoden som någon gång nått fasen införd eller spridd "
+            "(Wilsons 95 %-intervall).",
+            "Share of the ideas with the method that ever reached implemented or scaled "
+            "(Wilson 95 % interval).",
+        ),
+    ),
+    Metric(
+        "lift",
+        _l("Lyft", "Lift"),
+        "ratio",
+        _core_rows,
+        _l(
+            "Andelen införda med metoden delad med andelen bland stadens övriga idéer "
+            "(95 %-intervall, Katz log-metod).",
+            "Share implemented with the method divided by the share among the city's other "
+            "ideas (95 % interval, Katz log method).",
+        ),
+    ),
+    Metric(
+        "median_days_to_implemented",
+        _l("Mediandagar till införande", "Median days to implemented"),
+        "days",
+        _core_rows,
+        _l(
+            "Median av dagarna från inlämning till första införande, bland idéer som införts.",
+            "Median days from submission to first implementation, among implemented ideas.",
+        ),
+    ),
+    Metric(
+        "median_days_in_pilot",
+        _l("Mediandagar i pilot", "Median days in pilot"),
+        "days",
+        _core_rows,
+        _l(
+            "Median av dagarna i pilotfasen, bland idéer som lämnat den.",
+            "Median days spent in the pilot phase, among ideas that have left it.",
+        ),
+    ),
+    Metric(
+        "org_kinds_per_idea",
+        _l("Organisationstyper per idé", "Organisation kinds per idea"),
+        "kinds",
+        _core_rows,
+        _l(
+            "Medelantal olika slags organisationer som deltar i en idé (95 %-intervall, t).",
+            "Mean number of distinct kinds of organisation taking part in an idea "
+            "(95 % interval, t).",
+        ),
+    ),
+    Metric(
+        "cross_boundary_share",
+        _l("Andel över organisationsgränser", "Share crossing organisation boundaries"),
+        "share",
+        _core_rows,
+        _l(
+            "Andel idéer där minst två olika organisationer deltar (Wilsons 95 %-intervall).",
+            "Share of ideas with at least two different participating organisations "
+            "(Wilson 95 % interval).",
+        ),
+    ),
+)
+
+
+def available_metrics(session: Session) -> list[Metric]:
+    """The built-in metrics, then those the city's plugins contribute, in that order."""
+    metrics = list(BUILTIN_METRICS)
+    seen = {m.key for m in metrics}
+    for contributed in hooks_of(session).innoplat_comparison_metrics():
+        for metric in contributed or []:
+            if not isinstance(metric, Metric):
+                raise ValidationError(
+                    "innoplat_comparison_metrics", f"expected Metric objects, got {metric!r}"
+                )
+            if metric.key not in seen:
+                metrics.append(metric)
+                seen.add(metric.key)
+    return metrics
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+@dataclass
+class Comparison:
+    """What a comparison covered, for pages and commands that label their figures."""
+
+    cities: list[City]
+    methods: list[str]
+    metrics: list[Metric]
+    rows: list[Row] = field(default_factory=list)
+
+
+def _cities(session: Session, slugs: Iterable[str] | None) -> list[City]:
+    all_cities = list(session.scalars(select(City).order_by(City.is_peer, City.slug)))
+    if slugs is None:
+        return all_cities
+    by_slug = {c.slug: c for c in all_cities}
+    wanted = [s.strip().lower() for s in slugs if s and s.strip()]
+    unknown = [s for s in wanted if s not in by_slug]
+    if unknown:
+        raise ValidationError(
+            "cities",
+            f"{', '.join(unknown)} not in this database; cities: {', '.join(by_slug) or 'none'}",
+        )
+    return [by_slug[s] for s in dict.fromkeys(wanted)]
+
+
+def _method_keys(session: Session, keys: Iterable[str] | None) -> list[str] | None:
+    if keys is None:
+        return None
+    wanted = [k.strip() for k in keys if k and k.strip()]
+    mapping = dict(
+        session.execute(
+            select(Method.key, Method.shared_key).where(
+                (Method.key.in_(wanted)) | (Method.shared_key.in_(wanted))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    shared = set(mapping.values())
+    resolved = []
+    for key in wanted:
+        if key in shared:
+            resolved.append(key)
+        elif key in mapping:
+            resolved.append(mapping[key])  # a city's local key counts under its shared key
+        else:
+            raise ValidationError(
+                "methods", f"{key!r} is not a method key (see: innoplat methods list)"
+            )
+    return list(dict.fromkeys(resolved))
+
+
+def _since(since: date | datetime | str | None) -> datetime | None:
+    if since is None or since == "":
+        return None
+    if isinstance(since, datetime):
+        return since
+    if isinstance(since, date):
+        return datetime(since.year, since.month, since.day)
+    try:
+        return datetime.fromisoformat(str(since).strip())
+    except ValueError:
+        raise ValidationError("since", f"{since!r} is not a date (YYYY-MM-DD)") from None
+
+
+def compare(
+    session: Session,
+    cities: Iterable[str] | None = None,
+    methods: Iterable[str] | None = None,
+    since: date | datetime | str | None = None,
+    metrics: Iterable[str] | None = None,
+) -> Comparison:
+    """Like ``compare_methods``, also telling which cities, methods and metrics it covered."""
+    chosen_cities = _cities(session, cities)
+    method_keys = _method_keys(session, methods)
+    start = _since(since)
+    known = available_metrics(session)
+    by_key = {m.key: m for m in known}
+    if metrics is None:
+        chosen = known
+    else:
+        wanted = [k.strip() for k in metrics if k and k.strip()]
+        unknown = [k for k in wanted if k not in by_key]
+        if unknown:
+            raise ValidationError(
+                "metrics", f"{', '.join(unknown)} unknown; metrics: {', '.join(by_key)}"
+            )
+        chosen = [by_key[k] for k in dict.fromkeys(wanted)]
+    city_ids = [c.id for c in chosen_cities]
+    slug_of = {c.id: c.slug for c in chosen_cities}
+    order = {c.slug: i for i, c in enumerate(chosen_cities)}
+    metric_order = {m.key: i for i, m in enumerate(chosen)}
+
+    rows: list[Row] = []
+    computed: set[int] = set()
+    for metric in chosen:
+        if id(metric.compute) in computed:
+            continue
+        computed.add(id(metric.compute))
+        for row in metric.compute(session, city_ids, method_keys, start) or []:
+            if row.get("metric") not in metric_order:
+                continue
+            rows.append(_normalise(row, slug_of))
+    rows = [r for r in rows if r["city"] in order]
+    rows.sort(key=lambda r: (order[r["city"]], r["method"], metric_order[r["metric"]]))
+    present = sorted({r["method"] for r in rows})
+    return Comparison(
+        cities=chosen_cities,
+        methods=method_keys if method_keys is not None else present,
+        metrics=chosen,
+        rows=rows,
+    )
+
+
+def _normalise(row: Row, slug_of: dict[int, str]) -> Row:
+    city = row.get("city")
+    if city is None and "city_id" in row:
+        city = slug_of.get(row["city_id"])
+    n = int(row.get("n") or 0)
+    small = row.get("small_sample")
+    return {
+        "city": city,
+        "method": row["method"],
+        "metric": row["metric"],
+        "value": _number(row.get("value")),
+        "low": _number(row.get("low")),
+        "high": _number(row.get("high")),
+        "n": n,
+        "small_sample": bool(n < SMALL_SAMPLE if small is None else small),
+    }
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def compare_methods(
+    session: Session,
+    cities: Iterable[str] | None = None,
+    methods: Iterable[str] | None = None,
+    since: date | datetime | str | None = None,
+    metrics: Iterable[str] | None = None,
+) -> list[Row]:
+    """How each method fared in each city: a tidy table of rows, one per city × method × metric.
+
+    :param cities: city slugs to compare (peers included); None compares every city in the
+        database, the instance's own first.
+    :param methods: shared method keys (a local key counts as the shared key it maps to);
+        None takes every method applied anywhere.
+    :param since: only ideas submitted on or after this date.
+    :param metrics: metric keys (built-in ones and those plugins add); None takes all.
+    :return: dicts with the keys ``city``, ``method``, ``metric``, ``value``, ``low``,
+        ``high``, ``n`` and ``small_sample`` (True when ``n`` < ``SMALL_SAMPLE``), ordered by
+        city, method and metric.
+    """
+    return compare(session, cities, methods, since, metrics).rows
+
+
+def method_across_cities(
+    session: Session, method_key: str, metrics: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """One method in every city that applied it, for the method's own page.
+
+    :return: ``{"method": shared key, "metrics": [Metric…], "cities": [City…],
+        "table": {city slug: {metric key: row}}}``, cities in the comparison's order.
+    """
+    keys = list(metrics or ("ideas_with_method", "implementation_share", "lift"))
+    result = compare(session, methods=[method_key], metrics=keys)
+    table: dict[str, dict[str, Row]] = {}
+    for row in result.rows:
+        table.setdefault(row["city"], {})[row["metric"]] = row
+    shown = [c for c in result.cities if c.slug in table]
+    return {
+        "method": result.methods[0] if result.methods else method_key,
+        "metrics": result.metrics,
+        "cities": shown,
+        "table": table,
+    }

@@ -7,10 +7,36 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from ..config import CityDefinition
 from ..db import default_database_url
 from ..platform import Platform
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+CORE_STATIC = Path(__file__).parent / "static"
+
+
+def _defaults() -> dict[str, Any]:
+    secure = os.environ.get("INNOPLAT_SECURE_COOKIES", "") in ("1", "true", "yes")
+    return {
+        "SECRET_KEY": os.environ.get("INNOPLAT_SECRET_KEY") or os.urandom(32).hex(),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: long forms stay valid
+        "RATELIMIT_STORAGE_URI": os.environ.get("INNOPLAT_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": True,
+        "INNOPLAT_SUBMIT_LIMIT": os.environ.get("INNOPLAT_SUBMIT_LIMIT", "10 per hour"),
+        "INNOPLAT_LOGIN_LIMIT": os.environ.get("INNOPLAT_LOGIN_LIMIT", "10 per 5 minutes"),
+        "INNOPLAT_STUCK_DAYS": 90,
+        "INNOPLAT_PAGE_SIZE": 20,
+        "INNOPLAT_TRANSLATIONS_CACHE": os.environ.get("INNOPLAT_TRANSLATIONS_CACHE"),
+        "INNOPLAT_PROXY_FIX": os.environ.get("INNOPLAT_PROXY_FIX", "") in ("1", "true", "yes"),
+    }
 
 
 def create_app(
@@ -20,7 +46,7 @@ def create_app(
     *,
     platform: Platform | None = None,
 ) -> Flask:
-    """Build the app for one city: configuration, database, plugin manager, blueprints.
+    """Build the app for one city: configuration, database, plugin manager, languages, blueprints.
 
     Per-app state lives in ``app.extensions["innoplat"]`` (a Platform), never in module globals.
     """
@@ -29,15 +55,54 @@ def create_app(
         platform = Platform.open(city, database_url or default_database_url())
     # An explicit instance path: Flask cannot guess one for a package mapped from core/ (editable install).
     instance = os.environ.get("INNOPLAT_INSTANCE_PATH") or str(Path.cwd() / "instance")
-    app = Flask(__name__, instance_path=str(Path(instance).resolve()))
-    app.config.update(SECRET_KEY=os.environ.get("INNOPLAT_SECRET_KEY") or os.urandom(32).hex())
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance).resolve()),
+        static_folder=str(CORE_STATIC),
+        template_folder=None,
+    )
+    app.config.update(_defaults())
     app.config.update(config or {})
     app.extensions["innoplat"] = platform
+    if app.config["INNOPLAT_PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import public
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    from . import auth, errors, languages, public, security, submit, workgroup
+
+    languages.init_app(app, platform)
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
 
     app.register_blueprint(public.blueprint)
+    app.register_blueprint(submit.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(workgroup.blueprint)
+    plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)
+            plugin_blueprints.append(blueprint)
+    app.jinja_loader = _template_loader(platform, plugin_blueprints)  # type: ignore[assignment]
+    security.limit_views(app)
+    public.init_app(app)
     return app
+
+
+def _template_loader(platform: Platform, plugin_blueprints: list[Any]) -> ChoiceLoader:
+    """City templates win over plugins' blueprint templates, which win over core's.
+
+    pluggy returns the blueprints of later-listed plugins first; reversed, the plugin the
+    city lists first wins, as for translations.
+    """
+    loaders: list[BaseLoader] = []
+    city_templates = platform.city.folder / "templates"
+    if city_templates.is_dir():
+        loaders.append(FileSystemLoader(str(city_templates)))
+    for blueprint in reversed(plugin_blueprints):
+        if blueprint.jinja_loader is not None:
+            loaders.append(blueprint.jinja_loader)
+    loaders.append(FileSystemLoader(str(CORE_TEMPLATES)))
+    return ChoiceLoader(loaders)

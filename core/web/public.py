@@ -1,38 +1,333 @@
-"""Public pages: the city's home page and its ideas."""
+"""Public pages: home, ideas, organisations, methods and the platform's own story."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from math import ceil
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ..errors import NotFound
-from ..models import Visibility
+from ..models import (
+    Idea,
+    OrganisationKind,
+    OriginChannel,
+    Outcome,
+    Phase,
+    Visibility,
+    localized,
+)
 from ..platform import Platform
+from ..services import actors
 from ..services import ideas as idea_service
+from ..services import methods as method_service
+from . import auth, labels
+from .languages import current_locale
+from .rendering import markdown
 
 blueprint = Blueprint("public", __name__)
+
+#: Core navigation; plugins add theirs through the innoplat_navigation hook.
+CORE_NAVIGATION = [
+    {"endpoint": "public.home", "label": _l("Home"), "order": 10},
+    {"endpoint": "public.ideas", "label": _l("Ideas"), "order": 20},
+    {"endpoint": "submit.new", "label": _l("Submit an idea"), "order": 30},
+    {"endpoint": "public.organisations", "label": _l("Organisations"), "order": 40},
+    {"endpoint": "public.methods", "label": _l("Methods"), "order": 50},
+    {"endpoint": "public.about", "label": _l("About"), "order": 60},
+]
+STAFF_NAVIGATION = [{"endpoint": "workgroup.dashboard", "label": _l("Dashboard"), "order": 90}]
 
 
 def platform() -> Platform:
     return current_app.extensions["innoplat"]
 
 
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.add_template_filter(markdown, "markdown")
+    app.add_template_filter(labels.label, "label")
+    app.add_template_filter(lambda d: format_date(d, "medium") if d else "", "date")
+    app.add_template_filter(lambda d: format_datetime(d, "medium") if d else "", "datetime")
+    app.add_template_filter(lambda n: format_decimal(n) if n is not None else "", "number")
+    app.add_template_filter(
+        lambda values: localized(values, current_locale(), platform().city.config.default_locale),
+        "localized",
+    )
+    app.add_template_global(lambda thing: thing.label(current_locale()), "tr")
+    app.add_template_global(field_attributes)
+    app.add_template_global(
+        lambda value: str(labels.LABELS[Phase].get(value, value)), "phase_label"
+    )
+
+
+def field_attributes(field: Any, hint: bool = True) -> dict[str, str]:
+    """ARIA attributes tying a form field to its hint and its error message."""
+    described = ([f"{field.id}-hint"] if hint and field.description else []) + (
+        [f"{field.id}-error"] if field.errors else []
+    )
+    attributes = {"aria-describedby": " ".join(described)} if described else {}
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    return attributes
+
+
+def navigation() -> list[dict[str, Any]]:
+    entries = list(CORE_NAVIGATION)
+    if auth.is_staff():
+        entries += STAFF_NAVIGATION
+    for contributed in platform().hooks.innoplat_navigation(city=platform().city):
+        entries += list(contributed or [])
+    known = current_app.view_functions
+    # An entry whose endpoint does not exist would break every page: it is left out instead.
+    return sorted(
+        (e for e in entries if e.get("endpoint") in known), key=lambda e: e.get("order", 100)
+    )
+
+
+def _context() -> dict[str, Any]:
+    city = platform().city
+    context: dict[str, Any] = {}
+    for extra in platform().hooks.innoplat_template_context(city=city):
+        context.update(extra or {})
+    theme = city.config.theme
+    context.update(
+        site={
+            "name": localized(city.config.name, current_locale(), city.config.default_locale),
+            "slug": city.slug,
+            "logo": url_for("public.city_static", filename=theme.logo) if theme.logo else None,
+        },
+        navigation=navigation(),
+        current_endpoint=request.endpoint if request else None,
+        is_staff=auth.is_staff(),
+        can_edit=auth.can_edit(),
+        current_user=current_user,
+    )
+    return context
+
+
+def _visible_to_visitor() -> bool:
+    """Whether this visitor sees public ideas only (everyone but the city's own staff)."""
+    return not auth.is_staff()
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
 @blueprint.get("/")
 def home() -> str:
+    public_only = _visible_to_visitor()
     with platform().transaction() as session:
         city = platform().city_row(session)
-        recent = idea_service.list_ideas(session, city, idea_service.IdeaFilter(public_only=True), limit=20)
-        funnel = idea_service.funnel(session, city, public_only=True)
-        return render_template("home.html", city=city, ideas=recent, funnel=funnel)
+        recent = idea_service.list_ideas(
+            session, city, idea_service.IdeaFilter(public_only=public_only), limit=6
+        )
+        funnel = idea_service.funnel(session, city, public_only=public_only)
+        top_methods = method_service.most_used(session, city, limit=5, public_only=public_only)
+        organisations = [o for o in actors.list_organisations(session, city) if o.platform_role]
+        total = sum(count for _stage, count in funnel)
+        return render_template(
+            "home.html",
+            city=city,
+            ideas=recent,
+            funnel=funnel,
+            funnel_max=max([c for _s, c in funnel] or [0]) or 1,
+            total=total,
+            methods=top_methods,
+            partners=sorted(
+                organisations,
+                key=lambda o: ["owner", "project_lead", "partner", "funder"].index(o.platform_role),
+            ),
+            platform_roles=labels.PLATFORM_ROLES,
+        )
+
+
+@blueprint.get("/ideas")
+def ideas() -> str:
+    page_size = current_app.config["INNOPLAT_PAGE_SIZE"]
+    page = max(_int_arg("page", 1) or 1, 1)
+    sdg = _int_arg("sdg")
+    filters = idea_service.IdeaFilter(
+        stage=request.args.get("stage") or None,
+        phase=request.args.get("phase") if request.args.get("phase") in Phase.__members__ else None,
+        focus_area=request.args.get("focus_area") or None,
+        sdg=sdg if sdg and 1 <= sdg <= 17 else None,
+        method=request.args.get("method") or None,
+        organisation=request.args.get("organisation") or None,
+        origin_channel=request.args.get("origin_channel")
+        if request.args.get("origin_channel") in OriginChannel.__members__
+        else None,
+        text=(request.args.get("q") or "").strip()[:200] or None,
+        public_only=_visible_to_visitor(),
+        sort=request.args.get("sort")
+        if request.args.get("sort") in idea_service.SORTS
+        else "newest",
+    )
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        total = idea_service.count_ideas(session, city, filters)
+        pages = max(ceil(total / page_size), 1)
+        page = min(page, pages)
+        found = idea_service.list_ideas(
+            session, city, filters, limit=page_size, offset=(page - 1) * page_size
+        )
+        args = {k: v for k, v in request.args.items() if k != "page" and v}
+        return render_template(
+            "ideas/list.html",
+            city=city,
+            ideas=found,
+            filters=filters,
+            total=total,
+            page=page,
+            pages=pages,
+            page_url=lambda n: url_for("public.ideas", **args, page=n),
+            stages=city.stages,
+            phases=labels.choices(Phase),
+            focus_areas=city.focus_areas,
+            methods=method_service.list_methods(session, city),
+            organisations=actors.list_organisations(session, city),
+            channels=labels.choices(OriginChannel),
+            sorts=labels.SORT_LABELS,
+            active=any(v for k, v in args.items() if k not in ("sort", "lang")),
+        )
+
+
+def visible_idea(session: Any, reference: str) -> Idea:
+    """The city's idea by reference, if this visitor may see it (404 otherwise)."""
+    city = platform().city_row(session)
+    try:
+        idea = idea_service.get_idea(session, reference, city=city)
+    except NotFound:
+        abort(404)
+    if idea.visibility is not Visibility.public and not auth.is_staff():
+        abort(404)
+    return idea
 
 
 @blueprint.get("/ideas/<reference>")
 def idea(reference: str) -> str:
     with platform().transaction() as session:
+        found = visible_idea(session, reference)
+        sections = [
+            fragment
+            for fragments in platform().hooks.innoplat_idea_sections(session=session, idea=found)
+            for fragment in (fragments or [])
+        ]
+        return render_template(
+            "ideas/detail.html",
+            city=found.city,
+            idea=found,
+            sections=sections,
+            next_stages=idea_service.allowed_stages(session, found) if auth.can_edit() else [],
+        )
+
+
+@blueprint.get("/organisations")
+def organisations() -> str:
+    with platform().transaction() as session:
         city = platform().city_row(session)
-        try:
-            found = idea_service.get_idea(session, reference, city=city)
-        except NotFound:
-            abort(404)
-        if found.visibility is not Visibility.public:
-            abort(404)
-        return render_template("idea.html", city=city, idea=found)
+        orgs = actors.list_organisations(session, city)
+        counts = actors.participation_counts(session, city)
+        groups: dict[str, list[Any]] = {}
+        for org in orgs:
+            groups.setdefault(org.kind.value, []).append(org)
+        ordered = [(kind, groups[kind.value]) for kind in OrganisationKind if kind.value in groups]
+        return render_template("organisations/list.html", city=city, groups=ordered, counts=counts)
+
+
+@blueprint.get("/organisations/<key>")
+def organisation(key: str) -> str:
+    public_only = _visible_to_visitor()
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        org = actors.get_organisation(session, city, key)
+        filters = idea_service.IdeaFilter(organisation=org.key, public_only=public_only)
+        return render_template(
+            "organisations/detail.html",
+            city=city,
+            organisation=org,
+            ideas=idea_service.list_ideas(session, city, filters, limit=20),
+            idea_count=idea_service.count_ideas(session, city, filters),
+            collaborators=actors.collaborators(session, org),
+            memberships=actors.memberships(session, org) if auth.is_staff() else [],
+            platform_roles=labels.PLATFORM_ROLES,
+        )
+
+
+@blueprint.get("/methods")
+def methods() -> str:
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        catalogue = method_service.list_methods(session, city)
+        used = dict(
+            (m.id, n)
+            for m, n in method_service.most_used(
+                session, city, limit=len(catalogue) or 1, public_only=_visible_to_visitor()
+            )
+        )
+        return render_template("methods/list.html", city=city, methods=catalogue, used=used)
+
+
+@blueprint.get("/methods/<key>")
+def method(key: str) -> str:
+    public_only = _visible_to_visitor()
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        found = method_service.get_method(session, key, city)
+        filters = idea_service.IdeaFilter(method=found.key, public_only=public_only)
+        outcome_counts = method_service.outcomes(session, city, found, public_only=public_only)
+        return render_template(
+            "methods/detail.html",
+            city=city,
+            method=found,
+            ideas=idea_service.list_ideas(session, city, filters, limit=20),
+            idea_count=idea_service.count_ideas(session, city, filters),
+            outcomes=[(o, outcome_counts.get(o.value, 0)) for o in Outcome],
+            outcome_total=sum(outcome_counts.values()),
+        )
+
+
+@blueprint.get("/about")
+def about() -> str:
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        return render_template(
+            "about.html",
+            city=city,
+            organisations=[o for o in actors.list_organisations(session, city) if o.platform_role],
+            platform_roles=labels.PLATFORM_ROLES,
+            stages=city.stages,
+            phases=labels.LABELS[Phase],
+        )
+
+
+@blueprint.get("/theme.css")
+def theme() -> Response:
+    """The city's colours as CSS custom properties (a file, so the CSP needs no inline styles)."""
+    colours = platform().city.config.theme
+    css = f":root {{\n  --primary: {colours.primary_color};\n  --accent: {colours.accent_color};\n}}\n"
+    response = Response(css, mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@blueprint.get("/city/static/<path:filename>")
+def city_static(filename: str) -> Response:
+    """The city's own files (its logo): ``cities/<slug>/static/``."""
+    return send_from_directory(platform().city.folder / "static", filename)

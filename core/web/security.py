@@ -1,0 +1,63 @@
+"""Security headers, rate limits and CSRF protection for every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+# Everything is served from this site: no CDN, no inline scripts or styles (the city's colours
+# come from /theme.css), and no page may be framed by another site.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+#: The views whose POSTs are rate-limited, and the config key holding each limit.
+LIMITED_VIEWS = {"submit.new": "INNOPLAT_SUBMIT_LIMIT", "auth.login": "INNOPLAT_LOGIN_LIMIT"}
+
+
+def init_app(app: Flask) -> None:
+    CSRFProtect(app)
+    app.extensions["innoplat.limiter"] = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        default_limits=[],
+    )
+    app.after_request(_headers)
+
+
+def limit_views(app: Flask) -> None:
+    """Rate-limit sending ideas and signing in, per client address (limits from the app's config)."""
+    limiter: Limiter = app.extensions["innoplat.limiter"]
+    for endpoint, key in LIMITED_VIEWS.items():
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(
+            lambda key=key: app.config[key],
+            methods=["POST"],
+            # Only a real submission counts: previews and validation errors are free.
+            exempt_when=lambda: request.endpoint == "submit.new" and "send" not in request.form,
+        )(view)
+
+
+def _headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response

@@ -1,0 +1,43 @@
+"""voting: residents and staff support ideas, one support per person; counts and a ranked list.
+
+Staff support with their signed-in account. Residents support with an e-mail address they
+confirm through a signed link, mailed through the notifications plugin's outbox; a city
+that does not enable notifications lets only signed-in staff support (docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from innoplat.core.hookspecs import hookimpl
+
+from . import views
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@hookimpl
+def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
+    return [f"{key}: unknown setting (voting has no settings)" for key in settings]
+
+
+@hookimpl
+def innoplat_migration_locations() -> str:
+    return str(MIGRATIONS)
+
+
+@hookimpl
+def innoplat_blueprints(app) -> list[Any]:
+    return [views.blueprint]
+
+
+@hookimpl
+def innoplat_navigation(city) -> list[dict[str, Any]]:
+    return [{"endpoint": "voting.ranking", "label": _l("Most supported"), "order": 35}]
+
+
+@hookimpl
+def innoplat_idea_sections(session, idea) -> list[Any]:
+    return [views.support_section(session, idea)]

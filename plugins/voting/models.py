@@ -1,0 +1,26 @@
+"""The voting plugin's table: one support per person and idea."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from innoplat.core.models import Base, utcnow
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Support(Base):
+    """A resident's or staff member's support for an idea.
+
+    ``supporter`` is ``account:<id>`` for a signed-in staff account, or ``email:<sha256>`` of a
+    verified e-mail address: the address itself is never stored, only enough to count it once.
+    """
+
+    __tablename__ = "voting_support"
+    __table_args__ = (UniqueConstraint("idea_id", "supporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    supporter: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # "staff" or "email"
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

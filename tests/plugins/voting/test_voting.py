@@ -1,0 +1,110 @@
+"""voting: one support per staff account or confirmed e-mail address, counts and a ranked list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from innoplat.core.errors import ValidationError
+from innoplat.core.services import ideas
+from innoplat.plugins.notifications.models import OutboxMessage
+from innoplat.plugins.voting import supports
+from innoplat.plugins.voting.models import Support
+from sqlalchemy import func, select
+
+NOTIFY = {"notifications": {"sender": "innovation-kiruna@example.invalid"}}
+
+
+def _count(app) -> int:
+    with app.extensions["innoplat"].transaction() as session:
+        return session.scalar(select(func.count()).select_from(Support))
+
+
+def test_a_staff_member_supports_an_idea_once(plugin_client, sign_in, public_idea):
+    client, app = plugin_client(["voting"])
+    reference = public_idea(app)
+    sign_in(client, app, "member")
+    for _ in range(2):
+        response = client.post(f"/voting/support/{reference}")
+        assert response.status_code == 303
+    assert _count(app) == 1
+    page = client.get(f"/ideas/{reference}").get_data(as_text=True)
+    assert "1 person supports this idea." in page or "1 person stöder idén." in page
+
+
+def test_a_resident_supports_through_a_confirmation_link(plugin_client, public_idea):
+    """The e-mail goes to the outbox; only opening its link counts the support, once."""
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    reference = public_idea(app)
+    response = client.post(f"/voting/support/{reference}", data={"email": "Anna@Example.org"})
+    assert response.status_code == 303
+    assert _count(app) == 0
+    with app.extensions["innoplat"].transaction() as session:
+        mail = session.scalar(select(OutboxMessage))
+        assert mail.recipient == "Anna@Example.org" and mail.kind == "voting_confirmation"
+    link = re.search(r"http://localhost(/voting/confirm/\S+)", mail.body).group(1)
+    assert client.get(link).status_code == 303
+    assert client.get(link).status_code == 303
+    assert _count(app) == 1
+    with app.extensions["innoplat"].transaction() as session:
+        stored = session.scalar(select(Support))
+        assert "anna" not in stored.supporter.lower() and stored.supporter.startswith("email:")
+    page = client.get(f"/ideas/{reference}").get_data(as_text=True)
+    assert re.search(r"1 (person supports this idea|person stöder idén)", page)
+
+
+def test_a_forged_or_foreign_link_counts_nothing(plugin_client, public_idea):
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    public_idea(app)
+    assert client.get("/voting/confirm/not-a-token").status_code == 400
+    forged = supports.confirmation_token("another secret", "KIR-2026-0001", "anna@example.org")
+    assert client.get(f"/voting/confirm/{forged}").status_code == 400
+    assert _count(app) == 0
+
+
+def test_without_notifications_only_staff_can_support(plugin_client, public_idea):
+    """No mail can confirm an address, so residents see the count but no e-mail form."""
+    client, app = plugin_client(["voting"])
+    reference = public_idea(app)
+    page = client.get(f"/ideas/{reference}").get_data(as_text=True)
+    assert 'name="email"' not in page
+    assert (
+        client.post(f"/voting/support/{reference}", data={"email": "a@example.org"}).status_code
+        == 404
+    )
+    assert _count(app) == 0
+
+
+def test_the_ranking_lists_the_most_supported_first_and_sorts_by_newest(plugin_client, public_idea):
+    client, app = plugin_client(["voting"])
+    first = public_idea(app, title="Första idén")
+    second = public_idea(app, title="Andra idén")
+    public_idea(app, title="Intern idé", visibility="internal")
+    with app.extensions["innoplat"].transaction() as session:
+        idea = ideas.get_idea(session, first)
+        for n in range(3):
+            supports.support(session, idea, supports.account_supporter(1000 + n))
+    page = client.get("/voting/").get_data(as_text=True)
+    assert page.index("Första idén") < page.index("Andra idén")
+    assert "Intern idé" not in page
+    newest = client.get("/voting/?sort=newest").get_data(as_text=True)
+    assert newest.index("Andra idén") < newest.index("Första idén")
+    assert second in newest
+
+
+def test_internal_ideas_cannot_be_supported(make_platform):
+    platform = make_platform(plugins=["voting"])
+    with platform.transaction() as session:
+        idea = ideas.submit_idea(
+            session, platform.city_row(session), title="Intern", visibility="internal"
+        )
+        with pytest.raises(ValidationError) as error:
+            supports.support(session, idea, supports.account_supporter(1))
+    assert error.value.field == "idea"
+
+
+def test_voting_has_no_settings(make_platform):
+    from innoplat.core.errors import PluginError
+
+    with pytest.raises(PluginError, match="plugins.voting.max"):
+        make_platform(plugins=["voting"], settings={"voting": {"max": 3}})

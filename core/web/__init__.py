@@ -80,6 +80,9 @@ def create_app(
     app.register_blueprint(submit.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(workgroup.blueprint)
+    from .api import blueprint as api_blueprint
+
+    app.register_blueprint(api_blueprint)
     plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):
         for blueprint in blueprints or []:

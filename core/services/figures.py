@@ -1,0 +1,192 @@
+"""Key figures of a city's platform, counted in the database: the funnel, phases reached, methods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    IMPLEMENTED_PHASES,
+    PHASE_ORDER,
+    City,
+    Idea,
+    Method,
+    MethodApplication,
+    Organisation,
+    Participation,
+    Stage,
+    StageTransition,
+    Visibility,
+)
+
+
+@dataclass(frozen=True)
+class MethodFigure:
+    method: Method
+    ideas: int
+    implemented: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the figures of a city add up to; ``public_only`` ones count public ideas only."""
+
+    ideas: int
+    implemented: int
+    organisations: int
+    method_applications: int
+    by_stage: list[tuple[Stage, int]]
+    #: Ideas standing in each canonical phase now, in lifecycle order.
+    by_phase: list[tuple[str, int]]
+    #: Ideas that ever entered each canonical phase (the funnel's width at each step).
+    reached: list[tuple[str, int]]
+    by_method: list[MethodFigure]
+
+
+def _ideas(city: City, public_only: bool) -> Select[tuple[int]]:
+    query = select(Idea.id).where(Idea.city_id == city.id)
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return query
+
+
+def city_figures(session: Session, city: City, *, public_only: bool = True) -> Figures:
+    """The city's figures, each one aggregate query (never rows loaded into Python)."""
+    ideas = _ideas(city, public_only).subquery()
+    in_city = Idea.id.in_(select(ideas.c.id))
+    total = session.scalar(select(func.count()).select_from(ideas)) or 0
+    implemented = (
+        session.scalar(select(func.count()).where(in_city, Idea.phase.in_(IMPLEMENTED_PHASES))) or 0
+    )
+    stage_counts = dict(
+        session.execute(select(Idea.stage_id, func.count()).where(in_city).group_by(Idea.stage_id))
+        .tuples()
+        .all()
+    )
+    phase_counts = {
+        phase.value: count
+        for phase, count in session.execute(
+            select(Idea.phase, func.count()).where(in_city).group_by(Idea.phase)
+        ).tuples()
+    }
+    reached_counts = {
+        phase.value: count
+        for phase, count in session.execute(
+            select(StageTransition.to_phase, func.count(distinct(StageTransition.idea_id)))
+            .where(StageTransition.idea_id.in_(select(ideas.c.id)))
+            .group_by(StageTransition.to_phase)
+        ).tuples()
+    }
+    organisations = (
+        session.scalar(
+            select(func.count()).select_from(Organisation).where(Organisation.city_id == city.id)
+        )
+        or 0
+    )
+    applications = (
+        session.scalar(
+            select(func.count())
+            .select_from(MethodApplication)
+            .where(MethodApplication.idea_id.in_(select(ideas.c.id)))
+        )
+        or 0
+    )
+    per_method = (
+        select(
+            Method,
+            func.count(distinct(MethodApplication.idea_id)),
+            func.count(distinct(Idea.id)).filter(Idea.phase.in_(IMPLEMENTED_PHASES)),
+        )
+        .join(MethodApplication, MethodApplication.method_id == Method.id)
+        .join(Idea, Idea.id == MethodApplication.idea_id)
+        .where(in_city)
+        .group_by(Method.id)
+        .order_by(func.count(distinct(MethodApplication.idea_id)).desc(), Method.key)
+    )
+    by_method = [MethodFigure(m, n, done) for m, n, done in session.execute(per_method).tuples()]
+    stages = list(
+        session.scalars(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position))
+    )
+    return Figures(
+        ideas=total,
+        implemented=implemented,
+        organisations=organisations,
+        method_applications=applications,
+        by_stage=[(stage, stage_counts.get(stage.id, 0)) for stage in stages],
+        by_phase=[(phase, phase_counts.get(phase, 0)) for phase in PHASE_ORDER],
+        reached=[(phase, reached_counts.get(phase, 0)) for phase in PHASE_ORDER],
+        by_method=by_method,
+    )
+
+
+def organisation_idea_count(
+    session: Session, organisation: Organisation, *, public_only: bool = True
+) -> int:
+    """How many (public) ideas an organisation takes part in."""
+    query = (
+        select(func.count(distinct(Participation.idea_id)))
+        .join(Idea, Idea.id == Participation.idea_id)
+        .where(Participation.organisation_id == organisation.id)
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return session.scalar(query) or 0
+
+
+def organisation_idea_counts(
+    session: Session, city: City, *, public_only: bool = True
+) -> dict[int, int]:
+    """How many (public) ideas each of the city's organisations takes part in, by organisation id."""
+    query = (
+        select(Participation.organisation_id, func.count(distinct(Participation.idea_id)))
+        .join(Idea, Idea.id == Participation.idea_id)
+        .where(Idea.city_id == city.id)
+        .group_by(Participation.organisation_id)
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return dict(session.execute(query).tuples().all())
+
+
+def collaborators(
+    session: Session, organisation: Organisation, *, public_only: bool = True, limit: int = 20
+) -> list[tuple[Organisation, int]]:
+    """Organisations sharing (public) ideas with this one, with how many ideas they share."""
+    mine = (
+        select(Participation.idea_id)
+        .join(Idea, Idea.id == Participation.idea_id)
+        .where(Participation.organisation_id == organisation.id)
+    )
+    if public_only:
+        mine = mine.where(Idea.visibility == Visibility.public)
+    shared = func.count(distinct(Participation.idea_id))
+    rows = session.execute(
+        select(Organisation, shared)
+        .join(Participation, Participation.organisation_id == Organisation.id)
+        .where(Participation.idea_id.in_(mine), Organisation.id != organisation.id)
+        .group_by(Organisation.id)
+        .order_by(shared.desc(), Organisation.name)
+        .limit(limit)
+    )
+    return [(org, count) for org, count in rows.tuples()]
+
+
+def method_usage(
+    session: Session, city: City, method: Method, *, public_only: bool = True
+) -> tuple[int, int]:
+    """(ideas the method or a local method mapped to it was applied to, of them implemented)."""
+    related = select(Method.id).where((Method.id == method.id) | (Method.shared_key == method.key))
+    query = (
+        select(
+            func.count(distinct(Idea.id)),
+            func.count(distinct(Idea.id)).filter(Idea.phase.in_(IMPLEMENTED_PHASES)),
+        )
+        .join(MethodApplication, MethodApplication.idea_id == Idea.id)
+        .where(Idea.city_id == city.id, MethodApplication.method_id.in_(related))
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    row = session.execute(query).one()
+    return int(row[0] or 0), int(row[1] or 0)

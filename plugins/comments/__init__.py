@@ -1,0 +1,42 @@
+"""comments: a discussion on each public idea, moderated by the working group (report, hide, restore)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from innoplat.core.hookspecs import hookimpl
+from innoplat.core.web.auth import can_edit
+
+from . import views
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@hookimpl
+def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
+    return [f"{key}: unknown setting (comments has no settings)" for key in settings]
+
+
+@hookimpl
+def innoplat_migration_locations() -> str:
+    return str(MIGRATIONS)
+
+
+@hookimpl
+def innoplat_blueprints(app) -> list[Any]:
+    return [views.blueprint]
+
+
+@hookimpl
+def innoplat_navigation(city) -> list[dict[str, Any]]:
+    # Called while a page renders: only coordinators and admins see the moderation entry.
+    if not can_edit():
+        return []
+    return [{"endpoint": "comments.moderation", "label": _l("Moderation"), "order": 75}]
+
+
+@hookimpl
+def innoplat_idea_sections(session, idea) -> list[Any]:
+    return [views.discussion_section(session, idea)]

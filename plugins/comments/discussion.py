@@ -1,0 +1,189 @@
+"""Discussing ideas: posting comments (sanitised), reporting them, hiding and restoring them."""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+from innoplat.core.errors import NotFound, ValidationError
+from innoplat.core.models import City, Idea, Visibility, utcnow
+from innoplat.core.services import audit
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .models import Comment, CommentReport
+
+BODY_MAX = 5000
+NAME_MAX = 120
+REASON_MAX = 500
+ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code"}
+
+
+def sanitise(text: str) -> str:
+    """A comment's text as safe HTML: paragraphs and line breaks kept, scripts and styles gone.
+
+    Text is treated as text (``<`` stays a character); nh3 is the defence that holds even if the
+    paragraph building below ever let markup through.
+    """
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    built = "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    return nh3.clean(
+        built,
+        tags=ALLOWED_TAGS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def post_comment(
+    session: Session,
+    idea: Idea,
+    body: str,
+    *,
+    author_name: str = "",
+    account_id: int | None = None,
+    actor: str | None = None,
+) -> Comment:
+    """Add a comment to a public idea's discussion."""
+    if idea.visibility is not Visibility.public:
+        raise ValidationError(
+            "idea", f"{idea.reference} is not public: it has no public discussion"
+        )
+    if idea.city.is_peer:
+        raise ValidationError("idea", f"{idea.reference} belongs to a peer platform")
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError("body", "is required")
+    if len(text) > BODY_MAX:
+        raise ValidationError(
+            "body", f"is {len(text)} characters long; at most {BODY_MAX} are allowed"
+        )
+    name = (author_name or "").strip()
+    if len(name) > NAME_MAX:
+        raise ValidationError("author_name", f"is longer than {NAME_MAX} characters")
+    comment = Comment(
+        idea_id=idea.id,
+        account_id=account_id,
+        author_name=name,
+        body=sanitise(text),
+        created_at=utcnow(),
+        hidden_reason="",
+    )
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session,
+        city_id=idea.city_id,
+        entity_type="comment",
+        entity_id=comment.id,
+        action="posted",
+        actor=actor or (name or "anonymous"),
+        after={"idea": idea.reference},
+    )
+    return comment
+
+
+def get_comment(session: Session, city: City, comment_id: int) -> Comment:
+    comment = session.scalar(
+        select(Comment)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Comment.id == comment_id, Idea.city_id == city.id)
+    )
+    if comment is None:
+        raise NotFound(f"no comment {comment_id}")
+    return comment
+
+
+def comments_of(session: Session, idea: Idea, *, include_hidden: bool = False) -> list[Comment]:
+    query = (
+        select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at, Comment.id)
+    )
+    if not include_hidden:
+        query = query.where(Comment.hidden_at.is_(None))
+    return list(session.scalars(query.options(selectinload(Comment.reports))))
+
+
+def report_comment(session: Session, comment: Comment, reason: str = "") -> CommentReport:
+    """Anyone may flag a comment; it stays visible until the working group decides."""
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError("reason", f"is longer than {REASON_MAX} characters")
+    report = CommentReport(comment_id=comment.id, reason=reason, created_at=utcnow())
+    session.add(report)
+    session.flush()
+    return report
+
+
+def _resolve_reports(comment: Comment) -> None:
+    now = utcnow()
+    for report in comment.reports:
+        report.resolved_at = report.resolved_at or now
+
+
+def _city_id(session: Session, comment: Comment) -> int | None:
+    return session.scalar(select(Idea.city_id).where(Idea.id == comment.idea_id))
+
+
+def hide_comment(session: Session, comment: Comment, *, actor: str, reason: str = "") -> Comment:
+    """Hide a comment from the public page (kept for the record and restorable); audited."""
+    if comment.hidden:
+        return comment
+    comment.hidden_at = utcnow()
+    comment.hidden_by = actor
+    comment.hidden_reason = (reason or "").strip()[:REASON_MAX]
+    _resolve_reports(comment)
+    session.flush()
+    audit.record(
+        session,
+        city_id=_city_id(session, comment),
+        entity_type="comment",
+        entity_id=comment.id,
+        action="hidden",
+        actor=actor,
+        after={"reason": comment.hidden_reason},
+    )
+    return comment
+
+
+def restore_comment(session: Session, comment: Comment, *, actor: str) -> Comment:
+    """Show a hidden comment again (or keep a reported one and close its reports); audited."""
+    before = {"hidden": comment.hidden, "reason": comment.hidden_reason}
+    comment.hidden_at = None
+    comment.hidden_by = None
+    comment.hidden_reason = ""
+    _resolve_reports(comment)
+    session.flush()
+    audit.record(
+        session,
+        city_id=_city_id(session, comment),
+        entity_type="comment",
+        entity_id=comment.id,
+        action="restored",
+        actor=actor,
+        before=before,
+    )
+    return comment
+
+
+def moderation_queue(session: Session, city: City) -> list[Comment]:
+    """Comments with open reports, and hidden ones: what the working group looks at."""
+    open_reports = select(CommentReport.comment_id).where(CommentReport.resolved_at.is_(None))
+    query = (
+        select(Comment)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Idea.city_id == city.id)
+        .where((Comment.id.in_(open_reports)) | (Comment.hidden_at.is_not(None)))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .options(selectinload(Comment.reports))
+    )
+    return list(session.scalars(query))
+
+
+def open_report_count(session: Session, city: City) -> int:
+    query = (
+        select(func.count(func.distinct(CommentReport.comment_id)))
+        .join(Comment, Comment.id == CommentReport.comment_id)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Idea.city_id == city.id, CommentReport.resolved_at.is_(None))
+    )
+    return session.scalar(query) or 0

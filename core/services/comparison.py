@@ -576,15 +576,12 @@ def _method_keys(session: Session, keys: Iterable[str] | None) -> list[str] | No
     if keys is None:
         return None
     wanted = [k.strip() for k in keys if k and k.strip()]
-    mapping = dict(
-        session.execute(
-            select(Method.key, Method.shared_key).where(
-                (Method.key.in_(wanted)) | (Method.shared_key.in_(wanted))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    # The catalogue is small: read it whole. A local key may be given with or without the
+    # "<city>:" prefix it is stored under.
+    mapping: dict[str, str] = {}
+    for key, shared_key in session.execute(select(Method.key, Method.shared_key)).tuples():
+        mapping[key] = shared_key
+        mapping.setdefault(key.split(":", 1)[-1], shared_key)
     shared = set(mapping.values())
     resolved = []
     for key in wanted:

@@ -1,0 +1,52 @@
+"""evaluation: the working group scores ideas against the city's weighted criteria; a ranked list.
+
+The scores also feed the cross-city comparison as the metric ``evaluation_mean_score``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from innoplat.core.hookspecs import hookimpl
+from innoplat.core.web.auth import is_staff
+
+from . import scoring, views
+from .matrix import problems
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@hookimpl
+def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
+    return problems(settings)
+
+
+@hookimpl
+def innoplat_migration_locations() -> str:
+    return str(MIGRATIONS)
+
+
+@hookimpl
+def innoplat_blueprints(app) -> list[Any]:
+    return [views.blueprint]
+
+
+@hookimpl
+def innoplat_navigation(city) -> list[dict[str, Any]]:
+    # Called while a page renders: the scores are the working group's, not the public's.
+    if not is_staff():
+        return []
+    return [{"endpoint": "evaluation.ranked", "label": _l("Evaluation"), "order": 70}]
+
+
+@hookimpl
+def innoplat_idea_sections(session, idea) -> list[Any]:
+    section = views.score_section(session, idea)
+    return [section] if section is not None else []
+
+
+@hookimpl
+def innoplat_comparison_metrics() -> list[Any]:
+    return [scoring.comparison_metric()]

@@ -1,0 +1,129 @@
+"""The evaluation plugin's pages, for the working group: score an idea, the ranked list."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from innoplat.core.errors import NotFound, ValidationError
+from innoplat.core.models import Idea
+from innoplat.core.platform import Platform
+from innoplat.core.services import ideas as idea_service
+from innoplat.core.web.auth import actor, is_staff, staff_required
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from . import scoring
+from .forms import score_form, submitted_scores
+from .matrix import Matrix, matrix
+
+blueprint = Blueprint("evaluation", __name__, template_folder="templates", url_prefix="/evaluation")
+PAGE_SIZE = 50
+PLUGIN = "evaluation"
+
+
+def _platform() -> Platform:
+    return current_app.extensions["innoplat"]
+
+
+def city_matrix() -> Matrix:
+    return matrix(_platform().city.config.plugins.settings(PLUGIN))
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    name = str(get_locale() or "sv")
+    return name.split("@", 1)[1] if "@" in name else name.split("_", 1)[0]
+
+
+def score_section(session, idea: Idea) -> Markup | None:
+    """The idea's score for the working group; nothing for the public."""
+    if not is_staff():
+        return None
+    return Markup(
+        render_template(
+            "evaluation/score_section.html",
+            idea=idea,
+            result=scoring.idea_score(session, idea),
+            matrix=city_matrix(),
+            locale=_locale(),
+            mine=scoring.scores_by(session, idea, int(current_user.id)),
+        )
+    )
+
+
+@blueprint.get("/")
+@staff_required
+def ranked() -> str:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with _platform().transaction() as session:
+        city = _platform().city_row(session)
+        total = scoring.evaluated_count(session, city)
+        return render_template(
+            "evaluation/ranked.html",
+            city=city,
+            ranked=scoring.ranking(session, city, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+            matrix=city_matrix(),
+            locale=_locale(),
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            offset=(page - 1) * PAGE_SIZE,
+        )
+
+
+@blueprint.route("/ideas/<reference>", methods=["GET", "POST"])
+@staff_required
+def score(reference: str) -> Response | str:
+    the_matrix = city_matrix()
+    with _platform().transaction() as session:
+        city = _platform().city_row(session)
+        try:
+            idea = idea_service.get_idea(session, reference, city=city)
+        except NotFound:
+            abort(404)
+        account_id = int(current_user.id)
+        form = score_form(the_matrix, _locale(), scoring.scores_by(session, idea, account_id))
+        errors: list[str] = []
+        if request.method == "POST":
+            if form.validate_on_submit():
+                try:
+                    with session.begin_nested():
+                        scoring.record_scores(
+                            session,
+                            idea,
+                            account_id,
+                            submitted_scores(form, the_matrix),
+                            the_matrix,
+                            actor=actor(),
+                        )
+                except ValidationError as error:
+                    criterion = the_matrix.criterion(error.field)
+                    errors.append(
+                        f"{criterion.label(_locale()) if criterion else error.field}: {error.message}"
+                    )
+                else:
+                    flash(_("Your scores of %(reference)s are saved.", reference=idea.reference))
+                    return redirect(url_for("evaluation.score", reference=idea.reference), code=303)
+            else:
+                errors = [
+                    _(
+                        "Choose a score for “%(criterion)s”.",
+                        criterion=getattr(form, name).label.text,
+                    )
+                    for name in form.errors
+                    if name.startswith("criterion_")
+                ] or [_("The form had expired. Please fill it in again.")]
+        return Response(
+            render_template(
+                "evaluation/score.html",
+                city=city,
+                idea=idea,
+                form=form,
+                matrix=the_matrix,
+                locale=_locale(),
+                result=scoring.idea_score(session, idea),
+                errors=errors,
+            ),
+            status=400 if errors else 200,
+        )

@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..config import CityDefinition
@@ -46,9 +46,26 @@ from . import audit
 CHUNK = 5_000
 SYNTHETIC_LABEL = "*Syntetisk demodata – synthetic demo data.*"
 #: Methods that bring more organisations to the table in the synthetic data.
-COLLABORATIVE = {"co_creation_workshop", "living_lab", "citizen_dialogue", "challenge_driven_innovation", "test_bed"}
+COLLABORATIVE = {
+    "co_creation_workshop",
+    "living_lab",
+    "citizen_dialogue",
+    "challenge_driven_innovation",
+    "test_bed",
+}
 #: Methods after which an idea is more likely to pass through a pilot.
-PILOTING = {"living_lab", "test_bed", "prototyping", "lean_startup", "design_sprint", "innovation_sprint"}
+PILOTING = {
+    "living_lab",
+    "test_bed",
+    "prototyping",
+    "lean_startup",
+    "design_sprint",
+    "innovation_sprint",
+}
+
+INITIATORS = [k.value for k in InitiatorKind]
+FACETS = [f.value for f in InnovationFacet]
+VALUE_DIMENSIONS = [v.value for v in ValueDimension]
 
 SYNTHETIC_ORGANISATIONS = [
     ("exempel-bygg", "Exempelbygg AB (syntetisk)", "business"),
@@ -59,17 +76,56 @@ SYNTHETIC_ORGANISATIONS = [
 ]
 
 SUBJECTS = [
-    "snöröjning", "kollektivtrafik", "äldreomsorg", "skolskjuts", "bibliotek", "fritidsgårdar",
-    "cykelvägar", "fjärrvärme", "återvinning", "bostadsbyten", "parkering", "gatubelysning",
-    "medborgarservice", "förskolor", "vattenförsörjning", "idrottshallar", "bygglov",
-    "lokalförsörjning", "måltidsservice", "hemtjänst", "turistinformation", "laddinfrastruktur",
+    "snöröjning",
+    "kollektivtrafik",
+    "äldreomsorg",
+    "skolskjuts",
+    "bibliotek",
+    "fritidsgårdar",
+    "cykelvägar",
+    "fjärrvärme",
+    "återvinning",
+    "bostadsbyten",
+    "parkering",
+    "gatubelysning",
+    "medborgarservice",
+    "förskolor",
+    "vattenförsörjning",
+    "idrottshallar",
+    "bygglov",
+    "lokalförsörjning",
+    "måltidsservice",
+    "hemtjänst",
+    "turistinformation",
+    "laddinfrastruktur",
 ]
 ACTIONS = [
-    "Digital bokning för {s}", "Sensorer som styr {s}", "Gemensam plattform för {s}",
-    "Delningstjänst inom {s}", "Invånardriven utveckling av {s}", "Energismart {s}",
-    "Öppna data om {s}", "Mobil felanmälan för {s}", "Tillgänglig information om {s}",
-    "Cirkulära flöden i {s}", "Samordnad planering av {s}", "Arktiskt anpassad {s}",
+    "Digital bokning för {s}",
+    "Sensorer som styr {s}",
+    "Gemensam plattform för {s}",
+    "Delningstjänst inom {s}",
+    "Invånardriven utveckling av {s}",
+    "Energismart {s}",
+    "Öppna data om {s}",
+    "Mobil felanmälan för {s}",
+    "Tillgänglig information om {s}",
+    "Cirkulära flöden i {s}",
+    "Samordnad planering av {s}",
+    "Arktiskt anpassad {s}",
 ]
+
+
+class _Stage(NamedTuple):
+    id: int
+    key: str
+    phase: str
+
+
+class _Ref(NamedTuple):
+    """A plain copy of a row the generator reads thousands of times (ORM attributes are slow)."""
+
+    id: int
+    values: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -82,7 +138,9 @@ class DemoSummary:
 
 def _phase_stages(session: Session, city: City) -> dict[str, Stage]:
     """The first stage of each canonical phase, in workflow order."""
-    stages = list(session.scalars(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position)))
+    stages = list(
+        session.scalars(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position))
+    )
     by_phase: dict[str, Stage] = {}
     for stage in stages:
         by_phase.setdefault(stage.phase.value, stage)
@@ -93,10 +151,15 @@ def _check_workflow(definition: CityDefinition, by_phase: dict[str, Stage]) -> N
     """The demo walks the canonical path; every step it takes must be legal in the city's workflow."""
     for phase in ("submitted", "screening", "development", "implemented", "closed"):
         if phase not in by_phase:
-            raise ValidationError(f"{definition.file}: stages", f"the demo needs a stage in phase {phase!r}")
+            raise ValidationError(
+                f"{definition.file}: stages", f"the demo needs a stage in phase {phase!r}"
+            )
     steps = [
-        ("submitted", "screening"), ("screening", "development"),
-        ("submitted", "closed"), ("screening", "closed"), ("development", "closed"),
+        ("submitted", "screening"),
+        ("screening", "development"),
+        ("submitted", "closed"),
+        ("screening", "closed"),
+        ("development", "closed"),
     ]
     if "pilot" in by_phase:
         steps += [("development", "pilot"), ("pilot", "implemented"), ("pilot", "closed")]
@@ -114,22 +177,43 @@ def _check_workflow(definition: CityDefinition, by_phase: dict[str, Stage]) -> N
 
 def _pilot_required(by_phase: dict[str, Stage]) -> bool:
     """Whether the workflow sends every idea through a pilot on its way to implementation."""
-    return "pilot" in by_phase and by_phase["implemented"].key not in (by_phase["development"].transitions or [])
+    return "pilot" in by_phase and by_phase["implemented"].key not in (
+        by_phase["development"].transitions or []
+    )
 
 
 def clear_demo(session: Session, city: City) -> int:
     """Remove the city's synthetic ideas (and everything hanging off them) and synthetic organisations."""
-    removed = session.scalar(select(func.count()).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True))) or 0
+    removed = (
+        session.scalar(
+            select(func.count()).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True))
+        )
+        or 0
+    )
     synthetic_ideas = select(Idea.id).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True))
     apps = select(MethodApplication.id).where(MethodApplication.idea_id.in_(synthetic_ideas))
-    session.execute(delete(MethodApplicationOrganisation).where(MethodApplicationOrganisation.method_application_id.in_(apps)))
+    session.execute(
+        delete(MethodApplicationOrganisation).where(
+            MethodApplicationOrganisation.method_application_id.in_(apps)
+        )
+    )
     for model in (MethodApplication, StageTransition, Participation, IdeaSdg, IdeaFocusArea):
         session.execute(delete(model).where(model.idea_id.in_(synthetic_ideas)))
     session.execute(delete(Idea).where(Idea.city_id == city.id, Idea.is_synthetic.is_(True)))
-    synthetic_orgs = select(Organisation.id).where(Organisation.city_id == city.id, Organisation.is_synthetic.is_(True))
-    session.execute(delete(MethodApplicationOrganisation).where(MethodApplicationOrganisation.organisation_id.in_(synthetic_orgs)))
+    synthetic_orgs = select(Organisation.id).where(
+        Organisation.city_id == city.id, Organisation.is_synthetic.is_(True)
+    )
+    session.execute(
+        delete(MethodApplicationOrganisation).where(
+            MethodApplicationOrganisation.organisation_id.in_(synthetic_orgs)
+        )
+    )
     session.execute(delete(Participation).where(Participation.organisation_id.in_(synthetic_orgs)))
-    session.execute(delete(Organisation).where(Organisation.city_id == city.id, Organisation.is_synthetic.is_(True)))
+    session.execute(
+        delete(Organisation).where(
+            Organisation.city_id == city.id, Organisation.is_synthetic.is_(True)
+        )
+    )
     return removed
 
 
@@ -143,7 +227,7 @@ def load_demo(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Replace the city's synthetic ideas with ``ideas`` new ones, the same for the same seed."""
+    """Replace the city's synthetic ideas with ``ideas`` new ones, the same for the same seed and day."""
     if ideas < 0:
         raise ValidationError("ideas", "must be zero or more")
     if city.is_peer:
@@ -159,16 +243,29 @@ def load_demo(
 
     orgs = list(session.scalars(select(Organisation).where(Organisation.city_id == city.id)))
     for key, name, kind in SYNTHETIC_ORGANISATIONS:
-        org = Organisation(city_id=city.id, key=key, name=name, kind=OrganisationKind(kind), is_synthetic=True)
+        org = Organisation(
+            city_id=city.id, key=key, name=name, kind=OrganisationKind(kind), is_synthetic=True
+        )
         session.add(org)
         orgs.append(org)
     session.flush()
-    owners = [o for o in orgs if o.kind.value in ("department", "municipal_company", "municipality")] or orgs
+    owners = [
+        o for o in orgs if o.kind.value in ("department", "municipal_company", "municipality")
+    ] or orgs
     areas = list(session.scalars(select(FocusArea).where(FocusArea.city_id == city.id)))
     local_for = {m.shared_key: m for m in methods.values() if m.city_id == city.id}
 
+    plain_stages = {phase: _Stage(st.id, st.key, st.phase.value) for phase, st in by_phase.items()}
+    plain_methods = {key: _Ref(m.id, tuple(m.phases)) for key, m in methods.items()}
+    plain_local = {key: _Ref(m.id, tuple(m.phases)) for key, m in local_for.items()}
+    plain_owners = [_Ref(o.id, ()) for o in owners]
+    plain_orgs = [_Ref(o.id, ()) for o in orgs]
+    plain_areas = [_Ref(a.id, tuple(a.sdgs)) for a in areas]
+    pilot_required = _pilot_required(by_phase)
     rng = random.Random(f"innoplat-demo:{definition.slug}:{seed}")
-    now = now or utcnow()
+    # Nothing happens in the future; the day (not the second) bounds the data, so a seed gives
+    # the same data all day long.
+    now = now or utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     first_year, last_year = profile.years
     start = datetime(first_year, 1, 1)
     end = min(datetime(last_year, 12, 31), now)
@@ -178,12 +275,29 @@ def load_demo(
         year, number = reference.rsplit("-", 2)[1:]
         counters[int(year)] = max(counters.get(int(year), 0), int(number))
 
+    next_id = {
+        model: (session.scalar(select(func.max(model.id))) or 0) + 1
+        for model in (Idea, MethodApplication)
+    }
     totals = [0, 0, 0, 0]
     done = 0
     while done < ideas:
         batch = min(CHUNK, ideas - done)
         generated = [
-            _idea(rng, profile, by_phase, methods, local_for, owners, orgs, areas, start, span, now)
+            _idea(
+                rng,
+                profile,
+                plain_stages,
+                plain_methods,
+                plain_local,
+                plain_owners,
+                plain_orgs,
+                plain_areas,
+                start,
+                span,
+                now,
+                pilot_required,
+            )
             for _ in range(batch)
         ]
         generated.sort(key=lambda g: g["idea"]["submitted_at"])
@@ -192,36 +306,45 @@ def load_demo(
             counters[year] = counters.get(year, 0) + 1
             g["idea"]["reference"] = f"{city.reference_prefix}-{year}-{counters[year]:04d}"
             g["idea"]["city_id"] = city.id
-        ids = session.scalars(
-            insert(Idea).returning(Idea.id, sort_by_parameter_order=True), [g["idea"] for g in generated]
-        ).all()
-        transitions, participations, sdgs, focus, apps, app_orgs = [], [], [], [], [], []
+        # Explicit ids and plain executemany: RETURNING would make SQLite insert row by row.
+        ids = range(next_id[Idea], next_id[Idea] + batch)
+        next_id[Idea] += batch
+        transitions, participations, sdgs, focus, apps, links = [], [], [], [], [], []
         for idea_id, g in zip(ids, generated, strict=True):
+            g["idea"]["id"] = idea_id
             transitions += [{**t, "idea_id": idea_id} for t in g["transitions"]]
             participations += [{**p, "idea_id": idea_id} for p in g["participations"]]
             sdgs += [{"idea_id": idea_id, "sdg": n} for n in g["sdgs"]]
             focus += [{"idea_id": idea_id, "focus_area_id": a} for a in g["focus"]]
             for app in g["applications"]:
-                apps.append({**app["row"], "idea_id": idea_id})
-                app_orgs.append(app["organisations"])
-        for model, rows in ((StageTransition, transitions), (Participation, participations), (IdeaSdg, sdgs), (IdeaFocusArea, focus)):
+                app_id = next_id[MethodApplication]
+                next_id[MethodApplication] += 1
+                apps.append({**app["row"], "id": app_id, "idea_id": idea_id})
+                links += [
+                    {"method_application_id": app_id, "organisation_id": o}
+                    for o in app["organisations"]
+                ]
+        session.execute(insert(Idea.__table__), [g["idea"] for g in generated])
+        for model, rows in (
+            (StageTransition, transitions),
+            (Participation, participations),
+            (IdeaSdg, sdgs),
+            (IdeaFocusArea, focus),
+            (MethodApplication, apps),
+            (MethodApplicationOrganisation, links),
+        ):
             if rows:
                 session.execute(insert(model.__table__), rows)
-        if apps:
-            app_ids = session.scalars(
-                insert(MethodApplication).returning(MethodApplication.id, sort_by_parameter_order=True), apps
-            ).all()
-            links = [
-                {"method_application_id": app_id, "organisation_id": org_id}
-                for app_id, org_ids in zip(app_ids, app_orgs, strict=True)
-                for org_id in org_ids
-            ]
-            if links:
-                session.execute(insert(MethodApplicationOrganisation.__table__), links)
-        totals = [totals[0] + batch, totals[1] + len(transitions), totals[2] + len(apps), totals[3] + len(participations)]
+        totals = [
+            totals[0] + batch,
+            totals[1] + len(transitions),
+            totals[2] + len(apps),
+            totals[3] + len(participations),
+        ]
         done += batch
         if progress:
             progress(batch)
+    _advance_sequences(session, (Idea, MethodApplication))
     audit.record(
         session,
         city_id=city.id,
@@ -234,18 +357,32 @@ def load_demo(
     return DemoSummary(*totals)
 
 
+def _advance_sequences(session: Session, models: tuple[type[Any], ...]) -> None:
+    """After inserting explicit ids, PostgreSQL's sequences must move past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__tablename__
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        )
+
+
 def _idea(
     rng: random.Random,
     profile: Any,
-    by_phase: dict[str, Stage],
-    methods: dict[str, Method],
-    local_for: dict[str, Method],
-    owners: list[Organisation],
-    orgs: list[Organisation],
-    areas: list[FocusArea],
+    by_phase: dict[str, _Stage],
+    methods: dict[str, _Ref],
+    local_for: dict[str, _Ref],
+    owners: list[_Ref],
+    orgs: list[_Ref],
+    areas: list[_Ref],
     start: datetime,
     span: float,
     now: datetime,
+    pilot_required: bool,
 ) -> dict[str, Any]:
     submitted = start + timedelta(seconds=rng.random() * span)
     chosen = [key for key, m in profile.methods.items() if rng.random() < m.share]
@@ -254,7 +391,7 @@ def _idea(
     pace = 1 / math.sqrt(lift)  # methods that help also tend to speed things up, a little
 
     path = ["submitted", "screening", "development"]
-    if _pilot_required(by_phase) or (
+    if pilot_required or (
         "pilot" in by_phase and rng.random() < (0.85 if PILOTING & set(chosen) else 0.45)
     ):
         path.append("pilot")
@@ -265,16 +402,24 @@ def _idea(
     else:
         path = path[: rng.choice([1, 2, 3, len(path)])]
         path.append("closed")
-    mean_days = {"submitted": 20, "screening": 40, "development": 110, "pilot": 150, "implemented": 300}
+    mean_days = {
+        "submitted": 20,
+        "screening": 40,
+        "development": 110,
+        "pilot": 150,
+        "implemented": 300,
+    }
 
     transitions: list[dict[str, Any]] = []
     entered: dict[str, datetime] = {"submitted": submitted}
     at = submitted
-    previous: Stage | None = None
+    previous: _Stage | None = None
     for phase in path:
         stage = by_phase[phase]
         if previous is not None:
-            at = at + timedelta(days=1 + rng.expovariate(1 / (mean_days.get(previous.phase.value, 60) * pace)))
+            at = at + timedelta(
+                days=1 + rng.expovariate(1 / (mean_days.get(previous.phase, 60) * pace))
+            )
             if at > now:
                 break
         entered[phase] = at
@@ -282,8 +427,8 @@ def _idea(
             {
                 "from_stage_id": previous.id if previous else None,
                 "to_stage_id": stage.id,
-                "from_phase": previous.phase.value if previous else None,
-                "to_phase": stage.phase.value,
+                "from_phase": previous.phase if previous else None,
+                "to_phase": stage.phase,
                 "at": at,
                 "actor": "innoplat demo",
                 "note": "",
@@ -299,9 +444,14 @@ def _idea(
     chosen_areas = rng.sample(areas, k=min(len(areas), rng.choice([1, 1, 2]))) if areas else []
     owner = rng.choice(owners)
     partner_count = rng.choice([0, 1, 1, 2, 3]) + len(COLLABORATIVE & set(chosen))
-    partners = rng.sample([o for o in orgs if o.id != owner.id], k=min(partner_count, len(orgs) - 1))
+    partners = rng.sample(
+        [o for o in orgs if o.id != owner.id], k=min(partner_count, len(orgs) - 1)
+    )
     participations = [{"organisation_id": owner.id, "role": "owner"}] + [
-        {"organisation_id": o.id, "role": rng.choice(["partner", "partner", "expert", "user", "funder"])}
+        {
+            "organisation_id": o.id,
+            "role": rng.choice(["partner", "partner", "expert", "user", "funder"]),
+        }
         for o in partners
     ]
 
@@ -310,7 +460,7 @@ def _idea(
         method = methods[key]
         if key in local_for and rng.random() < 0.5:
             method = local_for[key]
-        phases = [p for p in method.phases if p in entered] or ["submitted"]
+        phases = [p for p in method.values if p in entered] or ["submitted"]
         started = entered[phases[0]] + timedelta(days=rng.randint(0, 14))
         if started > now:
             started = entered[phases[0]]
@@ -324,7 +474,9 @@ def _idea(
         if ended and ended > now:
             ended = None
             outcome = "ongoing"
-        helpers = rng.sample([p["organisation_id"] for p in participations], k=min(2, len(participations)))
+        helpers = rng.sample(
+            [p["organisation_id"] for p in participations], k=min(2, len(participations))
+        )
         applications.append(
             {
                 "row": {
@@ -340,21 +492,35 @@ def _idea(
             }
         )
 
-    channel = "hackathon" if "hackathon" in chosen and rng.random() < 0.6 else rng.choice(
-        ["web", "web", "web", "email", "workshop", "staff", "staff", "citizen_dialogue", "partner"]
+    channel = (
+        "hackathon"
+        if "hackathon" in chosen and rng.random() < 0.6
+        else rng.choice(
+            [
+                "web",
+                "web",
+                "web",
+                "email",
+                "workshop",
+                "staff",
+                "staff",
+                "citizen_dialogue",
+                "partner",
+            ]
+        )
     )
     return {
         "idea": {
             "title": title,
             "summary": f"Syntetiskt exempel: {title.lower()} – en idé om {subject} i kommunen.",
             "description": f"{SYNTHETIC_LABEL}\n\nIdén gäller **{subject}**. Den är genererad för att visa plattformen.",
-            "origin_channel": OriginChannel(channel),
-            "initiator_kind": InitiatorKind(rng.choice([k.value for k in InitiatorKind])),
+            "origin_channel": OriginChannel(channel).value,
+            "initiator_kind": rng.choice(INITIATORS),
             "stage_id": previous.id,
             "phase": previous.phase,
             "owner_organisation_id": owner.id,
-            "facet": InnovationFacet(rng.choice([f.value for f in InnovationFacet])),
-            "value_dimensions": rng.sample([v.value for v in ValueDimension], k=rng.randint(1, 2)),
+            "facet": rng.choice(FACETS),
+            "value_dimensions": rng.sample(VALUE_DIMENSIONS, k=rng.randint(1, 2)),
             "visibility": "public" if rng.random() < 0.92 else "internal",
             "is_synthetic": True,
             "submitted_at": submitted,
@@ -363,8 +529,7 @@ def _idea(
         },
         "transitions": transitions,
         "participations": participations,
-        "sdgs": sorted({n for a in chosen_areas for n in a.sdgs}),
+        "sdgs": sorted({n for a in chosen_areas for n in a.values}),
         "focus": [a.id for a in chosen_areas],
         "applications": applications,
     }
-

@@ -69,7 +69,7 @@ def create_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import auth, errors, languages, public, security, submit, workgroup
+    from . import auth, compare, errors, languages, public, security, submit, workgroup
 
     languages.init_app(app, platform)
     auth.init_app(app)
@@ -83,6 +83,7 @@ def create_app(
     from .api import blueprint as api_blueprint
 
     app.register_blueprint(api_blueprint)
+    compare.init_app(app)
     plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):
         for blueprint in blueprints or []:

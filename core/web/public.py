@@ -47,6 +47,7 @@ CORE_NAVIGATION = [
     {"endpoint": "submit.new", "label": _l("Submit an idea"), "order": 30},
     {"endpoint": "public.organisations", "label": _l("Organisations"), "order": 40},
     {"endpoint": "public.methods", "label": _l("Methods"), "order": 50},
+    {"endpoint": "compare.page", "label": _l("Compare cities"), "order": 55},
     {"endpoint": "public.about", "label": _l("About"), "order": 60},
 ]
 STAFF_NAVIGATION = [{"endpoint": "workgroup.dashboard", "label": _l("Dashboard"), "order": 90}]

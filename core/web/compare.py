@@ -1,0 +1,356 @@
+"""Comparing methods across cities on the web: the /compare page, its chart and CSV, and the JSON API.
+
+``/compare`` is a GET form (works without JavaScript): pick cities, methods and a metric; the
+page shows a chart drawn server-side by pygal as SVG (served from ``/compare/chart.svg``, no
+script), with the same figures in an accessible table beside it and a CSV download.
+``/api/v1/compare`` gives the tidy rows as JSON and ``/api/v1/exchange`` serves this city's
+exchange bundle, which ``innoplat pull`` on a sibling instance imports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygal
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal, format_percent, gettext
+from pygal.style import Style
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..cli.compare import rows_as_csv
+from ..errors import ValidationError
+from ..models import Method
+from ..platform import Platform
+from ..services import cities as city_service
+from ..services import comparison, exchange
+from ..services.comparison import ROW_KEYS, Comparison, Metric, Row
+from .languages import current_locale
+
+blueprint = Blueprint("compare", __name__)
+
+DEFAULT_METRIC = "implementation_share"
+#: Series colours for the chart, each at least 3:1 against white (WCAG 1.4.11).
+CHART_COLOURS = ("#0b5a8a", "#a3361a", "#2e6b30", "#6b3fa0", "#8a5a00", "#4a4a4a", "#00707a")
+#: The chart is its own document with pygal's inline style sheet, and no script at all.
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def platform() -> Platform:
+    return current_app.extensions["innoplat"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+    app.context_processor(lambda: {"method_across_cities": _method_across_cities})
+
+
+def _listed(name: str) -> list[str] | None:
+    """Values of a repeated or comma-separated query parameter; None when absent (all)."""
+    found = [
+        v.strip() for value in request.args.getlist(name) for v in value.split(",") if v.strip()
+    ]
+    return found or None
+
+
+def _selection(default_metric: str | None = DEFAULT_METRIC) -> dict[str, Any]:
+    metrics = _listed("metric")
+    return {
+        "cities": _listed("cities"),
+        "methods": _listed("methods"),
+        "since": request.args.get("since", "").strip() or None,
+        "metrics": metrics
+        if metrics is not None
+        else ([default_metric] if default_metric else None),
+    }
+
+
+def _query_args(selection: dict[str, Any], **override: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "cities": selection["cities"] or [],
+        "methods": selection["methods"] or [],
+        "metric": selection["metrics"] or [],
+    }
+    if selection["since"]:
+        args["since"] = selection["since"]
+    args.update(override)
+    return {k: v for k, v in args.items() if v not in (None, [], "")}
+
+
+def _method_labels(session: Session, keys: list[str], locale: str) -> dict[str, str]:
+    methods = session.scalars(select(Method).where(Method.key.in_(keys), Method.city_id.is_(None)))
+    labels = {m.key: m.label(locale) for m in methods}
+    return {key: labels.get(key, key) for key in keys}
+
+
+def figure(value: Any, unit: str) -> str:
+    """A figure as a reader of this language expects it."""
+    if value is None:
+        return "–"
+    if unit == "share":
+        return format_percent(value, format="#,##0%")
+    if unit in ("ideas", "days"):
+        return format_decimal(value, format="#,##0")
+    return format_decimal(value, format="#,##0.00")
+
+
+def interval(row: Row, unit: str) -> str:
+    if row["low"] is None or row["high"] is None:
+        return ""
+    return f"{figure(row['low'], unit)}–{figure(row['high'], unit)}"
+
+
+def _unit_label(unit: str) -> str:
+    return {
+        "share": gettext("share of ideas"),
+        "ratio": gettext("ratio"),
+        "days": gettext("days"),
+        "ideas": gettext("ideas"),
+        "kinds": gettext("organisation kinds"),
+    }.get(unit, unit)
+
+
+def _chart(
+    result: Comparison, metric: Metric, methods: dict[str, str], cities: dict[str, str]
+) -> pygal.Bar:
+    """Grouped bars: a group per method, a bar per city, whiskers for the 95 % interval.
+
+    Bars resting on a small sample are drawn pale and dashed; the table marks them too.
+    """
+    rows = {(r["city"], r["method"]): r for r in result.rows if r["metric"] == metric.key}
+    shown_methods = [m for m in methods if any((c, m) in rows for c in cities)]
+    style = Style(
+        colors=CHART_COLOURS,
+        background="white",
+        plot_background="white",
+        foreground="#1a1a1a",
+        foreground_strong="#1a1a1a",
+        foreground_subtle="#595959",
+        font_family="system-ui, sans-serif",
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=14,
+        title_font_size=16,
+    )
+    highs = [
+        r["high"] if r["high"] is not None else r["value"]
+        for r in rows.values()
+        if r["value"] is not None
+    ]
+    chart = pygal.Bar(
+        style=style,
+        js=[],  # no script: the page's CSP allows none, and the table carries the figures
+        width=max(640, 90 + 70 * max(1, len(shown_methods)) * max(1, len(cities)) // 2),
+        height=460,
+        x_label_rotation=25 if len(shown_methods) > 3 else 0,
+        truncate_label=-1,
+        truncate_legend=-1,
+        legend_at_bottom=True,
+        show_y_guides=True,
+        range=(0, max(highs) * 1.08) if highs and max(highs) > 0 else None,
+        value_formatter=lambda v: figure(v, metric.unit),
+        title=metric.label_for(current_locale()),
+        y_title=_unit_label(metric.unit),
+        print_values=False,
+    )
+    chart.x_labels = [methods[m] for m in shown_methods]
+    for slug, name in cities.items():
+        if not any((slug, m) in rows for m in shown_methods):
+            continue  # a city without figures would only add an empty legend entry
+        values: list[Any] = []
+        for method in shown_methods:
+            row = rows.get((slug, method))
+            if row is None or row["value"] is None:
+                values.append(None)
+                continue
+            value: dict[str, Any] = {"value": row["value"]}
+            if row["low"] is not None and row["high"] is not None:
+                value["ci"] = {"low": row["low"], "high": row["high"]}
+            if row["small_sample"]:
+                value["style"] = "fill-opacity: 0.35; stroke-dasharray: 4 3; stroke-width: 2"
+            values.append(value)
+        chart.add(name, values)
+    return chart
+
+
+def _compare(session: Session, selection: dict[str, Any]) -> Comparison:
+    return comparison.compare(
+        session,
+        cities=selection["cities"],
+        methods=selection["methods"],
+        since=selection["since"],
+        metrics=selection["metrics"],
+    )
+
+
+def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]:
+    locale = current_locale()
+    all_cities = city_service.list_cities(session)
+    available = comparison.available_metrics(session)
+    catalogue = sorted(
+        session.scalars(select(Method).where(Method.city_id.is_(None))),
+        key=lambda m: m.label(locale).lower(),
+    )
+    context: dict[str, Any] = {
+        "all_cities": all_cities,
+        "catalogue": catalogue,
+        "available_metrics": available,
+        "selected_cities": set(selection["cities"] or []),
+        "selected_methods": set(selection["methods"] or []),
+        "selected_metric": (selection["metrics"] or [DEFAULT_METRIC])[0],
+        "since": selection["since"] or "",
+        "error": None,
+        "result": None,
+    }
+    try:
+        result = _compare(session, selection)
+    except ValidationError as exc:
+        context["error"] = exc
+        return context
+    cities = {c.slug: c.label(locale) for c in result.cities}
+    method_keys = sorted({r["method"] for r in result.rows})
+    methods = _method_labels(session, method_keys, locale)
+    methods = dict(sorted(methods.items(), key=lambda kv: kv[1].lower()))
+    tables = []
+    for metric in result.metrics:
+        rows = {(r["method"], r["city"]): r for r in result.rows if r["metric"] == metric.key}
+        shown_cities = {s: n for s, n in cities.items() if any(c == s for _m, c in rows)}
+        tables.append(
+            {
+                "metric": metric,
+                "cities": shown_cities,
+                "methods": {k: v for k, v in methods.items() if any(m == k for m, _c in rows)},
+                "rows": rows,
+                "chart_url": url_for(
+                    "compare.chart", **_query_args(selection, metric=metric.key, lang=locale)
+                ),
+            }
+        )
+    context.update(
+        result=result,
+        tables=tables,
+        peers=[c for c in result.cities if c.is_peer],
+        csv_url=url_for("compare.csv", **_query_args(selection)),
+        csv_all_url=url_for("compare.csv", **_query_args(selection, metric=[])),
+        json_url=url_for("compare.api", **_query_args(selection)),
+    )
+    return context
+
+
+@blueprint.get("/compare")
+def page() -> Any:
+    selection = _selection()
+    with platform().transaction() as session:
+        context = _page_context(session, selection)
+        html = render_template(
+            "compare/page.html",
+            figure=figure,
+            interval=interval,
+            small_sample=comparison.SMALL_SAMPLE,
+            unit_label=_unit_label,
+            **context,
+        )
+    return html, 400 if context["error"] else 200
+
+
+@blueprint.get("/compare/chart.svg")
+def chart() -> Response:
+    selection = _selection()
+    locale = current_locale()
+    with platform().transaction() as session:
+        try:
+            result = _compare(session, selection)
+        except ValidationError as exc:
+            return Response(str(exc), status=400, mimetype="text/plain")
+        cities = {c.slug: c.label(locale) for c in result.cities}
+        keys = sorted({r["method"] for r in result.rows})
+        methods = dict(
+            sorted(_method_labels(session, keys, locale).items(), key=lambda kv: kv[1].lower())
+        )
+    svg = _chart(result, result.metrics[0], methods, cities).render()
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = CHART_POLICY
+    return response
+
+
+@blueprint.get("/compare.csv")
+def csv() -> Response:
+    selection = _selection(default_metric=None)
+    with platform().transaction() as session:
+        try:
+            rows = _compare(session, selection).rows
+        except ValidationError as exc:
+            return Response(str(exc), status=400, mimetype="text/plain")
+    response = Response(rows_as_csv(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="innoplat-comparison.csv"'
+    return response
+
+
+def _api_error(exc: ValidationError) -> Response:
+    response = jsonify({"error": {"status": 400, "message": exc.message, "field": exc.field}})
+    response.status_code = 400
+    return response
+
+
+@blueprint.get("/api/v1/compare")
+def api() -> Response:
+    """The tidy rows as JSON, with what the comparison covered."""
+    selection = _selection(default_metric=None)
+    locale = current_locale()
+    with platform().transaction() as session:
+        try:
+            result = _compare(session, selection)
+        except ValidationError as exc:
+            return _api_error(exc)
+        return jsonify(
+            {
+                "cities": [
+                    {"slug": c.slug, "name": c.label(locale), "peer": c.is_peer}
+                    for c in result.cities
+                ],
+                "metrics": [
+                    {
+                        "key": m.key,
+                        "label": m.label_for(locale),
+                        "unit": m.unit,
+                        "description": m.description_for(locale),
+                    }
+                    for m in result.metrics
+                ],
+                "small_sample_below": comparison.SMALL_SAMPLE,
+                "rows": [{k: r[k] for k in ROW_KEYS} for r in result.rows],
+            }
+        )
+
+
+@blueprint.get("/api/v1/exchange")
+def exchange_bundle() -> Response:
+    """This city's exchange bundle (public ideas only, no personal data): docs/exchange.md."""
+    with platform().transaction() as session:
+        bundle = exchange.export_city(session, platform().city_row(session))
+    response = Response(exchange.dumps(bundle), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'inline; filename="{platform().city.slug}.json"'
+    return response
+
+
+def _method_across_cities(method_key: str) -> dict[str, Any]:
+    """For the method page's partial: the method's figures in every city that applied it."""
+    locale = current_locale()
+    with platform().transaction() as session:
+        found = comparison.method_across_cities(session, method_key)
+        found["city_labels"] = {c.slug: c.label(locale) for c in found["cities"]}
+        found["compare_url"] = url_for(
+            "compare.page", methods=found["method"], metric=DEFAULT_METRIC
+        )
+    found["figure"] = figure
+    found["interval"] = interval
+    return found

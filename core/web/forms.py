@@ -81,7 +81,7 @@ class IdeaForm(FlaskForm):
         ),
     )
     focus_areas = MultiCheckboxField(_l("Focus areas"), choices=[], validators=[Optional()])
-    initiator_kind = SelectField(_l("I am submitting as"), choices=[])
+    initiator_kind = SelectField(_l("I am submitting as"), choices=[], default="citizen")
     name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=200)])
     email = EmailField(
         _l("Your e-mail address (optional)"),

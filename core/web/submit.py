@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import Field
 
 from ..errors import ValidationError
 from ..models import InitiatorKind
@@ -96,7 +97,7 @@ def new() -> ResponseReturnValue:
 def _field_error(form: IdeaForm, error: ValidationError) -> None:
     """A service's verdict shown beside the field it names (or above the form)."""
     field = getattr(form, error.field, None)
-    if field is not None and hasattr(field, "errors"):
+    if isinstance(field, Field):
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(f"{error.field}: {error.message}")

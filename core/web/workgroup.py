@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from wtforms import Field
 
 from ..errors import ConflictError, ValidationError
 from ..models import Idea, OrganisationKind, Outcome, ParticipationRole, Visibility
@@ -39,7 +40,7 @@ def platform() -> Platform:
 def _field_error(form: Any, error: ValidationError) -> None:
     """A service's verdict shown beside the field it names (or above the form)."""
     field = getattr(form, error.field, None)
-    if field is not None and hasattr(field, "errors") and not callable(field):
+    if isinstance(field, Field):
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
@@ -315,6 +316,7 @@ def audit_trail(reference: str) -> str:
             city=idea.city,
             idea=idea,
             events=audit.history(session, "idea", idea.id),
+            audit_actions=labels.AUDIT_ACTIONS,
         )
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import Float, Integer, bindparam, text
+from sqlalchemy import Float, Integer, String, bindparam, text
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import TextClause
@@ -144,23 +144,32 @@ def to_tsquery(query: SearchQuery) -> str:
 
 
 class _IdeaHits(TextClause):
-    """``SELECT id, score`` of the ideas matching a query; its SQL depends on the database."""
+    """``SELECT id, score`` of the ideas matching a query; its SQL depends on the database.
 
-    inherit_cache = False
+    Both dialects' query strings travel as bound parameters, so SQLAlchemy caches the
+    compiled statement like any other and only the values change between searches.
+    """
+
+    inherit_cache = True
 
     def __init__(self, query: SearchQuery) -> None:
         super().__init__("")
-        self.query = query
+        self._bindparams = {
+            "search_fts": bindparam("search_fts", to_fts5(query), type_=String()),
+            "search_tsquery": bindparam("search_tsquery", to_tsquery(query), type_=String()),
+        }
 
 
 @compiles(_IdeaHits, "sqlite")
 def _sqlite_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
     weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
     # bm25() is smaller for better matches; negated so that a higher score is better everywhere.
+    # LIMIT -1 keeps SQLite from flattening the subquery into the join, where it may choose to
+    # run the full-text query once per idea row; unflattened, it runs once and is materialised.
     sql = text(
         f"SELECT rowid AS id, -bm25(idea_search, {weights}) AS score "
-        "FROM idea_search WHERE idea_search MATCH :search_query"
-    ).bindparams(bindparam("search_query", to_fts5(element.query)))
+        "FROM idea_search WHERE idea_search MATCH :search_fts LIMIT -1"
+    ).bindparams(element._bindparams["search_fts"])
     return compiler.process(sql, **kw)
 
 
@@ -168,9 +177,9 @@ def _sqlite_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
 def _postgresql_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
     sql = text(
         "SELECT idea.id AS id, ts_rank(idea.search_vector, search_query.q) AS score "
-        f"FROM idea, to_tsquery('{POSTGRESQL_CONFIG}', :search_query) AS search_query(q) "
+        f"FROM idea, to_tsquery('{POSTGRESQL_CONFIG}', :search_tsquery) AS search_query(q) "
         "WHERE idea.search_vector @@ search_query.q"
-    ).bindparams(bindparam("search_query", to_tsquery(element.query)))
+    ).bindparams(element._bindparams["search_tsquery"])
     return compiler.process(sql, **kw)
 
 

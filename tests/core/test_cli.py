@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from innoplat.core.cli import main
 
 
@@ -18,7 +17,11 @@ def innoplat(capsys, database_url):
     def run(*args: str) -> tuple[int, str, str]:
         code = 0
         try:
-            main([*args, "--db", database_url] if args[0] not in ("cities", "plugins") else list(args))
+            main(
+                [*args, "--db", database_url]
+                if args[0] not in ("cities", "plugins")
+                else list(args)
+            )
         except SystemExit as exit_:
             code = int(exit_.code or 0)
         out, err = capsys.readouterr()
@@ -28,7 +31,9 @@ def innoplat(capsys, database_url):
 
 
 def test_help_lists_the_commands():
-    result = subprocess.run([sys.executable, "-m", "innoplat.core.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "innoplat.core.cli", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     for command in ("init", "demo", "serve", "cities", "plugins", "ideas", "methods", "actors"):
         assert f"  {command}" in result.stdout
@@ -42,10 +47,20 @@ def test_init_is_idempotent(innoplat):
 
 def test_submit_show_move_and_list(innoplat):
     innoplat("init")
-    code, out, _ = innoplat("ideas", "submit", "--title", "Isbana på torget", "--focus-area", "stadsomvandling", "--json")
+    code, out, _ = innoplat(
+        "ideas",
+        "submit",
+        "--title",
+        "Isbana på torget",
+        "--focus-area",
+        "stadsomvandling",
+        "--json",
+    )
     assert code == 0
     reference = json.loads(out)["reference"]
-    code, out, _ = innoplat("ideas", "move", reference, "--to", "bedomning", "--note", "Tas upp i arbetsgruppen")
+    code, out, _ = innoplat(
+        "ideas", "move", reference, "--to", "bedomning", "--note", "Tas upp i arbetsgruppen"
+    )
     assert code == 0 and f"Moved {reference} from inkommen to bedomning" in out
     code, out, _ = innoplat("ideas", "show", reference, "--json")
     detail = json.loads(out)
@@ -69,7 +84,9 @@ def test_an_illegal_move_is_one_clear_line(innoplat):
 def test_a_stale_version_is_refused(innoplat):
     innoplat("init")
     reference = json.loads(innoplat("ideas", "submit", "--title", "Idé", "--json")[1])["reference"]
-    code, _, err = innoplat("ideas", "move", reference, "--to", "bedomning", "--expect-version", "7")
+    code, _, err = innoplat(
+        "ideas", "move", reference, "--to", "bedomning", "--expect-version", "7"
+    )
     assert code == 1 and "changed by someone else" in err
 
 
@@ -80,17 +97,37 @@ def test_methods_list_show_and_apply(innoplat):
     code, out, _ = innoplat("methods", "show", "living_lab", "--lang", "sv", "--json")
     assert json.loads(out)["name"]["sv"] == "Levande labb"
     reference = json.loads(innoplat("ideas", "submit", "--title", "Idé", "--json")[1])["reference"]
-    code, out, _ = innoplat("methods", "apply", reference, "living_lab", "--outcome", "succeeded", "--started", "2026-01-10")
+    code, out, _ = innoplat(
+        "methods",
+        "apply",
+        reference,
+        "living_lab",
+        "--outcome",
+        "succeeded",
+        "--started",
+        "2026-01-10",
+    )
     assert code == 0 and "Applied living_lab" in out
     detail = json.loads(innoplat("ideas", "show", reference, "--json")[1])
-    assert detail["methods"] == [{"method": "living_lab", "outcome": "succeeded", "started_on": "2026-01-10", "ended_on": None}]
+    assert detail["methods"] == [
+        {
+            "method": "living_lab",
+            "outcome": "succeeded",
+            "started_on": "2026-01-10",
+            "ended_on": None,
+        }
+    ]
 
 
 def test_actors_list(innoplat):
     innoplat("init")
     code, out, _ = innoplat("actors", "list", "--json")
     orgs = {o["key"]: o for o in json.loads(out)}
-    assert orgs["tekniska-verken"]["kind"] == "municipal_company" if "tekniska-verken" in orgs else True
+    assert (
+        orgs["tekniska-verken"]["kind"] == "municipal_company"
+        if "tekniska-verken" in orgs
+        else True
+    )
     assert orgs["vinnova"]["platform_role"] == "funder"
     code, out, _ = innoplat("actors", "list", "--kind", "university")
     assert "Luleå tekniska universitet" in out

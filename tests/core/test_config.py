@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from innoplat.core.config import bundled_cities_folder, city_folders, load_city
 from innoplat.core.errors import ConfigError
 
@@ -25,7 +24,13 @@ def test_every_bundled_city_validates(slug):
 def test_kiruna_knows_its_partners_and_languages():
     config = load_city("kiruna").config
     names = {o.name for o in config.organisations}
-    for partner in ("Kiruna kommun", "Tekniska Verken i Kiruna AB", "Kirunabostäder AB", "Luleå tekniska universitet", "Vinnova"):
+    for partner in (
+        "Kiruna kommun",
+        "Tekniska Verken i Kiruna AB",
+        "Kirunabostäder AB",
+        "Luleå tekniska universitet",
+        "Vinnova",
+    ):
         assert partner in names
     assert {"sv", "en", "se", "fi", "fit"} <= set(config.locales)
     assert config.locale_fallbacks["fit"] == "sv"
@@ -56,18 +61,63 @@ def broken_city(tmp_path: Path):
     [
         ('slug = "kiruna"', 'slug = "kiruna', "", "not valid TOML"),
         ('reference_prefix = "KIR"\n', "", "reference_prefix", "is required but missing"),
-        ('timezone = "Europe/Stockholm"', 'timezone = "Europe/Stockholm"\ntimzone = "x"', "timzone", "is not a known key"),
+        (
+            'timezone = "Europe/Stockholm"',
+            'timezone = "Europe/Stockholm"\ntimzone = "x"',
+            "timzone",
+            "is not a known key",
+        ),
         ('phase = "pilot"', 'phase = "pilote"', "stages[3].phase", "Input should be 'submitted'"),
-        ('to = ["bedomning", "avslutad"]', 'to = ["bedömning", "avslutad"]', "stages[0].to", "unknown stage 'bedömning'"),
+        (
+            'to = ["bedomning", "avslutad"]',
+            'to = ["bedömning", "avslutad"]',
+            "stages[0].to",
+            "unknown stage 'bedömning'",
+        ),
         ('key = "bedomning"', 'key = "inkommen"', "stages[1].key", "duplicate key 'inkommen'"),
         ('phase = "submitted"', 'phase = "screening"', "stages[0].phase", "expected 'submitted'"),
-        ('reference_prefix = "KIR"', 'reference_prefix = "kir"', "reference_prefix", "String should match pattern"),
-        ('default_locale = "sv"', 'default_locale = "de"', "default_locale", "must be one of locales"),
-        ('locales = ["sv", "en", "se", "fi", "fit"]', 'locales = ["sv", "en", "xx"]', "locales[2]", "expected one of sv, en, se, fi, fit"),
-        ('timezone = "Europe/Stockholm"', 'timezone = "Europe/Kiruna"', "timezone", "expected an IANA time zone"),
-        ('kind = "university"', 'kind = "universe"', "organisations", "Input should be 'municipality'"),
-        ('parent = "kiruna-kommun"', 'parent = "kiruna-kommunen"', "organisations", "unknown organisation 'kiruna-kommunen'"),
-        ('primary_color = "#0b5a8a"', 'primary_color = "blue"', "theme.primary_color", "String should match pattern"),
+        (
+            'reference_prefix = "KIR"',
+            'reference_prefix = "kir"',
+            "reference_prefix",
+            "String should match pattern",
+        ),
+        (
+            'default_locale = "sv"',
+            'default_locale = "de"',
+            "default_locale",
+            "must be one of locales",
+        ),
+        (
+            'locales = ["sv", "en", "se", "fi", "fit"]',
+            'locales = ["sv", "en", "xx"]',
+            "locales[2]",
+            "expected one of sv, en, se, fi, fit",
+        ),
+        (
+            'timezone = "Europe/Stockholm"',
+            'timezone = "Europe/Kiruna"',
+            "timezone",
+            "expected an IANA time zone",
+        ),
+        (
+            'kind = "university"',
+            'kind = "universe"',
+            "organisations",
+            "Input should be 'municipality'",
+        ),
+        (
+            'parent = "kiruna-kommun"',
+            'parent = "kiruna-kommunen"',
+            "organisations",
+            "unknown organisation 'kiruna-kommunen'",
+        ),
+        (
+            'primary_color = "#0b5a8a"',
+            'primary_color = "blue"',
+            "theme.primary_color",
+            "String should match pattern",
+        ),
     ],
 )
 def test_each_mistake_names_file_key_and_expectation(broken_city, old, new, key, expected):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
 from innoplat.core.errors import ConflictError, IllegalTransition, ValidationError
 from innoplat.core.models import AuditEvent, Idea, StageTransition
 from innoplat.core.services import ideas
 from innoplat.core.services.ideas import IdeaFilter, Submitter
+from sqlalchemy import select
 
 
 def test_a_submitted_idea_gets_a_reference_and_starts_in_the_first_stage(submit, db_session):
@@ -55,10 +54,14 @@ def test_personal_data_is_stored_only_with_consent(submit):
 
 def test_moving_follows_the_city_workflow_and_is_audited(submit, db_session):
     idea = submit()
-    transition = ideas.move_idea(db_session, idea, "bedomning", note="Bedöms i arbetsgruppen", actor="anna")
+    transition = ideas.move_idea(
+        db_session, idea, "bedomning", note="Bedöms i arbetsgruppen", actor="anna"
+    )
     assert idea.stage.key == "bedomning" and idea.phase.value == "screening"
     assert transition.from_stage.key == "inkommen" and transition.note == "Bedöms i arbetsgruppen"
-    events = db_session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "idea", AuditEvent.entity_id == idea.id)).all()
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_type == "idea", AuditEvent.entity_id == idea.id)
+    ).all()
     assert [e.action for e in events] == ["submitted", "stage_changed"]
     assert events[1].before["stage"] == "inkommen" and events[1].after["stage"] == "bedomning"
     assert events[1].actor == "anna"
@@ -66,12 +69,22 @@ def test_moving_follows_the_city_workflow_and_is_audited(submit, db_session):
 
 def test_an_illegal_transition_is_a_clear_error(submit, db_session):
     idea = submit()
-    with pytest.raises(IllegalTransition, match="cannot move from 'inkommen' to 'inford'; allowed next stages: bedomning"):
+    with pytest.raises(
+        IllegalTransition,
+        match="cannot move from 'inkommen' to 'inford'; allowed next stages: bedomning",
+    ):
         ideas.move_idea(db_session, idea, "inford")
     with pytest.raises(ValidationError, match="'nowhere' is not a stage of kiruna"):
         ideas.move_idea(db_session, idea, "nowhere")
     assert idea.stage.key == "inkommen"
-    assert db_session.scalar(select(StageTransition).where(StageTransition.idea_id == idea.id, StageTransition.from_stage_id.is_not(None))) is None
+    assert (
+        db_session.scalar(
+            select(StageTransition).where(
+                StageTransition.idea_id == idea.id, StageTransition.from_stage_id.is_not(None)
+            )
+        )
+        is None
+    )
 
 
 def test_allowed_stages_are_the_workflow_targets(submit, db_session):
@@ -91,7 +104,9 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(submit, db_sessio
 def test_concurrent_sessions_cannot_overwrite_each_other(platform):
     """Two people open the same idea; the second to save gets a conflict."""
     with platform.transaction() as session:
-        reference = ideas.submit_idea(session, platform.city_row(session), title="Gemensam idé").reference
+        reference = ideas.submit_idea(
+            session, platform.city_row(session), title="Gemensam idé"
+        ).reference
     first, second = platform.sessions(), platform.sessions()
     try:
         a = ideas.get_idea(first, reference)
@@ -113,11 +128,21 @@ def test_filters_narrow_the_list(submit, db_session, city):
     a = submit(title="Smart snöröjning", origin_channel="email")
     b = submit(title="Bibliotek på hjul", visibility="internal")
     ideas.move_idea(db_session, b, "bedomning")
-    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(phase="screening"))] == [b.reference]
-    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(stage="inkommen"))] == [a.reference]
-    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(text="snöröj"))] == [a.reference]
-    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(public_only=True))] == [a.reference]
-    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(origin_channel="email"))] == [a.reference]
+    assert [
+        i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(phase="screening"))
+    ] == [b.reference]
+    assert [
+        i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(stage="inkommen"))
+    ] == [a.reference]
+    assert [i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(text="snöröj"))] == [
+        a.reference
+    ]
+    assert [
+        i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(public_only=True))
+    ] == [a.reference]
+    assert [
+        i.reference for i in ideas.list_ideas(db_session, city, IdeaFilter(origin_channel="email"))
+    ] == [a.reference]
     assert ideas.count_ideas(db_session, city) == 2
 
 

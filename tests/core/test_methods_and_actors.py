@@ -5,16 +5,27 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
 from innoplat.core.errors import NotFound, ReadOnlyError, ValidationError
 from innoplat.core.models import AuditEvent, Method
 from innoplat.core.services import actors, audit, ideas, methods
+from sqlalchemy import select
 
 REQUIRED_METHODS = [
-    "service_design", "design_thinking", "living_lab", "test_bed", "hackathon", "innovation_sprint",
-    "challenge_driven_innovation", "innovation_procurement", "co_creation_workshop", "idea_box",
-    "lean_startup", "futures_scenarios", "benefit_realisation", "pre_commercial_procurement", "citizen_dialogue",
+    "service_design",
+    "design_thinking",
+    "living_lab",
+    "test_bed",
+    "hackathon",
+    "innovation_sprint",
+    "challenge_driven_innovation",
+    "innovation_procurement",
+    "co_creation_workshop",
+    "idea_box",
+    "lean_startup",
+    "futures_scenarios",
+    "benefit_realisation",
+    "pre_commercial_procurement",
+    "citizen_dialogue",
 ]
 
 
@@ -44,11 +55,22 @@ def test_an_unknown_method_is_a_clear_error(db_session, city):
 def test_applying_a_method_records_outcome_and_is_audited(submit, db_session):
     idea = submit()
     application = methods.apply_method(
-        db_session, idea, "living_lab", started_on=date(2026, 3, 1), organisations=["kiruna-kommun"], actor="lisa"
+        db_session,
+        idea,
+        "living_lab",
+        started_on=date(2026, 3, 1),
+        organisations=["kiruna-kommun"],
+        actor="lisa",
     )
     assert application.outcome.value == "ongoing"
     assert [o.key for o in application.organisations] == ["kiruna-kommun"]
-    methods.record_outcome(db_session, application, "succeeded", ended_on=date(2026, 6, 1), outcome_note="Införs i alla skolor")
+    methods.record_outcome(
+        db_session,
+        application,
+        "succeeded",
+        ended_on=date(2026, 6, 1),
+        outcome_note="Införs i alla skolor",
+    )
     assert application.outcome.value == "succeeded" and application.ended_on == date(2026, 6, 1)
     actions = [e.action for e in audit.history(db_session, "idea", idea.id)]
     assert actions == ["submitted", "method_applied", "method_outcome"]
@@ -95,18 +117,26 @@ def test_participations_cross_organisation_boundaries(submit, db_session, city):
 
 
 def test_adding_organisations_people_and_memberships(db_session, city):
-    org = actors.add_organisation(db_session, city, key="exempel-ab", name="Exempel AB", kind="business")
+    org = actors.add_organisation(
+        db_session, city, key="exempel-ab", name="Exempel AB", kind="business"
+    )
     with pytest.raises(ValidationError, match="already an organisation"):
         actors.add_organisation(db_session, city, key="exempel-ab", name="Igen", kind="business")
     with pytest.raises(ValidationError, match="consent"):
         actors.add_person(db_session, city, name="Per", email="per@example.org", consent=False)
-    person = actors.add_person(db_session, city, name="Per Persson", email="per@example.org", consent=True)
-    membership = actors.add_membership(db_session, person, org, "innovationskoordinator", start_date=date(2025, 1, 1))
+    person = actors.add_person(
+        db_session, city, name="Per Persson", email="per@example.org", consent=True
+    )
+    membership = actors.add_membership(
+        db_session, person, org, "innovationskoordinator", start_date=date(2025, 1, 1)
+    )
     assert [m.role for m in actors.memberships(db_session, org)] == ["innovationskoordinator"]
     assert membership.person.name == "Per Persson"
     actors.erase_person(db_session, person)
     assert person.name is None and person.email is None and person.anonymised_at is not None
-    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "anonymised")) is not None
+    assert (
+        db_session.scalar(select(AuditEvent).where(AuditEvent.action == "anonymised")) is not None
+    )
 
 
 def test_a_peer_city_is_read_only(submit, db_session, city):

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import inspect, select
-
 from innoplat.core.config import bundled_cities_folder, load_city
 from innoplat.core.errors import PluginError
 from innoplat.core.hookspecs import hookimpl
@@ -18,6 +16,7 @@ from innoplat.core.platform import Platform
 from innoplat.core.plugins import build_manager, installed_plugins
 from innoplat.core.services import ideas, methods
 from innoplat.core.testing import city_with_plugins
+from sqlalchemy import inspect, select
 
 
 class Recorder:
@@ -70,14 +69,19 @@ def test_a_plugin_raising_in_a_hook_is_named_and_nothing_is_stored(make_platform
     with pytest.raises(PluginError) as error, platform.transaction() as session:
         ideas.submit_idea(session, platform.city_row(session), title="Ska inte sparas")
     assert error.value.plugin == "Exploding"
-    assert "innoplat_idea_submitted" in str(error.value) and "the mail server is on fire" in str(error.value)
+    assert "innoplat_idea_submitted" in str(error.value) and "the mail server is on fire" in str(
+        error.value
+    )
     with platform.transaction() as session:
         assert session.scalar(select(Idea).where(Idea.title == "Ska inte sparas")) is None
 
 
 def test_an_unknown_plugin_name_is_a_clear_error():
     city = city_with_plugins("kiruna", ["votng"])
-    with pytest.raises(PluginError, match="'votng': is enabled in .*city.toml .*but not installed; installed plugins: .*catalogue"):
+    with pytest.raises(
+        PluginError,
+        match="'votng': is enabled in .*city.toml .*but not installed; installed plugins: .*catalogue",
+    ):
         build_manager(city)
 
 
@@ -87,7 +91,10 @@ def test_a_misspelled_hook_is_a_clear_error():
         def innoplat_idea_submited(self, idea):
             pass
 
-    with pytest.raises(PluginError, match="'Misspelled': unknown hook 'innoplat_idea_submited' \\(did you mean 'innoplat_idea_submitted'\\?\\)"):
+    with pytest.raises(
+        PluginError,
+        match="'Misspelled': unknown hook 'innoplat_idea_submited' \\(did you mean 'innoplat_idea_submitted'\\?\\)",
+    ):
         build_manager(load_city("kiruna"), extra=[Misspelled()])
 
 
@@ -114,10 +121,17 @@ def test_enabled_plugin_settings_are_validated(monkeypatch):
                 return ["threshold: expected a whole number"]
             return []
 
-    fake = type("EntryPoint", (), {"name": "picky", "value": "tests.picky", "load": lambda self: Picky()})()
-    monkeypatch.setattr("innoplat.core.plugins.installed_plugins", lambda: {**installed_plugins(), "picky": fake})
+    fake = type(
+        "EntryPoint", (), {"name": "picky", "value": "tests.picky", "load": lambda self: Picky()}
+    )()
+    monkeypatch.setattr(
+        "innoplat.core.plugins.installed_plugins", lambda: {**installed_plugins(), "picky": fake}
+    )
     city = city_with_plugins("kiruna", ["picky"], {"picky": {"threshold": "high"}})
-    with pytest.raises(PluginError, match=r"'picky': .*city.toml: plugins\.picky\.threshold: expected a whole number"):
+    with pytest.raises(
+        PluginError,
+        match=r"'picky': .*city.toml: plugins\.picky\.threshold: expected a whole number",
+    ):
         build_manager(city)
     build_manager(city_with_plugins("kiruna", ["picky"], {"picky": {"threshold": 3}}))
 
@@ -126,11 +140,22 @@ def test_a_plugin_contributes_methods_to_the_catalogue(make_platform, db_session
     class ExtraMethods:
         @hookimpl
         def innoplat_methods(self):
-            return [{"key": "walkshop", "name": {"sv": "Trygghetsvandring", "en": "Safety walk"}, "category": "co_creation", "phases": ["screening"]}]
+            return [
+                {
+                    "key": "walkshop",
+                    "name": {"sv": "Trygghetsvandring", "en": "Safety walk"},
+                    "category": "co_creation",
+                    "phases": ["screening"],
+                }
+            ]
 
     make_platform(extra_plugins=[ExtraMethods()])
     method = db_session.scalar(select(Method).where(Method.key == "walkshop"))
-    assert method is not None and method.label("en") == "Safety walk" and method.source == "ExtraMethods"
+    assert (
+        method is not None
+        and method.label("en") == "Safety walk"
+        and method.source == "ExtraMethods"
+    )
 
 
 def test_a_city_folder_may_hold_its_own_plugin(tmp_path, make_platform):
@@ -138,7 +163,7 @@ def test_a_city_folder_may_hold_its_own_plugin(tmp_path, make_platform):
     shutil.copytree(bundled_cities_folder() / "kiruna", folder)
     (folder / "plugin.py").write_text(
         textwrap.dedent(
-            '''
+            """
             from innoplat.core.hookspecs import hookimpl
 
             SEEN = []
@@ -146,7 +171,7 @@ def test_a_city_folder_may_hold_its_own_plugin(tmp_path, make_platform):
             @hookimpl
             def innoplat_idea_submitted(idea):
                 SEEN.append(idea.title)
-            '''
+            """
         )
     )
     platform = make_platform(city=folder)
@@ -161,7 +186,7 @@ def test_a_plugin_brings_its_own_tables_through_a_migration_branch(tmp_path, mak
     versions.mkdir()
     (versions / "0001_badges.py").write_text(
         textwrap.dedent(
-            '''
+            """
             import sqlalchemy as sa
             from alembic import op
 
@@ -175,7 +200,7 @@ def test_a_plugin_brings_its_own_tables_through_a_migration_branch(tmp_path, mak
 
             def downgrade():
                 op.drop_table("badge")
-            '''
+            """
         )
     )
 
@@ -210,7 +235,9 @@ def test_each_platform_has_its_own_plugin_manager(make_platform):
 
 def test_platform_open_reports_plugin_problems_before_touching_the_database(tmp_path):
     with pytest.raises(PluginError):
-        Platform.open(city_with_plugins("kiruna", ["no_such_plugin"]), f"sqlite:///{tmp_path / 'x.sqlite3'}")
+        Platform.open(
+            city_with_plugins("kiruna", ["no_such_plugin"]), f"sqlite:///{tmp_path / 'x.sqlite3'}"
+        )
     assert not (tmp_path / "x.sqlite3").exists()
 
 

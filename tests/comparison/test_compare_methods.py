@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+
 from innoplat.core.errors import ValidationError
 from innoplat.core.services import actors, comparison, ideas, methods
 from innoplat.core.services.comparison import ROW_KEYS

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from innoplat.core.config import CityDefinition, DemoMethodProfile, DemoProfile, load_city
 from innoplat.core.services import comparison, demo
 

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from innoplat.core.platform import Platform
 from innoplat.core.testing import city_with_plugins
 

@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+
 from innoplat.core.errors import ReadOnlyError, ValidationError
 from innoplat.core.models import City, Idea
 from innoplat.core.platform import Platform
 from innoplat.core.services import actors, cities, comparison, demo, exchange, ideas, methods
 from innoplat.core.services.ideas import Submitter
 from innoplat.core.testing import city_with_plugins
-from sqlalchemy import func, select
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -1,0 +1,85 @@
+"""The /compare page, its chart and CSV, and the JSON API: the figures a coordinator sees."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from innoplat.core.services import comparison, exchange
+from innoplat.core.services.comparison import ROW_KEYS
+from innoplat.core.web import create_app
+
+
+@pytest.fixture
+def client(with_demo):
+    return create_app(platform=with_demo, config={"TESTING": True}).test_client()
+
+
+def test_the_page_works_without_javascript_and_shows_a_chart_beside_an_accessible_table(client):
+    response = client.get("/compare?metric=implementation_share&lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<form method="get"' in html and "<script" not in html
+    assert re.search(r'<img src="/compare/chart\.svg\?[^"]*metric=implementation_share', html)
+    assert "<caption>Share implemented (share of ideas), by method and city</caption>" in html
+    assert '<th scope="col">Innovation Platform Kiruna</th>' in html
+    assert '<th scope="row">Living lab</th>' in html
+    assert re.search(r"\d+%\s*<span class=\"small\">\(\d+%–\d+%\)</span>", html)  # share, interval
+    assert 'href="/compare.csv?' in html
+
+
+def test_small_samples_are_marked_in_the_table(client):
+    html = client.get("/compare?metric=lift&lang=en&since=2025-12-01").get_data(as_text=True)
+    assert '<abbr title="small sample">*</abbr>' in html
+
+
+def test_the_chart_is_svg_without_scripts_or_outside_resources(client):
+    response = client.get("/compare/chart.svg?metric=lift&lang=en")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<script" not in svg and "kozea.github.io" not in svg
+    assert "Living lab" in svg and 'class="ci' in svg  # interval whiskers
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+
+
+def test_the_csv_download_holds_the_tidy_rows(client, with_demo):
+    response = client.get("/compare.csv?methods=living_lab")
+    assert (
+        response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    )
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows and tuple(rows[0]) == ROW_KEYS
+    assert {r["metric"] for r in rows} == {m.key for m in comparison.BUILTIN_METRICS}
+    with with_demo.transaction() as session:
+        expected = comparison.compare_methods(session, methods=["living_lab"], metrics=["lift"])
+    (lift,) = [r for r in rows if r["metric"] == "lift"]
+    assert float(lift["value"]) == pytest.approx(expected[0]["value"])
+
+
+def test_the_api_gives_rows_and_names_a_bad_field(client):
+    data = client.get("/api/v1/compare?methods=living_lab&metric=lift,ideas_with_method").get_json()
+    assert [m["key"] for m in data["metrics"]] == ["lift", "ideas_with_method"]
+    assert data["cities"] == [
+        {"slug": "kiruna", "name": "Innovationsplattform Kiruna", "peer": False}
+    ]
+    assert all(set(r) == set(ROW_KEYS) for r in data["rows"])
+    response = client.get("/api/v1/compare?metric=happiness")
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "metrics"
+
+
+def test_a_bad_choice_on_the_page_is_explained_not_a_crash(client):
+    response = client.get("/compare?cities=atlantis&lang=en")
+    assert response.status_code == 400
+    assert "atlantis not in this database" in response.get_data(as_text=True)
+
+
+def test_the_exchange_endpoint_serves_this_city_bundle(client):
+    response = client.get("/api/v1/exchange")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    bundle = exchange.loads(response.get_data())
+    exchange.validate_bundle(bundle)
+    assert bundle["city"]["slug"] == "kiruna" and bundle["ideas"]

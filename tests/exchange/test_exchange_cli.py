@@ -1,0 +1,144 @@
+"""``innoplat export``, ``import`` and ``pull``: bundles between instances, from the terminal."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+
+import pytest
+from werkzeug.serving import make_server
+
+from innoplat.core.cli import main
+from innoplat.core.services import demo
+from innoplat.core.web import create_app
+
+SIX = ("kiruna", "lund", "goteborg", "boras", "stockholm", "umea")
+
+
+def _url(platform) -> str:
+    return platform.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def innoplat(capsys):
+    """Run ``innoplat ARGS`` in-process: (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _with_demo(platform, ideas=120, seed=1):
+    with platform.transaction() as session:
+        demo.load_demo(
+            session,
+            platform.city,
+            platform.city_row(session),
+            ideas=ideas,
+            seed=seed,
+            now=datetime(2026, 1, 1),
+        )
+    return platform
+
+
+def test_all_six_cities_exported_imported_as_peers_and_compared(make_instance, innoplat, tmp_path):
+    """The issue's definition of done, at a small scale: six demo cities in one comparison."""
+    hub = make_instance("kiruna")
+    _with_demo(hub)
+    for slug in SIX[1:]:
+        sibling = _with_demo(make_instance(slug))
+        bundle = tmp_path / f"{slug}.json"
+        code, _, err = innoplat("export", "--city", slug, "-o", str(bundle), "--db", _url(sibling))
+        assert code == 0 and f"Exported {slug}" in err
+        code, out, _ = innoplat("import", str(bundle), "--db", _url(hub))
+        assert code == 0 and f"({slug}) as a read-only peer" in out
+    code, out, _ = innoplat(
+        "compare", "--format", "json", "--metric", "implementation_share", "--db", _url(hub)
+    )
+    assert code == 0
+    assert {r["city"] for r in json.loads(out)} == set(SIX)
+    code, out, _ = innoplat("compare", "--metric", "lift", "--db", _url(hub))
+    header = next(line for line in out.splitlines() if line.startswith("method"))
+    assert all(slug in header for slug in SIX)
+    html = (
+        create_app(platform=hub, config={"TESTING": True})
+        .test_client()
+        .get("/compare?lang=en")
+        .get_data(as_text=True)
+    )
+    assert html.count("(peer platform)") == 5
+
+
+def test_importing_twice_reports_nothing_changed(make_instance, innoplat, tmp_path):
+    lund = _with_demo(make_instance("lund"), ideas=40)
+    hub = make_instance("kiruna")
+    bundle = tmp_path / "lund.json"
+    innoplat("export", "--city", "lund", "-o", str(bundle), "--db", _url(lund))
+    assert "Imported" in innoplat("import", str(bundle), "--db", _url(hub))[1]
+    assert "already up to date" in innoplat("import", str(bundle), "--db", _url(hub))[1]
+
+
+def test_a_broken_file_is_one_clear_line_naming_the_path(make_instance, innoplat, tmp_path):
+    hub = make_instance("kiruna")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "innoplat-exchange", "version": 7}))
+    code, _, err = innoplat("import", str(bad), "--db", _url(hub))
+    assert code == 1 and err.startswith("Error: $.version: this innoplat reads version 1")
+    bad.write_text("{")
+    code, _, err = innoplat("import", str(bad), "--db", _url(hub))
+    assert code == 1 and "is not JSON" in err and "Traceback" not in err
+
+
+def test_pull_fetches_a_sibling_bundle_over_http(make_instance, innoplat):
+    """A second instance served on 127.0.0.1; pull imports its /api/v1/exchange."""
+    lund = _with_demo(make_instance("lund"), ideas=60)
+    hub = make_instance("kiruna")
+    server = make_server(
+        "127.0.0.1", 0, create_app(platform=lund, config={"TESTING": True}), threaded=True
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code, out, err = innoplat(
+            "pull", f"http://127.0.0.1:{server.server_port}/", "--db", _url(hub)
+        )
+        assert code == 0, err
+        assert "Imported Future by Lund (lund) as a read-only peer" in out
+        assert f"http://127.0.0.1:{server.server_port}/api/v1/exchange" in out
+        ideas = out.rsplit(": ", 1)[1]
+        # A live sibling exports afresh: pulling again updates the peer in place.
+        code, again, _ = innoplat(
+            "pull", f"http://127.0.0.1:{server.server_port}/api/v1/exchange", "--db", _url(hub)
+        )
+        assert code == 0 and again.startswith("Updated Future by Lund") and again.endswith(ideas)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    code, out, _ = innoplat(
+        "compare",
+        "--format",
+        "json",
+        "--metric",
+        "ideas_with_method",
+        "--cities",
+        "lund",
+        "--db",
+        _url(hub),
+    )
+    assert code == 0 and json.loads(out)
+
+
+def test_pull_from_nowhere_is_a_clear_error(make_instance, innoplat):
+    hub = make_instance("kiruna")
+    code, _, err = innoplat("pull", "http://127.0.0.1:9/", "--db", _url(hub), "--timeout", "2")
+    assert code == 1 and err.startswith("Error: cannot fetch http://127.0.0.1:9/api/v1/exchange")
+    code, _, err = innoplat("pull", "ftp://example.org/", "--db", _url(hub))
+    assert code == 1 and "url: 'ftp://example.org/' is not an http:// or https:// address" in err

@@ -30,7 +30,7 @@ def known(app: Any) -> Known:
     platform = app.extensions["innoplat"]
     with platform.transaction() as session:
         city = platform.city_row(session)
-        demo.load_demo(session, platform.city, city, ideas=30, seed=7)
+        demo.load_demo(session, platform.city, city, ideas=20, seed=7)
         snow = ideas.submit_idea(
             session,
             city,

@@ -478,3 +478,91 @@ def city_figures() -> Any:
         }
 
     return _read(view)
+
+
+# ---------------------------------------------------------------------------- submitting
+
+SUBMISSION_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "title": str,
+    "summary": str,
+    "description": str,
+    "initiator_kind": str,
+    "focus_areas": list,
+    "sdgs": list,
+    "name": str,
+    "email": str,
+    "consent": bool,
+    "locale": str,
+}
+
+
+def _submission() -> dict[str, Any]:
+    """The JSON body of a submission, its fields type-checked; a bad one is a 400 naming it."""
+    if not request.is_json:
+        raise ValidationError(
+            "Content-Type", "send the idea as JSON (Content-Type: application/json)"
+        )
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("body", "is not a JSON object")
+    for name, value in body.items():
+        expected = SUBMISSION_FIELDS.get(name)
+        if expected is None:
+            raise ValidationError(
+                name, f"is not a field of an idea (fields: {', '.join(SUBMISSION_FIELDS)})"
+            )
+        if value is not None and not isinstance(value, expected):
+            raise ValidationError(name, f"must be a {expected.__name__}")  # type: ignore[union-attr]
+    if not all(isinstance(a, str) for a in body.get("focus_areas") or []):
+        raise ValidationError("focus_areas", "must be a list of focus area keys")
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in body.get("sdgs") or []):
+        raise ValidationError("sdgs", "must be a list of numbers 1 to 17")
+    return body
+
+
+@blueprint.post("/ideas")
+def submit_idea() -> Any:
+    """Submit an idea as a citizen would on the web form; personal data only with consent."""
+    Arguments(())
+    body = _submission()
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        lang = language(city)
+        idea = idea_service.submit_idea(
+            session,
+            city,
+            title=body.get("title") or "",
+            summary=body.get("summary") or "",
+            description=body.get("description") or "",
+            origin_channel=OriginChannel.web,
+            initiator_kind=body.get("initiator_kind") or "citizen",
+            focus_areas=list(body.get("focus_areas") or []),
+            sdgs=list(body.get("sdgs") or []),
+            submitter=idea_service.Submitter(
+                name=body.get("name"),
+                email=body.get("email"),
+                consent=bool(body.get("consent")),
+                locale=body.get("locale"),
+            ),
+            actor="api",
+        )
+        response = jsonify(serializers.idea_detail(idea, lang, city))
+        response.status_code = 201
+        response.headers["Location"] = serializers.idea_summary(idea, lang, city)["url"]
+        return response
+
+
+@blueprint.record_once
+def _protect_submissions(state: Any) -> None:
+    """JSON-only submissions need no CSRF token (a cross-site form cannot send JSON), but get
+    the same rate limit as the web form."""
+    app = state.app
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(submit_idea)
+    limiter = app.extensions.get("innoplat.limiter")
+    if limiter is not None:
+        endpoint = f"{blueprint.name}.submit_idea"
+        app.view_functions[endpoint] = limiter.limit(
+            lambda: app.config.get("INNOPLAT_SUBMIT_LIMIT", "10 per hour"), methods=["POST"]
+        )(app.view_functions[endpoint])

@@ -291,6 +291,26 @@ SCHEMAS: dict[str, Any] = {
             "version": {**INTEGER, "description": "Changes whenever the idea is edited or moved."},
         }
     ),
+    "IdeaSubmission": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "summary": {"type": "string", "maxLength": 600},
+            "description": {"type": "string", "description": "Markdown."},
+            "initiator_kind": _enum([k.value for k in InitiatorKind]),
+            "focus_areas": {**_array(STRING), "description": "Focus area keys of the city."},
+            "sdgs": _array(SDG),
+            "name": {"type": ["string", "null"], "description": "Stored only with consent."},
+            "email": {"type": ["string", "null"], "format": "email"},
+            "consent": {
+                "type": "boolean",
+                "description": "Must be true when a name or e-mail address is sent.",
+            },
+            "locale": {"type": ["string", "null"]},
+        },
+        "required": ["title"],
+        "additionalProperties": False,
+    },
     "Figures": _object(
         {
             "counts": _object(
@@ -412,6 +432,39 @@ def _get(
     }
 
 
+SUBMIT = {
+    "operationId": "submitIdea",
+    "summary": "Submit an idea as a citizen would on the web form",
+    "description": "JSON only (Content-Type: application/json), no CSRF token; rate-limited "
+    "like the web form. The idea starts in the city's first stage.",
+    "parameters": [LANG],
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _ref("IdeaSubmission")}},
+    },
+    "responses": {
+        "201": {
+            "description": "The idea as stored, with its new reference.",
+            "headers": {"Location": {"schema": STRING}},
+            "content": {"application/json": {"schema": _ref("IdeaDetail")}},
+        },
+        **{
+            str(code): {
+                "description": text,
+                "content": {"application/json": {"schema": _ref("Error")}},
+            }
+            for code, text in (
+                (400, "A bad field; `field` names it (e.g. consent, title, Content-Type)."),
+                (403, "A peer city's data is read-only here."),
+                (429, "Too many submissions from this address; try again later."),
+                (500, "An error on the server's side."),
+                (503, "The database is unavailable."),
+            )
+        },
+    },
+}
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (paths relative to the server URL ``/api/v1``)."""
     reference = _parameter("reference", STRING, "The idea's reference, e.g. KIR-2026-0042.", "path")
@@ -447,9 +500,12 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
-            "/ideas": _get(
-                "listIdeas", "Public ideas, filtered and searched", "IdeaList", IDEA_PARAMETERS
-            ),
+            "/ideas": {
+                **_get(
+                    "listIdeas", "Public ideas, filtered and searched", "IdeaList", IDEA_PARAMETERS
+                ),
+                "post": SUBMIT,
+            },
             "/ideas/{reference}": _get(
                 "getIdea",
                 "One public idea with its history, methods and participants",

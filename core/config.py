@@ -237,7 +237,10 @@ def _check_consistency(config: CityConfig, shown: str) -> None:
             fail(f"locales[{i}]", f"expected one of {', '.join(KNOWN_LOCALES)} (got {locale!r})")
     for locale, fallback in config.locale_fallbacks.items():
         if fallback not in KNOWN_LOCALES or fallback == "fit":
-            fail(f"locale_fallbacks.{locale}", f"expected a CLDR locale such as 'sv' (got {fallback!r})")
+            fail(
+                f"locale_fallbacks.{locale}",
+                f"expected a CLDR locale such as 'sv' (got {fallback!r})",
+            )
     for section in ("stages", "focus_areas", "organisations", "methods"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
@@ -249,9 +252,13 @@ def _check_consistency(config: CityConfig, shown: str) -> None:
     for i, stage in enumerate(config.stages):
         for target in stage.to:
             if target not in stage_keys:
-                fail(f"stages[{i}].to", f"unknown stage {target!r} (stages: {', '.join(stage_keys)})")
+                fail(
+                    f"stages[{i}].to", f"unknown stage {target!r} (stages: {', '.join(stage_keys)})"
+                )
         if config.default_locale not in stage.name:
-            fail(f"stages[{i}].name", f"needs a name in the default locale {config.default_locale!r}")
+            fail(
+                f"stages[{i}].name", f"needs a name in the default locale {config.default_locale!r}"
+            )
     if config.stages[0].phase is not Phase.submitted:
         fail("stages[0].phase", "the first stage is where new ideas start: expected 'submitted'")
     reachable = {config.stages[0].key}
@@ -274,4 +281,7 @@ def _check_consistency(config: CityConfig, shown: str) -> None:
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        fail("timezone", f"expected an IANA time zone such as 'Europe/Stockholm' (got {config.timezone!r})")
+        fail(
+            "timezone",
+            f"expected an IANA time zone such as 'Europe/Stockholm' (got {config.timezone!r})",
+        )

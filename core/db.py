@@ -41,14 +41,18 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InnoplatError(f"not a database URL: {url!r} (e.g. sqlite:///innoplat.sqlite3)") from None
+        raise InnoplatError(
+            f"not a database URL: {url!r} (e.g. sqlite:///innoplat.sqlite3)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    raise InnoplatError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+    raise InnoplatError(
+        f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -185,7 +185,9 @@ def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
 
 
 @hookspec
-def innoplat_submission_sections(session: Session, city: City, draft: dict[str, Any]) -> list[Any] | None:
+def innoplat_submission_sections(
+    session: Session, city: City, draft: dict[str, Any]
+) -> list[Any] | None:
     """Add sections to the preview shown while someone writes an idea (e.g. similar ideas).
 
     Called when the submission form's preview is rendered.

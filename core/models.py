@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +33,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -41,7 +41,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class Phase(str, enum.Enum):
+class Phase(enum.StrEnum):
     """The canonical lifecycle every city's stages map to (OECD OPSI innovation lifecycle)."""
 
     submitted = "submitted"
@@ -61,7 +61,7 @@ IMPLEMENTED_PHASES = (Phase.implemented.value, Phase.scaled.value)
 PHASE_ORDER = [p.value for p in Phase]
 
 
-class OrganisationKind(str, enum.Enum):
+class OrganisationKind(enum.StrEnum):
     municipality = "municipality"
     department = "department"
     municipal_company = "municipal_company"
@@ -75,7 +75,7 @@ class OrganisationKind(str, enum.Enum):
     citizen_group = "citizen_group"
 
 
-class ParticipationRole(str, enum.Enum):
+class ParticipationRole(enum.StrEnum):
     owner = "owner"
     partner = "partner"
     funder = "funder"
@@ -83,7 +83,7 @@ class ParticipationRole(str, enum.Enum):
     expert = "expert"
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     """What came of applying a method to an idea."""
 
     planned = "planned"
@@ -94,7 +94,7 @@ class Outcome(str, enum.Enum):
     abandoned = "abandoned"
 
 
-class OriginChannel(str, enum.Enum):
+class OriginChannel(enum.StrEnum):
     web = "web"
     email = "email"
     workshop = "workshop"
@@ -105,7 +105,7 @@ class OriginChannel(str, enum.Enum):
     imported = "imported"
 
 
-class InitiatorKind(str, enum.Enum):
+class InitiatorKind(enum.StrEnum):
     citizen = "citizen"
     staff = "staff"
     business = "business"
@@ -114,7 +114,7 @@ class InitiatorKind(str, enum.Enum):
     partner_organisation = "partner_organisation"
 
 
-class InnovationFacet(str, enum.Enum):
+class InnovationFacet(enum.StrEnum):
     """OECD OPSI's four facets of public-sector innovation."""
 
     enhancement = "enhancement"
@@ -123,7 +123,7 @@ class InnovationFacet(str, enum.Enum):
     anticipatory = "anticipatory"
 
 
-class ValueDimension(str, enum.Enum):
+class ValueDimension(enum.StrEnum):
     """The value dimensions of the Danish and Swedish innovation barometers."""
 
     quality = "quality"
@@ -132,12 +132,12 @@ class ValueDimension(str, enum.Enum):
     citizen_involvement = "citizen_involvement"
 
 
-class Visibility(str, enum.Enum):
+class Visibility(enum.StrEnum):
     public = "public"
     internal = "internal"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """A staff account's role in one city."""
 
     admin = "admin"
@@ -358,7 +358,9 @@ class Idea(Base):
 class IdeaFocusArea(Base):
     __tablename__ = "idea_focus_area"
 
-    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
+    )
     focus_area_id: Mapped[int] = mapped_column(
         ForeignKey("focus_area.id", ondelete="CASCADE"), primary_key=True
     )
@@ -367,7 +369,9 @@ class IdeaFocusArea(Base):
 class IdeaSdg(Base):
     __tablename__ = "idea_sdg"
 
-    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
+    )
     sdg: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 from sqlalchemy import Engine
@@ -64,7 +64,10 @@ class Platform:
         cities, and a revision the database knows must never be missing from the scripts.
         """
         locations: list[str] = []
-        results = [*all_plugins_manager().hook.innoplat_migration_locations(), *self.hooks.innoplat_migration_locations()]
+        results = [
+            *all_plugins_manager().hook.innoplat_migration_locations(),
+            *self.hooks.innoplat_migration_locations(),
+        ]
         for result in results:
             for location in [result] if isinstance(result, str) else result or []:
                 if location not in locations:
@@ -91,7 +94,7 @@ class Platform:
             except Exception as exc:
                 raise PluginError(impl.plugin_name, f"failed in innoplat_methods: {exc}") from exc
             if result:
-                out.append((impl.plugin_name, list(result)))
+                out.append((impl.plugin_name, list(cast(list[dict[str, Any]], result))))
         return out
 
     def city_row(self, session: Session) -> City:

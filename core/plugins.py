@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType, TracebackType
@@ -24,7 +25,9 @@ LOCAL_PLUGIN_FILE = "plugin.py"
 
 def installed_plugins() -> dict[str, EntryPoint]:
     """Every plugin installed in this environment, built-in and third-party alike."""
-    return {ep.name: ep for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)}
+    return {
+        ep.name: ep for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    }
 
 
 def _load(entry_point: EntryPoint) -> Any:
@@ -47,8 +50,14 @@ def _check(manager: pluggy.PluginManager) -> None:
         if not hook_name.startswith("_") and not caller.has_spec():
             culprits = [impl.plugin_name for impl in caller.get_hookimpls() if not impl.hookwrapper]
             close = difflib.get_close_matches(hook_name, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (docs/hooks.md lists the hooks that exist)"
-            raise PluginError(culprits[0] if culprits else None, f"unknown hook {hook_name!r}{hint}")
+            hint = (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else " (docs/hooks.md lists the hooks that exist)"
+            )
+            raise PluginError(
+                culprits[0] if culprits else None, f"unknown hook {hook_name!r}{hint}"
+            )
     manager.check_pending()
 
 
@@ -59,7 +68,7 @@ def _register(manager: pluggy.PluginManager, plugin: Any, name: str) -> None:
         raise PluginError(name, str(exc)) from None
 
 
-def build_manager(city: CityDefinition, extra: list[Any] = ()) -> pluggy.PluginManager:  # type: ignore[assignment]
+def build_manager(city: CityDefinition, extra: Sequence[Any] = ()) -> pluggy.PluginManager:
     """One plugin manager for one city's app: the plugins it enables, in its order, then its own.
 
     pluggy calls the most recently registered implementation first, so registering in the
@@ -125,7 +134,11 @@ def settings_problems(manager: pluggy.PluginManager, city: CityDefinition) -> di
             continue
         others = [p for p in manager.get_plugins() if p is not plugin]
         caller = manager.subset_hook_caller("innoplat_validate_settings", remove_plugins=others)
-        found = [p for result in caller(settings=city.config.plugins.settings(name), city=city) for p in result or []]
+        found = [
+            p
+            for result in caller(settings=city.config.plugins.settings(name), city=city)
+            for p in result or []
+        ]
         if found:
             problems[name] = found
     return problems
@@ -163,7 +176,9 @@ class Hooks:
                 raise
             except Exception as exc:
                 culprit = self._culprit(exc.__traceback__)
-                raise PluginError(culprit, f"failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+                raise PluginError(
+                    culprit, f"failed in {hook_name}: {type(exc).__name__}: {exc}"
+                ) from exc
             return result if isinstance(result, list) else [result]
 
         return call

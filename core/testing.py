@@ -23,7 +23,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +177,8 @@ def innoplat_city() -> str:
 
 def city_with_plugins(
     city: str | Path | CityDefinition,
-    plugins: list[str] = (),
-    settings: dict[str, dict[str, Any]] | None = None,  # type: ignore[assignment]
+    plugins: Sequence[str] = (),
+    settings: dict[str, dict[str, Any]] | None = None,
 ) -> CityDefinition:
     """A city definition with extra plugins enabled and plugin settings replaced, for tests."""
     definition = city if isinstance(city, CityDefinition) else load_city(city)
@@ -198,9 +198,9 @@ def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..
 
     def make(
         city: str | Path | CityDefinition | None = None,
-        plugins: list[str] = (),  # type: ignore[assignment]
+        plugins: Sequence[str] = (),
         settings: dict[str, dict[str, Any]] | None = None,
-        extra_plugins: list[Any] = (),  # type: ignore[assignment]
+        extra_plugins: Sequence[Any] = (),
     ) -> Platform:
         definition = city_with_plugins(city or innoplat_city, plugins, settings)
         platform = Platform.open(definition, database_url, extra_plugins=list(extra_plugins))

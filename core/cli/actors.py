@@ -16,7 +16,11 @@ def actors() -> None:
 
 @actors.command("list")
 @city_options
-@click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]), help="Only organisations of this kind.")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    help="Only organisations of this kind.",
+)
 @json_option
 def list_(city: str, database_url: str | None, kind: str | None, as_json: bool) -> None:
     """A city's organisations with their kind, platform role and number of ideas."""
@@ -38,4 +42,7 @@ def list_(city: str, database_url: str | None, kind: str | None, as_json: bool) 
     if as_json:
         print_json(found)
         return
-    print_table(["key", "name", "kind", "role", "ideas"], [[o["key"], o["name"], o["kind"], o["platform_role"] or "", o["ideas"]] for o in found])
+    print_table(
+        ["key", "name", "kind", "role", "ideas"],
+        [[o["key"], o["name"], o["kind"], o["platform_role"] or "", o["ideas"]] for o in found],
+    )

@@ -38,7 +38,9 @@ def city_options(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
 
 
 def open_platform(city: str, database_url: str | None) -> Platform:
@@ -46,7 +48,9 @@ def open_platform(city: str, database_url: str | None) -> Platform:
 
 
 @contextmanager
-def city_transaction(city: str, database_url: str | None) -> Iterator[tuple[Platform, Session, City]]:
+def city_transaction(
+    city: str, database_url: str | None
+) -> Iterator[tuple[Platform, Session, City]]:
     """One command, one transaction: all of it is stored, or none of it."""
     platform = open_platform(city, database_url)
     try:
@@ -64,7 +68,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A plain aligned table that reads well in any terminal."""
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    click.echo("  ".join(click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True)))
+    click.echo(
+        "  ".join(click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True))
+    )
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     if not rows:

@@ -58,7 +58,9 @@ def idea_detail(idea: Idea) -> dict[str, Any]:
             }
             for a in idea.method_applications
         ],
-        "participations": [{"organisation": p.organisation.key, "role": p.role.value} for p in idea.participations],
+        "participations": [
+            {"organisation": p.organisation.key, "role": p.role.value} for p in idea.participations
+        ],
     }
 
 
@@ -70,17 +72,31 @@ def ideas() -> None:
 @ideas.command("list")
 @city_options
 @click.option("--stage", help="Only ideas in this stage (the city's stage key).")
-@click.option("--phase", type=click.Choice([p.value for p in Phase]), help="Only ideas in this canonical phase.")
+@click.option(
+    "--phase",
+    type=click.Choice([p.value for p in Phase]),
+    help="Only ideas in this canonical phase.",
+)
 @click.option("--focus-area", help="Only ideas in this focus area.")
 @click.option("--sdg", type=click.IntRange(1, 17), help="Only ideas contributing to this UN SDG.")
 @click.option("--method", help="Only ideas a method was applied to (shared or local key).")
 @click.option("--organisation", help="Only ideas this organisation takes part in.")
 @click.option("--search", "text", help="Only ideas whose title or summary contains this text.")
-@click.option("--sort", type=click.Choice(list(idea_service.SORTS)), default="newest", show_default=True)
+@click.option(
+    "--sort", type=click.Choice(list(idea_service.SORTS)), default="newest", show_default=True
+)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--offset", default=0, type=click.IntRange(min=0))
 @json_option
-def list_(city: str, database_url: str | None, limit: int, offset: int, as_json: bool, text: str | None, **filters: Any) -> None:
+def list_(
+    city: str,
+    database_url: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    text: str | None,
+    **filters: Any,
+) -> None:
     """List a city's ideas, newest first."""
     with city_transaction(city, database_url) as (_platform, session, row):
         wanted = IdeaFilter(text=text, **filters)
@@ -89,7 +105,10 @@ def list_(city: str, database_url: str | None, limit: int, offset: int, as_json:
         if as_json:
             print_json({"total": total, "ideas": [idea_summary(i) for i in found]})
             return
-        print_table(["reference", "stage", "title"], [[i.reference, i.stage.label("en"), i.title] for i in found])
+        print_table(
+            ["reference", "stage", "title"],
+            [[i.reference, i.stage.label("en"), i.title] for i in found],
+        )
         click.echo(f"{len(found)} of {total} ideas")
 
 
@@ -126,12 +145,28 @@ def show(city: str, database_url: str | None, reference: str, as_json: bool) -> 
 @click.option("--title", required=True, help="A short title.")
 @click.option("--summary", default="", help="One or two sentences.")
 @click.option("--description", default="", help="The full description (Markdown).")
-@click.option("--channel", "origin_channel", type=click.Choice([c.value for c in OriginChannel]), default="staff", show_default=True)
-@click.option("--initiator", "initiator_kind", type=click.Choice([k.value for k in InitiatorKind]), default="staff", show_default=True)
+@click.option(
+    "--channel",
+    "origin_channel",
+    type=click.Choice([c.value for c in OriginChannel]),
+    default="staff",
+    show_default=True,
+)
+@click.option(
+    "--initiator",
+    "initiator_kind",
+    type=click.Choice([k.value for k in InitiatorKind]),
+    default="staff",
+    show_default=True,
+)
 @click.option("--focus-area", "focus_areas", multiple=True, help="A focus area key (repeatable).")
-@click.option("--sdg", "sdgs", multiple=True, type=click.IntRange(1, 17), help="A UN SDG number (repeatable).")
+@click.option(
+    "--sdg", "sdgs", multiple=True, type=click.IntRange(1, 17), help="A UN SDG number (repeatable)."
+)
 @click.option("--owner", "owner_organisation", help="The owning organisation's key.")
-@click.option("--actor", default="cli", show_default=True, help="Who is submitting, for the audit trail.")
+@click.option(
+    "--actor", default="cli", show_default=True, help="Who is submitting, for the audit trail."
+)
 @json_option
 def submit(city: str, database_url: str | None, as_json: bool, **fields: Any) -> None:
     """Submit a new idea to the city's first stage."""
@@ -149,17 +184,39 @@ def submit(city: str, database_url: str | None, as_json: bool, **fields: Any) ->
 @ideas.command("move")
 @city_options
 @click.argument("reference")
-@click.option("--to", "to", required=True, metavar="STAGE", help="The stage key to move the idea to.")
+@click.option(
+    "--to", "to", required=True, metavar="STAGE", help="The stage key to move the idea to."
+)
 @click.option("--note", default="", help="Why: kept in the stage history.")
-@click.option("--actor", default="cli", show_default=True, help="Who is moving it, for the audit trail.")
-@click.option("--expect-version", type=int, help="Refuse if the idea changed since you read this version.")
+@click.option(
+    "--actor", default="cli", show_default=True, help="Who is moving it, for the audit trail."
+)
+@click.option(
+    "--expect-version", type=int, help="Refuse if the idea changed since you read this version."
+)
 @json_option
-def move(city: str, database_url: str | None, reference: str, to: str, note: str, actor: str, expect_version: int | None, as_json: bool) -> None:
+def move(
+    city: str,
+    database_url: str | None,
+    reference: str,
+    to: str,
+    note: str,
+    actor: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
     """Move an idea to another stage; only the city's allowed transitions are accepted."""
     with city_transaction(city, database_url) as (_platform, session, row):
         idea = idea_service.get_idea(session, reference, city=row)
-        transition = idea_service.move_idea(session, idea, to, note=note, actor=actor, expected_version=expect_version)
-        result = {"reference": idea.reference, "from": transition.from_stage.key if transition.from_stage else None, "to": transition.to_stage.key, "version": idea.version}
+        transition = idea_service.move_idea(
+            session, idea, to, note=note, actor=actor, expected_version=expect_version
+        )
+        result = {
+            "reference": idea.reference,
+            "from": transition.from_stage.key if transition.from_stage else None,
+            "to": transition.to_stage.key,
+            "version": idea.version,
+        }
     if as_json:
         print_json(result)
     else:

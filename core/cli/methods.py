@@ -47,7 +47,15 @@ def list_(city: str, database_url: str | None, lang: str, as_json: bool) -> None
         return
     print_table(
         ["key", "name", "category", "phases"],
-        [[m["key"] + (f" → {m['shared_key']}" if m["local"] else ""), label, m["category"], ", ".join(m["phases"])] for m, label in zip(found, labels, strict=True)],
+        [
+            [
+                m["key"] + (f" → {m['shared_key']}" if m["local"] else ""),
+                label,
+                m["category"],
+                ", ".join(m["phases"]),
+            ]
+            for m, label in zip(found, labels, strict=True)
+        ],
     )
 
 
@@ -76,23 +84,55 @@ def show(city: str, database_url: str | None, key: str, lang: str, as_json: bool
 @city_options
 @click.argument("reference")
 @click.argument("key")
-@click.option("--outcome", type=click.Choice([o.value for o in Outcome]), default="ongoing", show_default=True)
-@click.option("--started", type=click.DateTime(["%Y-%m-%d"]), help="Start date (YYYY-MM-DD; default today).")
+@click.option(
+    "--outcome", type=click.Choice([o.value for o in Outcome]), default="ongoing", show_default=True
+)
+@click.option(
+    "--started", type=click.DateTime(["%Y-%m-%d"]), help="Start date (YYYY-MM-DD; default today)."
+)
 @click.option("--ended", type=click.DateTime(["%Y-%m-%d"]), help="End date (YYYY-MM-DD).")
-@click.option("--organisation", "organisations", multiple=True, help="A participating organisation's key (repeatable).")
+@click.option(
+    "--organisation",
+    "organisations",
+    multiple=True,
+    help="A participating organisation's key (repeatable).",
+)
 @click.option("--note", default="", help="What came of it.")
 @click.option("--actor", default="cli", show_default=True)
 @json_option
-def apply(city: str, database_url: str | None, reference: str, key: str, outcome: str, started: Any, ended: Any, organisations: tuple[str, ...], note: str, actor: str, as_json: bool) -> None:
+def apply(
+    city: str,
+    database_url: str | None,
+    reference: str,
+    key: str,
+    outcome: str,
+    started: Any,
+    ended: Any,
+    organisations: tuple[str, ...],
+    note: str,
+    actor: str,
+    as_json: bool,
+) -> None:
     """Record that method KEY was applied to idea REFERENCE, and with what outcome."""
     with city_transaction(city, database_url) as (_platform, session, row):
         idea = idea_service.get_idea(session, reference, city=row)
         application = method_service.apply_method(
-            session, idea, key, outcome=outcome,
-            started_on=started.date() if started else None, ended_on=ended.date() if ended else None,
-            organisations=list(organisations), outcome_note=note, actor=actor,
+            session,
+            idea,
+            key,
+            outcome=outcome,
+            started_on=started.date() if started else None,
+            ended_on=ended.date() if ended else None,
+            organisations=list(organisations),
+            outcome_note=note,
+            actor=actor,
         )
-        result = {"reference": idea.reference, "method": application.method.key, "outcome": application.outcome.value, "started_on": (application.started_on or date.today()).isoformat()}
+        result = {
+            "reference": idea.reference,
+            "method": application.method.key,
+            "outcome": application.outcome.value,
+            "started_on": (application.started_on or date.today()).isoformat(),
+        }
     if as_json:
         print_json(result)
     else:

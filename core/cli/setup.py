@@ -9,9 +9,21 @@ import click
 
 from ..config import city_folders, load_city
 from ..errors import InnoplatError
-from ..plugins import build_manager, implemented_hooks, installed_plugins, new_manager, settings_problems
+from ..plugins import (
+    build_manager,
+    implemented_hooks,
+    installed_plugins,
+    new_manager,
+    settings_problems,
+)
 from ..services import demo as demo_service
-from .common import city_options, city_transaction, json_option, open_platform, print_json, print_table
+from .common import (
+    city_options,
+    json_option,
+    open_platform,
+    print_json,
+    print_table,
+)
 
 
 @click.command()
@@ -23,14 +35,25 @@ def init(city: str, database_url: str | None) -> None:
         row = platform.init()
     finally:
         platform.dispose()
-    click.echo(f"{row.label('en')} ({row.slug}) is ready: {len(platform.city.config.stages)} stages, "
-               f"{len(platform.city.config.organisations)} organisations.")
+    click.echo(
+        f"{row.label('en')} ({row.slug}) is ready: {len(platform.city.config.stages)} stages, "
+        f"{len(platform.city.config.organisations)} organisations."
+    )
 
 
 @click.command()
 @city_options
-@click.option("--ideas", "count", default=2000, show_default=True, type=click.IntRange(min=0), help="How many synthetic ideas.")
-@click.option("--seed", default=1, show_default=True, type=int, help="The same seed gives the same data.")
+@click.option(
+    "--ideas",
+    "count",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many synthetic ideas.",
+)
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="The same seed gives the same data."
+)
 def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
     """Load deterministic synthetic demo data (replacing earlier demo data of the city).
 
@@ -42,8 +65,15 @@ def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
         platform.init()
         with platform.transaction() as session:
             row = platform.city_row(session)
-            with click.progressbar(length=count, label=f"Synthetic ideas for {row.slug}", show_pos=True, file=sys.stderr) as bar:
-                summary = demo_service.load_demo(session, platform.city, row, ideas=count, seed=seed, progress=bar.update)
+            with click.progressbar(
+                length=count,
+                label=f"Synthetic ideas for {row.slug}",
+                show_pos=True,
+                file=sys.stderr,
+            ) as bar:
+                summary = demo_service.load_demo(
+                    session, platform.city, row, ideas=count, seed=seed, progress=bar.update
+                )
     finally:
         platform.dispose()
     click.echo(
@@ -65,7 +95,9 @@ def serve(city: str, database_url: str | None, host: str, port: int, debug: bool
     from ..web import create_app
 
     app = create_app(city=city, database_url=database_url)
-    click.echo(f"Serving {app.extensions['innoplat'].city.slug} on http://{host}:{port}/ (Ctrl+C to stop)")
+    click.echo(
+        f"Serving {app.extensions['innoplat'].city.slug} on http://{host}:{port}/ (Ctrl+C to stop)"
+    )
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 
 
@@ -78,19 +110,43 @@ def cities(as_json: bool) -> None:
         try:
             definition = load_city(folder)
             build_manager(definition)
-            rows.append({"city": slug, "name": definition.config.name.get("en", slug), "valid": True, "problem": None, "folder": str(folder)})
+            rows.append(
+                {
+                    "city": slug,
+                    "name": definition.config.name.get("en", slug),
+                    "valid": True,
+                    "problem": None,
+                    "folder": str(folder),
+                }
+            )
         except InnoplatError as exc:
-            rows.append({"city": slug, "name": "", "valid": False, "problem": str(exc), "folder": str(folder)})
+            rows.append(
+                {
+                    "city": slug,
+                    "name": "",
+                    "valid": False,
+                    "problem": str(exc),
+                    "folder": str(folder),
+                }
+            )
     if as_json:
         print_json(rows)
         return
-    print_table(["city", "name", "valid", "problem"], [[r["city"], r["name"], "yes" if r["valid"] else "NO", r["problem"] or ""] for r in rows])
+    print_table(
+        ["city", "name", "valid", "problem"],
+        [[r["city"], r["name"], "yes" if r["valid"] else "NO", r["problem"] or ""] for r in rows],
+    )
     if not all(r["valid"] for r in rows):
         raise click.exceptions.Exit(1)
 
 
 @click.command()
-@click.option("--city", envvar="INNOPLAT_CITY", metavar="SLUG", help="Also show which plugins this city enables, and any settings error.")
+@click.option(
+    "--city",
+    envvar="INNOPLAT_CITY",
+    metavar="SLUG",
+    help="Also show which plugins this city enables, and any settings error.",
+)
 @json_option
 def plugins(city: str | None, as_json: bool) -> None:
     """Installed plugins, whether a city enables them, and the hooks each implements."""
@@ -113,15 +169,34 @@ def plugins(city: str | None, as_json: bool) -> None:
                     state, problem = "misconfigured", "; ".join(found)
             else:
                 state = "disabled"
-        rows.append({"plugin": name, "module": entry_point.value, "state": state, "hooks": hooks, "problem": problem})
+        rows.append(
+            {
+                "plugin": name,
+                "module": entry_point.value,
+                "state": state,
+                "hooks": hooks,
+                "problem": problem,
+            }
+        )
     if definition is not None:
         for name in definition.config.plugins.enabled:
             if name not in installed_plugins():
-                rows.append({"plugin": name, "module": "", "state": "missing", "hooks": [], "problem": "enabled in city.toml but not installed"})
+                rows.append(
+                    {
+                        "plugin": name,
+                        "module": "",
+                        "state": "missing",
+                        "hooks": [],
+                        "problem": "enabled in city.toml but not installed",
+                    }
+                )
     if as_json:
         print_json(rows)
         return
-    print_table(["plugin", "state", "hooks", "problem"], [[r["plugin"], r["state"], ", ".join(r["hooks"]), r["problem"]] for r in rows])
+    print_table(
+        ["plugin", "state", "hooks", "problem"],
+        [[r["plugin"], r["state"], ", ".join(r["hooks"]), r["problem"]] for r in rows],
+    )
 
 
 COMMANDS = [init, demo, serve, cities, plugins]

@@ -24,7 +24,9 @@ from . import audit
 from .ideas import _enum_value, _writable
 
 
-def list_organisations(session: Session, city: City, *, kind: str | None = None) -> list[Organisation]:
+def list_organisations(
+    session: Session, city: City, *, kind: str | None = None
+) -> list[Organisation]:
     query = select(Organisation).where(Organisation.city_id == city.id)
     if kind:
         query = query.where(Organisation.kind == _enum_value(OrganisationKind, kind, "kind"))
@@ -32,7 +34,9 @@ def list_organisations(session: Session, city: City, *, kind: str | None = None)
 
 
 def get_organisation(session: Session, city: City, key: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    org = session.scalar(
+        select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key)
+    )
     if org is None:
         raise NotFound(f"no organisation {key!r} in {city.slug} (see: innoplat actors list)")
     return org
@@ -66,7 +70,9 @@ def add_organisation(
         raise ValidationError("key", "use lower-case letters, digits, '-' or '_'")
     if not (name or "").strip():
         raise ValidationError("name", "is required")
-    if session.scalar(select(Organisation.id).where(Organisation.city_id == city.id, Organisation.key == key)):
+    if session.scalar(
+        select(Organisation.id).where(Organisation.city_id == city.id, Organisation.key == key)
+    ):
         raise ValidationError("key", f"{key!r} is already an organisation of {city.slug}")
     org = Organisation(
         city_id=city.id,
@@ -91,7 +97,12 @@ def add_organisation(
 
 
 def add_participation(
-    session: Session, idea: Idea, organisation_key: str, role: str | ParticipationRole, *, actor: str | None = None
+    session: Session,
+    idea: Idea,
+    organisation_key: str,
+    role: str | ParticipationRole,
+    *,
+    actor: str | None = None,
 ) -> Participation:
     """Record that an organisation takes part in an idea in a role (owner, partner, funder, user, expert)."""
     _writable(idea.city)
@@ -105,13 +116,17 @@ def add_participation(
         )
     )
     if exists:
-        raise ValidationError("organisation", f"{org.name} already takes part as {role_value.value}")
+        raise ValidationError(
+            "organisation", f"{org.name} already takes part as {role_value.value}"
+        )
     participation = Participation(idea_id=idea.id, organisation_id=org.id, role=role_value)
     session.add(participation)
     try:
         session.flush()
     except IntegrityError:
-        raise ValidationError("organisation", f"{org.name} already takes part as {role_value.value}") from None
+        raise ValidationError(
+            "organisation", f"{org.name} already takes part as {role_value.value}"
+        ) from None
     audit.record(
         session,
         city_id=idea.city_id,
@@ -124,7 +139,9 @@ def add_participation(
     return participation
 
 
-def remove_participation(session: Session, participation: Participation, *, actor: str | None = None) -> None:
+def remove_participation(
+    session: Session, participation: Participation, *, actor: str | None = None
+) -> None:
     idea = participation.idea
     _writable(idea.city)
     before = {"organisation": participation.organisation.key, "role": participation.role.value}
@@ -142,21 +159,36 @@ def remove_participation(session: Session, participation: Participation, *, acto
 
 
 def add_person(
-    session: Session, city: City, *, name: str, email: str | None = None, consent: bool, actor: str | None = None
+    session: Session,
+    city: City,
+    *,
+    name: str,
+    email: str | None = None,
+    consent: bool,
+    actor: str | None = None,
 ) -> Person:
     """Register a person; personal data is stored only with consent."""
     _writable(city)
     if not consent:
-        raise ValidationError("consent", "storing a person's name or e-mail address needs their consent")
+        raise ValidationError(
+            "consent", "storing a person's name or e-mail address needs their consent"
+        )
     if not (name or "").strip():
         raise ValidationError("name", "is required")
     if email and "@" not in email:
         raise ValidationError("email", f"{email!r} is not an e-mail address")
-    person = Person(city_id=city.id, name=name.strip(), email=(email or "").strip() or None, consent_at=utcnow())
+    person = Person(
+        city_id=city.id, name=name.strip(), email=(email or "").strip() or None, consent_at=utcnow()
+    )
     session.add(person)
     session.flush()
     audit.record(
-        session, city_id=city.id, entity_type="person", entity_id=person.id, action="created", actor=actor
+        session,
+        city_id=city.id,
+        entity_type="person",
+        entity_id=person.id,
+        action="created",
+        actor=actor,
     )
     return person
 
@@ -177,7 +209,11 @@ def add_membership(
     if start_date and end_date and end_date < start_date:
         raise ValidationError("end_date", "ends before it starts")
     membership = Membership(
-        person_id=person.id, organisation_id=organisation.id, role=role.strip(), start_date=start_date, end_date=end_date
+        person_id=person.id,
+        organisation_id=organisation.id,
+        role=role.strip(),
+        start_date=start_date,
+        end_date=end_date,
     )
     session.add(membership)
     session.flush()
@@ -194,7 +230,9 @@ def add_membership(
 
 
 def memberships(session: Session, organisation: Organisation) -> list[Membership]:
-    return list(session.scalars(select(Membership).where(Membership.organisation_id == organisation.id)))
+    return list(
+        session.scalars(select(Membership).where(Membership.organisation_id == organisation.id))
+    )
 
 
 def erase_person(session: Session, person: Person, *, actor: str | None = None) -> None:
@@ -204,11 +242,18 @@ def erase_person(session: Session, person: Person, *, actor: str | None = None) 
     person.anonymised_at = utcnow()
     session.flush()
     audit.record(
-        session, city_id=person.city_id, entity_type="person", entity_id=person.id, action="anonymised", actor=actor
+        session,
+        city_id=person.city_id,
+        entity_type="person",
+        entity_id=person.id,
+        action="anonymised",
+        actor=actor,
     )
 
 
-def collaborators(session: Session, organisation: Organisation, *, limit: int = 20) -> list[tuple[Organisation, int]]:
+def collaborators(
+    session: Session, organisation: Organisation, *, limit: int = 20
+) -> list[tuple[Organisation, int]]:
     """Organisations that take part in the same ideas as this one, with how many ideas they share."""
     mine = select(Participation.idea_id).where(Participation.organisation_id == organisation.id)
     shared = func.count(func.distinct(Participation.idea_id))
@@ -228,7 +273,9 @@ def list_people(session: Session, city: City) -> list[Person]:
     return list(
         session.scalars(
             select(Person)
-            .where(Person.city_id == city.id, Person.anonymised_at.is_(None), Person.name.is_not(None))
+            .where(
+                Person.city_id == city.id, Person.anonymised_at.is_(None), Person.name.is_not(None)
+            )
             .order_by(Person.name)
         )
     )
@@ -248,9 +295,15 @@ def get_participation(session: Session, idea: Idea, participation_id: int) -> Pa
     return participation
 
 
-def remove_membership(session: Session, membership: Membership, *, actor: str | None = None) -> None:
+def remove_membership(
+    session: Session, membership: Membership, *, actor: str | None = None
+) -> None:
     organisation = membership.organisation
-    before = {"person": membership.person_id, "organisation": organisation.key, "role": membership.role}
+    before = {
+        "person": membership.person_id,
+        "organisation": organisation.key,
+        "role": membership.role,
+    }
     session.delete(membership)
     session.flush()
     audit.record(

@@ -37,13 +37,15 @@ def sync_catalogue(session: Session, contributions: list[tuple[str, list[dict[st
         for i, data in enumerate(methods):
             key = data.get("key")
             if not key or not data.get("name"):
-                raise ValidationError(f"{source}: methods[{i}]", "a method needs a 'key' and a 'name'")
+                raise ValidationError(
+                    f"{source}: methods[{i}]", "a method needs a 'key' and a 'name'"
+                )
             values = {f: data.get(f) for f in METHOD_FIELDS}
             values["phases"] = list(values["phases"] or [])
             values["guide_steps"] = list(values["guide_steps"] or [])
             values["description"] = values["description"] or {}
             values["category"] = values["category"] or "design"
-            bad = [p for p in values["phases"] if p not in Phase.__members__]
+            bad = [p for p in values["phases"] or [] if p not in Phase.__members__]
             if bad:
                 raise ValidationError(f"{source}: methods[{i}].phases", f"unknown phases {bad}")
             method = existing.get(key)
@@ -61,7 +63,9 @@ def sync_catalogue(session: Session, contributions: list[tuple[str, list[dict[st
     return changed
 
 
-def sync_city(session: Session, definition: CityDefinition, *, actor: str = "innoplat init") -> City:
+def sync_city(
+    session: Session, definition: CityDefinition, *, actor: str = "innoplat init"
+) -> City:
     """Create or update a city, its stages, focus areas, organisations and local methods.
 
     Idempotent: running it twice changes nothing the second time. Stages and focus areas
@@ -101,7 +105,9 @@ def sync_city(session: Session, definition: CityDefinition, *, actor: str = "inn
             stage.transitions = []
             stage.position = 1000 + stage.position
 
-    areas = {a.key: a for a in session.scalars(select(FocusArea).where(FocusArea.city_id == city.id))}
+    areas = {
+        a.key: a for a in session.scalars(select(FocusArea).where(FocusArea.city_id == city.id))
+    }
     for position, area_config in enumerate(config.focus_areas):
         area = areas.get(area_config.key) or FocusArea(city_id=city.id, key=area_config.key)
         area.position = position
@@ -110,7 +116,8 @@ def sync_city(session: Session, definition: CityDefinition, *, actor: str = "inn
         session.add(area)
 
     organisations = {
-        o.key: o for o in session.scalars(select(Organisation).where(Organisation.city_id == city.id))
+        o.key: o
+        for o in session.scalars(select(Organisation).where(Organisation.city_id == city.id))
     }
     for org_config in config.organisations:
         org = organisations.get(org_config.key) or Organisation(city_id=city.id, key=org_config.key)

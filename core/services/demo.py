@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..config import CityDefinition
@@ -324,7 +324,7 @@ def load_demo(
                     {"method_application_id": app_id, "organisation_id": o}
                     for o in app["organisations"]
                 ]
-        session.execute(insert(Idea.__table__), [g["idea"] for g in generated])
+        session.execute(insert(_table(Idea)), [g["idea"] for g in generated])
         for model, rows in (
             (StageTransition, transitions),
             (Participation, participations),
@@ -334,7 +334,7 @@ def load_demo(
             (MethodApplicationOrganisation, links),
         ):
             if rows:
-                session.execute(insert(model.__table__), rows)
+                session.execute(insert(_table(model)), rows)
         totals = [
             totals[0] + batch,
             totals[1] + len(transitions),
@@ -355,6 +355,10 @@ def load_demo(
         after={"ideas": ideas, "seed": seed},
     )
     return DemoSummary(*totals)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _advance_sequences(session: Session, models: tuple[type[Any], ...]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,7 +66,9 @@ def _text(value: str | None, field_name: str, maximum: int, required: bool) -> s
     if required and not value:
         raise ValidationError(field_name, "is required")
     if len(value) > maximum:
-        raise ValidationError(field_name, f"is {len(value)} characters long; at most {maximum} are allowed")
+        raise ValidationError(
+            field_name, f"is {len(value)} characters long; at most {maximum} are allowed"
+        )
     return value
 
 
@@ -86,7 +89,9 @@ def snapshot(idea: Idea) -> dict[str, Any]:
 def next_reference(session: Session, city: City, year: int) -> str:
     prefix = f"{city.reference_prefix}-{year}-"
     last = session.scalar(
-        select(func.max(Idea.reference)).where(Idea.city_id == city.id, Idea.reference.like(prefix + "%"))
+        select(func.max(Idea.reference)).where(
+            Idea.city_id == city.id, Idea.reference.like(prefix + "%")
+        )
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
@@ -106,12 +111,12 @@ def submit_idea(
     description: str = "",
     origin_channel: str | OriginChannel = OriginChannel.web,
     initiator_kind: str | InitiatorKind = InitiatorKind.citizen,
-    focus_areas: list[str] = (),  # type: ignore[assignment]
-    sdgs: list[int] = (),  # type: ignore[assignment]
+    focus_areas: Sequence[str] = (),
+    sdgs: Sequence[int] = (),
     owner_organisation: str | None = None,
     visibility: str | Visibility = Visibility.public,
     facet: str | InnovationFacet | None = None,
-    value_dimensions: list[str] = (),  # type: ignore[assignment]
+    value_dimensions: Sequence[str] = (),
     reused_from: str | None = None,
     submitter: Submitter | None = None,
     actor: str | None = None,
@@ -126,11 +131,15 @@ def submit_idea(
     initiator = _enum_value(InitiatorKind, initiator_kind, "initiator_kind")
     visibility_value = _enum_value(Visibility, visibility, "visibility")
     facet_value = _enum_value(InnovationFacet, facet, "facet")
-    dimensions = [_enum_value(ValueDimension, v, "value_dimensions").value for v in value_dimensions]
+    dimensions = [
+        _enum_value(ValueDimension, v, "value_dimensions").value for v in value_dimensions
+    ]
 
     areas = []
     for key in focus_areas:
-        area = session.scalar(select(FocusArea).where(FocusArea.city_id == city.id, FocusArea.key == key))
+        area = session.scalar(
+            select(FocusArea).where(FocusArea.city_id == city.id, FocusArea.key == key)
+        )
         if area is None:
             raise ValidationError("focus_areas", f"{key!r} is not a focus area of {city.slug}")
         areas.append(area)
@@ -147,7 +156,9 @@ def submit_idea(
     person = None
     if submitter and (submitter.name or submitter.email):
         if not submitter.consent:
-            raise ValidationError("consent", "storing a name or e-mail address needs the submitter's consent")
+            raise ValidationError(
+                "consent", "storing a name or e-mail address needs the submitter's consent"
+            )
         email = (submitter.email or "").strip() or None
         if email and ("@" not in email or len(email) > 254):
             raise ValidationError("email", f"{email!r} is not an e-mail address")
@@ -160,7 +171,9 @@ def submit_idea(
         )
         session.add(person)
 
-    first = session.scalar(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position).limit(1))
+    first = session.scalar(
+        select(Stage).where(Stage.city_id == city.id).order_by(Stage.position).limit(1)
+    )
     if first is None:
         raise NotFound(f"{city.slug} has no stages (run: innoplat init --city {city.slug})")
     when = submitted_at or utcnow()
@@ -218,7 +231,9 @@ def submit_idea(
 
 
 def _organisation(session: Session, city: City, key: str, field_name: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    org = session.scalar(
+        select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key)
+    )
     if org is None:
         raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
     return org
@@ -239,7 +254,9 @@ def allowed_stages(session: Session, idea: Idea) -> list[Stage]:
     targets = list(idea.stage.transitions or [])
     if not targets:
         return []
-    stages = session.scalars(select(Stage).where(Stage.city_id == idea.city_id, Stage.key.in_(targets)))
+    stages = session.scalars(
+        select(Stage).where(Stage.city_id == idea.city_id, Stage.key.in_(targets))
+    )
     return sorted(stages, key=lambda s: s.position)
 
 
@@ -330,7 +347,9 @@ def update_idea(
     _writable(idea.city)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationError(sorted(unknown)[0], f"cannot be edited; editable fields: {', '.join(EDITABLE)}")
+        raise ValidationError(
+            sorted(unknown)[0], f"cannot be edited; editable fields: {', '.join(EDITABLE)}"
+        )
     _check_version(idea, expected_version)
     before = snapshot(idea)
     if "title" in changes:
@@ -345,7 +364,8 @@ def update_idea(
         idea.facet = _enum_value(InnovationFacet, changes["facet"], "facet")
     if "value_dimensions" in changes:
         idea.value_dimensions = [
-            _enum_value(ValueDimension, v, "value_dimensions").value for v in changes["value_dimensions"]
+            _enum_value(ValueDimension, v, "value_dimensions").value
+            for v in changes["value_dimensions"]
         ]
     if snapshot(idea) == before:
         return idea
@@ -439,7 +459,12 @@ def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[I
 
 
 def list_ideas(
-    session: Session, city: City, filters: IdeaFilter | None = None, *, limit: int = 50, offset: int = 0
+    session: Session,
+    city: City,
+    filters: IdeaFilter | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Idea]:
     query = ideas_query(city, filters).options(selectinload(Idea.stage)).limit(limit).offset(offset)
     return list(session.scalars(query))
@@ -452,7 +477,9 @@ def count_ideas(session: Session, city: City, filters: IdeaFilter | None = None)
 
 def funnel(session: Session, city: City, *, public_only: bool = False) -> list[tuple[Stage, int]]:
     """How many ideas stand in each of the city's stages right now, in workflow order."""
-    query = select(Idea.stage_id, func.count()).where(Idea.city_id == city.id).group_by(Idea.stage_id)
+    query = (
+        select(Idea.stage_id, func.count()).where(Idea.city_id == city.id).group_by(Idea.stage_id)
+    )
     if public_only:
         query = query.where(Idea.visibility == Visibility.public)
     counts = dict(session.execute(query).tuples().all())

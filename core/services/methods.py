@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -26,8 +27,10 @@ from .ideas import _enum_value, _writable
 def list_methods(session: Session, city: City | None = None) -> list[Method]:
     """The shared catalogue, plus the city's own local methods when a city is given."""
     query = select(Method)
-    query = query.where(or_(Method.city_id.is_(None), Method.city_id == city.id)) if city else query.where(
-        Method.city_id.is_(None)
+    query = (
+        query.where(or_(Method.city_id.is_(None), Method.city_id == city.id))
+        if city
+        else query.where(Method.city_id.is_(None))
     )
     return sorted(session.scalars(query), key=lambda m: (m.city_id is not None, m.key))
 
@@ -36,7 +39,9 @@ def get_method(session: Session, key: str, city: City | None = None) -> Method:
     method = session.scalar(select(Method).where(Method.key == key))
     if method is None and city is not None:
         method = session.scalar(select(Method).where(Method.key == f"{city.slug}:{key}"))
-    if method is None or (method.city_id is not None and (city is None or method.city_id != city.id)):
+    if method is None or (
+        method.city_id is not None and (city is None or method.city_id != city.id)
+    ):
         raise NotFound(f"no method with key {key!r} (see: innoplat methods list)")
     return method
 
@@ -65,7 +70,7 @@ def apply_method(
     started_on: date | None = None,
     ended_on: date | None = None,
     facilitator: str | None = None,
-    organisations: list[str] = (),  # type: ignore[assignment]
+    organisations: Sequence[str] = (),
     outcome_note: str = "",
     actor: str | None = None,
 ) -> MethodApplication:
@@ -130,12 +135,16 @@ def record_outcome(
         before=before,
         after=_application_snapshot(application),
     )
-    hooks_of(session).innoplat_method_applied(session=session, idea=application.idea, application=application)
+    hooks_of(session).innoplat_method_applied(
+        session=session, idea=application.idea, application=application
+    )
     return application
 
 
 def _org(session: Session, city: City, key: str, field_name: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key))
+    org = session.scalar(
+        select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key)
+    )
     if org is None:
         raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
     return org
@@ -149,7 +158,9 @@ def get_application(session: Session, idea: Idea, application_id: int) -> Method
     return application
 
 
-def most_used(session: Session, city: City, *, limit: int = 5, public_only: bool = False) -> list[tuple[Method, int]]:
+def most_used(
+    session: Session, city: City, *, limit: int = 5, public_only: bool = False
+) -> list[tuple[Method, int]]:
     """The methods applied to most of the city's ideas, counted in the database."""
     query = (
         select(Method, func.count(func.distinct(MethodApplication.idea_id)).label("ideas"))
@@ -165,13 +176,17 @@ def most_used(session: Session, city: City, *, limit: int = 5, public_only: bool
     return [(method, count) for method, count in session.execute(query).tuples()]
 
 
-def outcomes(session: Session, city: City, method: Method, *, public_only: bool = False) -> dict[str, int]:
+def outcomes(
+    session: Session, city: City, method: Method, *, public_only: bool = False
+) -> dict[str, int]:
     """How the city's applications of a method (or of local methods mapped to it) turned out."""
     query = (
         select(MethodApplication.outcome, func.count())
         .join(Idea, Idea.id == MethodApplication.idea_id)
         .join(Method, Method.id == MethodApplication.method_id)
-        .where(Idea.city_id == city.id, or_(Method.id == method.id, Method.shared_key == method.key))
+        .where(
+            Idea.city_id == city.id, or_(Method.id == method.id, Method.shared_key == method.key)
+        )
         .group_by(MethodApplication.outcome)
     )
     if public_only:

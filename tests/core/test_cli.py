@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from innoplat.core.cli import main
 
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from innoplat.core.config import bundled_cities_folder, city_folders, load_city
 from innoplat.core.errors import ConfigError
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+
 from innoplat.core.models import Idea, Method, MethodApplication, Organisation, StageTransition
 from innoplat.core.services import demo
-from sqlalchemy import func, select
 
 CITIES = ["kiruna", "lund", "goteborg", "boras", "stockholm", "umea"]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
 from innoplat.core.errors import ConflictError, IllegalTransition, ValidationError
 from innoplat.core.models import AuditEvent, Idea, StageTransition
 from innoplat.core.services import ideas
 from innoplat.core.services.ideas import IdeaFilter, Submitter
-from sqlalchemy import select
 
 
 def test_a_submitted_idea_gets_a_reference_and_starts_in_the_first_stage(submit, db_session):

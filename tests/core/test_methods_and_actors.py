@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
+
 from innoplat.core.errors import NotFound, ReadOnlyError, ValidationError
 from innoplat.core.models import AuditEvent, Method
 from innoplat.core.services import actors, audit, ideas, methods
-from sqlalchemy import select
 
 REQUIRED_METHODS = [
     "service_design",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from flask import Blueprint
+from sqlalchemy import inspect, select
+
 from innoplat.core.config import bundled_cities_folder, load_city
 from innoplat.core.errors import PluginError
 from innoplat.core.hookspecs import hookimpl
@@ -16,7 +18,6 @@ from innoplat.core.platform import Platform
 from innoplat.core.plugins import build_manager, installed_plugins
 from innoplat.core.services import ideas, methods
 from innoplat.core.testing import city_with_plugins
-from sqlalchemy import inspect, select
 
 
 class Recorder:

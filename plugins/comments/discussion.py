@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 
 import nh3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import City, Idea, Visibility, utcnow
 from innoplat.core.services import audit
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
 
 from .models import Comment, CommentReport
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from innoplat.core.models import Base, Idea, utcnow
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from innoplat.core.models import Base, Idea, utcnow
 
 
 class Comment(Base):

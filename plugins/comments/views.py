@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import Idea, Visibility
 from innoplat.core.platform import Platform
 from innoplat.core.services import ideas as idea_service
 from innoplat.core.web.auth import actor, can_edit, editor_required, is_staff
-from markupsafe import Markup
-from werkzeug.wrappers import Response
 
 from . import discussion
 from .forms import CommentForm, ModerationForm, ReportForm

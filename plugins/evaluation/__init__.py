@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
 from innoplat.core.hookspecs import hookimpl
 from innoplat.core.web.auth import is_staff
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from innoplat.core.models import Base, utcnow
 from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from innoplat.core.models import Base, utcnow
 
 
 class Score(Base):

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Float, cast, distinct, func, select
+from sqlalchemy.orm import Session
+
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Method, MethodApplication, utcnow
 from innoplat.core.services import audit
 from innoplat.core.services.comparison import Metric
-from sqlalchemy import Float, cast, distinct, func, select
-from sqlalchemy.orm import Session
 
 from .matrix import Matrix
 from .models import Score

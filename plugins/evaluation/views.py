@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import Idea
 from innoplat.core.platform import Platform
 from innoplat.core.services import ideas as idea_service
 from innoplat.core.web.auth import actor, is_staff, staff_required
-from markupsafe import Markup
-from werkzeug.wrappers import Response
+from innoplat.core.web.languages import current_locale
 
 from . import scoring
 from .forms import score_form, submitted_scores
@@ -30,13 +32,6 @@ def city_matrix() -> Matrix:
     return matrix(_platform().city.config.plugins.settings(PLUGIN))
 
 
-def _locale() -> str:
-    from flask_babel import get_locale
-
-    name = str(get_locale() or "sv")
-    return name.split("@", 1)[1] if "@" in name else name.split("_", 1)[0]
-
-
 def score_section(session, idea: Idea) -> Markup | None:
     """The idea's score for the working group; nothing for the public."""
     if not is_staff():
@@ -47,7 +42,7 @@ def score_section(session, idea: Idea) -> Markup | None:
             idea=idea,
             result=scoring.idea_score(session, idea),
             matrix=city_matrix(),
-            locale=_locale(),
+            locale=current_locale(),
             mine=scoring.scores_by(session, idea, int(current_user.id)),
         )
     )
@@ -65,7 +60,7 @@ def ranked() -> str:
             city=city,
             ranked=scoring.ranking(session, city, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
             matrix=city_matrix(),
-            locale=_locale(),
+            locale=current_locale(),
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             offset=(page - 1) * PAGE_SIZE,
@@ -83,7 +78,9 @@ def score(reference: str) -> Response | str:
         except NotFound:
             abort(404)
         account_id = int(current_user.id)
-        form = score_form(the_matrix, _locale(), scoring.scores_by(session, idea, account_id))
+        form = score_form(
+            the_matrix, current_locale(), scoring.scores_by(session, idea, account_id)
+        )
         errors: list[str] = []
         if request.method == "POST":
             if form.validate_on_submit():
@@ -100,7 +97,7 @@ def score(reference: str) -> Response | str:
                 except ValidationError as error:
                     criterion = the_matrix.criterion(error.field)
                     errors.append(
-                        f"{criterion.label(_locale()) if criterion else error.field}: {error.message}"
+                        f"{criterion.label(current_locale()) if criterion else error.field}: {error.message}"
                     )
                 else:
                     flash(_("Your scores of %(reference)s are saved.", reference=idea.reference))
@@ -121,7 +118,7 @@ def score(reference: str) -> Response | str:
                 idea=idea,
                 form=form,
                 matrix=the_matrix,
-                locale=_locale(),
+                locale=current_locale(),
                 result=scoring.idea_score(session, idea),
                 errors=errors,
             ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from innoplat.core.cli.common import (
     city_options,
     json_option,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from innoplat.core.models import Base, _enum, utcnow
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from innoplat.core.models import Base, _enum, utcnow
 
 
 class Follower(Base):

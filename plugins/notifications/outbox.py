@@ -11,10 +11,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from innoplat.core.errors import ValidationError
-from innoplat.core.models import City, Idea, StageTransition, utcnow
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from innoplat.core.errors import ValidationError
+from innoplat.core.models import City, Idea, StageTransition, utcnow
 
 from .messages import N_, message_locale, translate
 from .models import Follower, MessageStatus, OutboxMessage

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
 from innoplat.core.errors import NotFound
 from innoplat.core.models import Idea, Visibility
 from innoplat.core.services import ideas as idea_service
-from markupsafe import Markup
-from werkzeug.wrappers import Response
+from innoplat.core.web.languages import current_locale
 
 from . import outbox
 from .forms import FollowForm
@@ -16,20 +18,6 @@ from .forms import FollowForm
 blueprint = Blueprint(
     "notifications", __name__, template_folder="templates", url_prefix="/notifications"
 )
-
-
-def request_locale(default: str) -> str:
-    """The visitor's interface language, so their e-mails come in it."""
-    try:
-        from flask_babel import get_locale
-
-        locale = get_locale()
-    except (KeyError, RuntimeError, AttributeError):
-        return default
-    if locale is None:
-        return default
-    name = str(locale)
-    return name.split("@", 1)[1] if "@" in name else name.split("_", 1)[0]
 
 
 def follow_section(session, idea: Idea) -> Markup:
@@ -63,7 +51,12 @@ def follow(reference: str) -> Response:
                 ),
                 status=400,
             )
-        outbox.follow(session, idea, form.email.data, locale=request_locale(city.default_locale))
+        outbox.follow(
+            session,
+            idea,
+            form.email.data,
+            locale=current_locale(),  # the visitor's language: their e-mails come in it
+        )
         flash(
             _(
                 "You now follow %(reference)s. We will e-mail you when it changes stage.",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
 from innoplat.core.hookspecs import hookimpl
 
 from . import views

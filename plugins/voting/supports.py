@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from innoplat.core.errors import ValidationError
-from innoplat.core.models import City, Idea, Visibility, utcnow
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from innoplat.core.errors import ValidationError
+from innoplat.core.models import City, Idea, Visibility, utcnow
 
 from .models import Support
 

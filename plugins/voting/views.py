@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import Idea, Visibility
 from innoplat.core.platform import Platform
 from innoplat.core.services import ideas as idea_service
 from innoplat.core.web.auth import is_staff
-from markupsafe import Markup
-from werkzeug.wrappers import Response
+from innoplat.core.web.languages import current_locale
 
 from . import supports
 from .forms import EmailSupportForm, StaffSupportForm
@@ -122,7 +124,7 @@ def _send_confirmation(session, idea: Idea, email: str) -> None:
 
     token = supports.confirmation_token(current_app.config["SECRET_KEY"], idea.reference, email)
     link = url_for("voting.confirm", token=token, _external=True)
-    platform_name = idea.city.label(_locale())
+    platform_name = idea.city.label(current_locale())
     subject = _("Confirm your support for %(reference)s", reference=idea.reference)
     body = "\n".join(
         [
@@ -145,19 +147,12 @@ def _send_confirmation(session, idea: Idea, email: str) -> None:
         session,
         idea.city,
         recipient=email,
-        locale=_locale(),
+        locale=current_locale(),
         subject=subject,
         body=body + "\n",
         kind="voting_confirmation",
         idea=idea,
     )
-
-
-def _locale() -> str:
-    from flask_babel import get_locale
-
-    name = str(get_locale() or "sv")
-    return name.split("@", 1)[1] if "@" in name else name.split("_", 1)[0]
 
 
 @blueprint.get("/confirm/<token>")

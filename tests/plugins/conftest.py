@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from innoplat.core.config import bundled_cities_folder
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import AuditEvent
 from innoplat.core.services import ideas
 from innoplat.plugins.comments import discussion
 from innoplat.plugins.comments.models import Comment, CommentReport
-from sqlalchemy import select
 
 
 def _comments(app) -> list[Comment]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from innoplat.core.errors import PluginError, ValidationError
 from innoplat.core.services import ideas, methods
 from innoplat.core.services.comparison import compare_methods

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
+
 from innoplat.core.errors import PluginError
 from innoplat.core.models import utcnow
 from innoplat.core.services import ideas
@@ -12,7 +14,6 @@ from innoplat.core.services.ideas import Submitter
 from innoplat.plugins.notifications import outbox
 from innoplat.plugins.notifications.models import MessageStatus, OutboxMessage
 from innoplat.plugins.notifications.smtp import SmtpTransport
-from sqlalchemy import func, select
 
 SENDER = "innovation-kiruna@example.invalid"
 
@@ -212,3 +213,22 @@ def test_bad_settings_name_the_key(make_platform, settings, key):
     with pytest.raises(PluginError) as error:
         make_platform(plugins=["notifications"], settings={"notifications": settings})
     assert f"plugins.notifications.{key}" in str(error.value)
+
+
+def test_a_visitor_follows_an_idea_from_its_page(plugin_client, public_idea):
+    """The follow form on the idea page stores the follower in the visitor's language."""
+    from innoplat.plugins.notifications.models import Follower
+
+    client, app = plugin_client(["notifications"], _settings())
+    reference = public_idea(app)
+    page = client.get(f"/ideas/{reference}?lang=en").get_data(as_text=True)
+    assert "Follow this idea" in page
+    refused = client.post(f"/notifications/follow/{reference}", data={"email": "olle@example.org"})
+    assert refused.status_code == 400
+    response = client.post(
+        f"/notifications/follow/{reference}?lang=en", data={"email": "olle@example.org", "consent": "y"}
+    )
+    assert response.status_code == 303
+    with app.extensions["innoplat"].transaction() as session:
+        (follower,) = session.scalars(select(Follower))
+        assert follower.email == "olle@example.org" and follower.locale == "en"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
+
 from innoplat.core.errors import ValidationError
 from innoplat.core.services import ideas
 from innoplat.plugins.notifications.models import OutboxMessage
 from innoplat.plugins.voting import supports
 from innoplat.plugins.voting.models import Support
-from sqlalchemy import func, select
 
 NOTIFY = {"notifications": {"sender": "innovation-kiruna@example.invalid"}}
 

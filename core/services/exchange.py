@@ -500,24 +500,26 @@ def export_city(
             }
             for o in organisations
         ],
-        "methods": [
-            {
-                "key": m.key,
-                "shared_key": m.shared_key,
-                "local": m.city_id is not None,
-                "name": dict(m.name or {}),
-                "description": dict(m.description or {}),
-                "category": m.category,
-                "phases": list(m.phases or []),
-                "guide_steps": list(m.guide_steps or []),
-                "reference": m.reference,
-            }
-            for m in sorted(exported_methods, key=lambda m: m.key)
-        ],
+        "methods": [method_record(m) for m in sorted(exported_methods, key=lambda m: m.key)],
         "ideas": ideas,
         "transitions": transitions_sorted,
         "method_applications": applications,
         "participations": participations,
+    }
+
+
+def method_record(method: Method) -> dict[str, Any]:
+    """A method as the bundle's ``methods`` list holds it."""
+    return {
+        "key": method.key,
+        "shared_key": method.shared_key,
+        "local": method.city_id is not None,
+        "name": dict(method.name or {}),
+        "description": dict(method.description or {}),
+        "category": method.category,
+        "phases": list(method.phases or []),
+        "guide_steps": list(method.guide_steps or []),
+        "reference": method.reference,
     }
 
 

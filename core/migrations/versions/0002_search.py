@@ -10,7 +10,7 @@ search configuration (so the Swedish stemmer matches inflections), weighted titl
 summary (B), description (C), with a GIN index.
 
 Note for later migrations: a SQLite "batch" migration of the idea table copies and drops
-it, which drops these triggers too; call ``create_sqlite_triggers()`` again after one.
+it, which drops these triggers too; run the statements of ``SQLITE_TRIGGERS`` again after one.
 
 Revision ID: 0002_search
 Revises: 0001_core

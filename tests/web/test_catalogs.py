@@ -1,0 +1,117 @@
+"""The message catalogs are never stale: every string in the code has a Swedish and English translation.
+
+SCANNED FOLDERS: ``core/`` and ``plugins/`` (every ``*.py`` and every ``templates/**.html``),
+with the rules of ``translations/babel.cfg`` and the keywords of the extraction command
+(``_``, ``gettext``, ``ngettext``, ``lazy_gettext``, ``_l``). A string counts as translated
+when core's catalog (``translations/<locale>/``) or a plugin's own catalog
+(``plugins/<name>/translations/<locale>/``) translates it. When this test fails, run the
+extraction and update commands (see docs/deploying.md, "Translations") and translate the
+strings it names.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("core", "plugins")
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+COMPLETE = ("sv", "en")
+REVIEWED_LATER = ("se", "fi", "fit")
+
+
+@cache
+def extracted() -> dict[object, str]:
+    """Every message id in the scanned folders, with the first place it occurs."""
+    with (ROOT / "translations" / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    found: dict[object, str] = {}
+    for folder in SCANNED:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map, options_map, keywords=KEYWORDS
+        ):
+            key = message if isinstance(message, str) else tuple(message)
+            found.setdefault(key, f"{folder}/{filename}:{lineno}")
+    return found
+
+
+def _catalog(path: Path) -> Catalog | None:
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def translated(locale: str) -> set[object]:
+    """Message ids translated (non-empty, not fuzzy) in core's or any plugin's catalog."""
+    paths = [ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"]
+    paths += sorted((ROOT / "plugins").glob(f"*/translations/{locale}/LC_MESSAGES/messages.po"))
+    done: set[object] = set()
+    for path in paths:
+        catalog = _catalog(path)
+        for message in catalog or []:
+            strings = (
+                message.string if isinstance(message.string, (list, tuple)) else [message.string]
+            )
+            if message.id and not message.fuzzy and all(strings):
+                done.add(message.id if isinstance(message.id, str) else tuple(message.id))
+    return done
+
+
+def test_the_scan_finds_the_interface_strings():
+    assert "Submit an idea" in extracted() and "Skip to content" in extracted()
+
+
+@pytest.mark.parametrize("locale", COMPLETE)
+def test_every_string_is_translated_in_swedish_and_english(locale):
+    done = translated(locale)
+    missing = {msg: where for msg, where in extracted().items() if msg not in done}
+    listing = "\n".join(
+        f"  {where}: {msg!r}" for msg, where in sorted(missing.items(), key=lambda kv: kv[1])
+    )
+    assert not missing, (
+        f"{len(missing)} strings lack a {locale} translation (catalog is stale):\n{listing}"
+    )
+
+
+@pytest.mark.parametrize("locale", REVIEWED_LATER)
+def test_sami_finnish_and_meankieli_cover_the_whole_core_interface(locale):
+    core_sv = _catalog(ROOT / "translations" / "sv" / "LC_MESSAGES" / "messages.po")
+    here = _catalog(ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po")
+    assert core_sv is not None and here is not None
+    done = {
+        m.id if isinstance(m.id, str) else tuple(m.id)
+        for m in here
+        if m.id
+        and m.string
+        and all(m.string if isinstance(m.string, (list, tuple)) else [m.string])
+    }
+    needed = {m.id if isinstance(m.id, str) else tuple(m.id) for m in core_sv if m.id}
+    assert not needed - done, f"{locale} lacks: {sorted(map(str, needed - done))[:20]}"
+
+
+@pytest.mark.parametrize("locale", REVIEWED_LATER)
+def test_unreviewed_catalogs_say_so_in_their_metadata(locale):
+    text = (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").read_text(
+        encoding="utf-8"
+    )
+    assert "X-Review-Status: awaiting review by a native" in text
+    assert "REVIEW STATUS" in text.split('msgid ""')[0]
+
+
+def test_fit_is_labelled_meankieli_not_swedish():
+    text = (ROOT / "translations" / "fit" / "LC_MESSAGES" / "messages.po").read_text(
+        encoding="utf-8"
+    )
+    assert '"Language: fit\\n"' in text
+
+
+def test_compiled_catalogs_are_not_committed():
+    assert not list((ROOT / "translations").rglob("*.mo"))

@@ -130,6 +130,12 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     return int(value) if value.isdigit() else default
 
 
+def _choice(name: str, allowed: Any) -> str | None:
+    """A query argument if it is one of the allowed values; anything else is ignored."""
+    value = request.args.get(name)
+    return value if value in allowed else None
+
+
 @blueprint.get("/")
 def home() -> str:
     public_only = _visible_to_visitor()
@@ -170,14 +176,10 @@ def ideas() -> str:
         sdg=sdg if sdg and 1 <= sdg <= 17 else None,
         method=request.args.get("method") or None,
         organisation=request.args.get("organisation") or None,
-        origin_channel=request.args.get("origin_channel")
-        if request.args.get("origin_channel") in OriginChannel.__members__
-        else None,
+        origin_channel=_choice("origin_channel", OriginChannel.__members__),
         text=(request.args.get("q") or "").strip()[:200] or None,
         public_only=_visible_to_visitor(),
-        sort=request.args.get("sort")
-        if request.args.get("sort") in idea_service.SORTS
-        else "newest",
+        sort=_choice("sort", idea_service.SORTS) or "newest",
     )
     with platform().transaction() as session:
         city = platform().city_row(session)
@@ -187,7 +189,7 @@ def ideas() -> str:
         found = idea_service.list_ideas(
             session, city, filters, limit=page_size, offset=(page - 1) * page_size
         )
-        args = {k: v for k, v in request.args.items() if k != "page" and v}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
         return render_template(
             "ideas/list.html",
             city=city,

@@ -46,8 +46,12 @@ def limit_views(app: Flask) -> None:
     limiter: Limiter = app.extensions["innoplat.limiter"]
     for endpoint, key in LIMITED_VIEWS.items():
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(
-            lambda key=key: app.config[key],
+
+        def limit(key: str = key) -> str:
+            return str(app.config[key])
+
+        app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
+            limit,
             methods=["POST"],
             # Only a real submission counts: previews and validation errors are free.
             exempt_when=lambda: request.endpoint == "submit.new" and "send" not in request.form,

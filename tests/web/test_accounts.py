@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from web_helpers import PASSWORD, add_idea, csrf_token, make_account, post_form, sign_in
+
 from innoplat.core.cli import cli
 from innoplat.core.models import Account
 from innoplat.core.services import accounts
 from innoplat.core.web import create_app
-from web_helpers import PASSWORD, add_idea, csrf_token, make_account, post_form, sign_in
 
 
 def test_passwords_are_stored_as_argon2_hashes(app):

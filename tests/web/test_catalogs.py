@@ -11,6 +11,7 @@ strings it names.
 
 from __future__ import annotations
 
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def test_unreviewed_catalogs_say_so_in_their_metadata(locale):
     text = (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").read_text(
         encoding="utf-8"
     )
-    assert "X-Review-Status: awaiting review by a native" in text
-    assert "REVIEW STATUS" in text.split('msgid ""')[0]
+    # The header comment survives `pybabel update` (which drops unknown header fields).
+    assert "awaits review by a native" in text.split('msgid ""')[0]
 
 
 def test_fit_is_labelled_meankieli_not_swedish():
@@ -114,4 +115,10 @@ def test_fit_is_labelled_meankieli_not_swedish():
 
 
 def test_compiled_catalogs_are_not_committed():
-    assert not list((ROOT / "translations").rglob("*.mo"))
+    """.mo files are build output: compiled when the app starts, ignored by git."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "translations"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert ".po" in tracked.stdout and ".mo\n" not in tracked.stdout

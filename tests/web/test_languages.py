@@ -6,9 +6,10 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from web_helpers import add_idea
+
 from innoplat.core.config import load_city
 from innoplat.core.i18n import babel_locale, choose_locale
-from web_helpers import add_idea
 
 
 def html(response) -> str:
@@ -128,6 +129,7 @@ def _po(folder: Path, locale: str, entries: dict[str, str]) -> None:
 def test_catalogs_merge_core_then_plugins_then_the_city(tmp_path):
     """One precedence rule: the city overrides plugins, the first-listed plugin overrides later ones and core."""
     from babel.support import Translations
+
     from innoplat.core.i18n import compile_catalogs
 
     folder = _city_copy(tmp_path)

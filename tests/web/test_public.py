@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from web_helpers import add_idea
+
 from innoplat.core.services import ideas as idea_service
 from innoplat.core.services import methods as method_service
-from web_helpers import add_idea
 
 
 def text(response) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from web_helpers import post_form
+
 from innoplat.core.models import Idea
 from innoplat.core.platform import Platform
 from innoplat.core.services import audit
 from innoplat.core.web import create_app
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
-from web_helpers import post_form
 
 
 def test_every_page_sends_security_headers(client):

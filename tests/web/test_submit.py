@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from innoplat.core.hookspecs import hookimpl
-from innoplat.core.models import Idea, Person
 from markupsafe import Markup
 from sqlalchemy import func, select
 from web_helpers import csrf_token, post_form
+
+from innoplat.core.hookspecs import hookimpl
+from innoplat.core.models import Idea, Person
 
 
 def count(app, model) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from web_helpers import add_idea, csrf_token, post_form
+
 from innoplat.core.models import utcnow
 from innoplat.core.services import ideas as idea_service
-from web_helpers import add_idea, csrf_token, post_form
 
 
 def page(response) -> str:

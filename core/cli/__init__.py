@@ -9,7 +9,7 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
-from . import actors, compare, exchange, ideas, methods, setup, users
+from . import actors, compare, exchange, ideas, methods, scaffold, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +30,7 @@ for command in (
     users.users,
     *compare.COMMANDS,
     *exchange.COMMANDS,
+    scaffold.new_plugin,
 ):
     cli.add_command(command)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -451,9 +451,10 @@ def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[I
     order = SORTS.get(f.sort, SORTS["newest"])
     searched = search.parse(f.text)
     if searched:
-        hits = search.idea_hits(searched)
+        ranked = f.sort not in SORTS or f.sort == "relevance"
+        hits = search.idea_hits(searched, ranked=ranked)
         query = query.join(hits, hits.c.id == Idea.id)
-        if f.sort not in SORTS or f.sort == "relevance":
+        if ranked:
             order = (hits.c.score.desc(), *order)
     return query.order_by(*order)
 
@@ -471,7 +472,9 @@ def list_ideas(
 
 
 def count_ideas(session: Session, city: City, filters: IdeaFilter | None = None) -> int:
-    query = ideas_query(city, filters).order_by(None)
+    # Sorted by date, a full-text search skips ranking its hits: counting needs no ranks.
+    unranked = replace(filters or IdeaFilter(), sort="newest")
+    query = ideas_query(city, unranked).order_by(None)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 

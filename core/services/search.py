@@ -152,8 +152,10 @@ class _IdeaHits(TextClause):
 
     inherit_cache = True
 
-    def __init__(self, query: SearchQuery) -> None:
-        super().__init__("")
+    def __init__(self, query: SearchQuery, ranked: bool) -> None:
+        # The text takes part in SQLAlchemy's cache key; the SQL itself comes from _*_hits().
+        super().__init__("ranked" if ranked else "unranked")
+        self.ranked = ranked
         self._bindparams = {
             "search_fts": bindparam("search_fts", to_fts5(query), type_=String()),
             "search_tsquery": bindparam("search_tsquery", to_tsquery(query), type_=String()),
@@ -166,8 +168,9 @@ def _sqlite_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
     # bm25() is smaller for better matches; negated so that a higher score is better everywhere.
     # LIMIT -1 keeps SQLite from flattening the subquery into the join, where it may choose to
     # run the full-text query once per idea row; unflattened, it runs once and is materialised.
+    score = f"-bm25(idea_search, {weights})" if element.ranked else "0.0"
     sql = text(
-        f"SELECT rowid AS id, -bm25(idea_search, {weights}) AS score "
+        f"SELECT rowid AS id, {score} AS score "
         "FROM idea_search WHERE idea_search MATCH :search_fts LIMIT -1"
     ).bindparams(element._bindparams["search_fts"])
     return compiler.process(sql, **kw)
@@ -175,8 +178,9 @@ def _sqlite_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
 
 @compiles(_IdeaHits, "postgresql")
 def _postgresql_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
+    score = "ts_rank(idea.search_vector, search_query.q)" if element.ranked else "0.0"
     sql = text(
-        "SELECT idea.id AS id, ts_rank(idea.search_vector, search_query.q) AS score "
+        f"SELECT idea.id AS id, {score} AS score "
         f"FROM idea, to_tsquery('{POSTGRESQL_CONFIG}', :search_tsquery) AS search_query(q) "
         "WHERE idea.search_vector @@ search_query.q"
     ).bindparams(element._bindparams["search_tsquery"])
@@ -188,10 +192,11 @@ def _unsupported_hits(element: _IdeaHits, compiler: Any, **kw: Any) -> str:
     raise CompileError(f"full-text search needs SQLite or PostgreSQL, not {compiler.dialect.name}")
 
 
-def idea_hits(query: SearchQuery) -> Subquery:
+def idea_hits(query: SearchQuery, *, ranked: bool = True) -> Subquery:
     """A subquery ``hits(id, score)`` of the ideas matching ``query``; join it to ``Idea.id``.
 
-    A higher score is a better match. The SQL is chosen when the statement is compiled, so
-    callers build one query for both databases.
+    A higher score is a better match; without ``ranked`` every score is 0, which saves the
+    ranking work when only the hits count. The SQL is chosen when the statement is compiled,
+    so callers build one query for both databases.
     """
-    return _IdeaHits(query).columns(id=Integer, score=Float).subquery("hits")
+    return _IdeaHits(query, ranked).columns(id=Integer, score=Float).subquery("hits")

@@ -16,8 +16,9 @@ Rows are written with SQLAlchemy Core inserts in chunks, inside the caller's tra
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import JSON, Boolean, DateTime, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import InnoplatError, ValidationError
@@ -58,6 +59,7 @@ from . import audit
 FORMAT = "innoplat-exchange"
 VERSION = 1
 CHUNK = 5_000
+PUBLIC = Visibility.public.value
 
 # --------------------------------------------------------------------------- the schema
 
@@ -890,9 +892,74 @@ def _ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+def _sqlite_datetime(value: Any) -> str:
+    """A bundle time (``2026-01-02T03:04:05.123456Z``) as SQLAlchemy stores it in SQLite."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    day, time = value.removesuffix("Z").split("T")
+    seconds, _, fraction = time.partition(".")
+    return f"{day} {seconds}.{fraction.ljust(6, '0')}"
+
+
+def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """How a bundle value is stored in a column at the driver level (None: as it is)."""
+    if isinstance(column_type, JSON):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    if dialect == "postgresql":
+        return None  # COPY parses times and dates from their ISO text itself
+    if isinstance(column_type, DateTime):
+        return _sqlite_datetime
+    if isinstance(column_type, Boolean):
+        return int
+    return None
+
+
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows at the driver level: COPY on PostgreSQL, chunked executemany on SQLite.
+
+    Bundles are validated before this point and their values are already those of the
+    columns (enum values as strings, ISO times, JSON-able lists and dicts), so the per-row
+    work SQLAlchemy would redo for every row is reduced to a conversion of the few columns
+    that need one. The rows go through the session's connection, inside its transaction.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    connection = session.connection()
+    dialect = connection.dialect.name
+    getter = operator.itemgetter(*columns)
+    conversions = [
+        (i, f)
+        for i, c in enumerate(columns)
+        if (f := _converter(table.c[c].type, dialect)) is not None
+    ]
+
+    def values(chunk: list[dict[str, Any]]) -> Iterator[Any]:
+        for row in chunk:
+            value = getter(row)
+            if len(columns) == 1:
+                value = (value,)
+            if conversions:
+                converted = list(value)
+                for i, convert in conversions:
+                    if converted[i] is not None:
+                        converted[i] = convert(converted[i])
+                value = tuple(converted)
+            yield value
+
+    if dialect == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for value in values(rows):
+                copy.write_row(value)
+        return
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
     for chunk in _chunks(rows):
-        session.execute(insert(table), chunk)
+        connection.exec_driver_sql(statement, list(values(chunk)))
 
 
 def _write(session: Session, city: City, bundle: dict[str, Any]) -> None:
@@ -1020,10 +1087,10 @@ def _write(session: Session, city: City, bundle: dict[str, Any]) -> None:
             "facet": i["facet"],
             "value_dimensions": i["value_dimensions"],
             "reused_from_reference": i["reused_from"],
-            "visibility": Visibility.public.value,
+            "visibility": PUBLIC,
             "is_synthetic": i["is_synthetic"],
-            "submitted_at": _parse_datetime(i["submitted_at"], ""),
-            "updated_at": _parse_datetime(i["updated_at"], ""),
+            "submitted_at": i["submitted_at"],
+            "updated_at": i["updated_at"],
             "version": 1,
         }
         for i in bundle["ideas"]
@@ -1064,7 +1131,7 @@ def _write(session: Session, city: City, bundle: dict[str, Any]) -> None:
                 "to_stage_id": stage_ids[t["to_stage"]],
                 "from_phase": t["from_phase"],
                 "to_phase": t["to_phase"],
-                "at": _parse_datetime(t["at"], ""),
+                "at": t["at"],
                 "actor": None,
                 "note": "",
             }
@@ -1091,8 +1158,8 @@ def _write(session: Session, city: City, bundle: dict[str, Any]) -> None:
             {
                 "idea_id": idea_ids[a["idea"]],
                 "method_id": method_ids[a["method"]],
-                "started_on": _parse_date(a["started_on"], ""),
-                "ended_on": _parse_date(a["ended_on"], ""),
+                "started_on": a["started_on"],
+                "ended_on": a["ended_on"],
                 "facilitator_id": org_ids[a["facilitator"]] if a["facilitator"] else None,
                 "outcome": a["outcome"],
                 "outcome_note": "",

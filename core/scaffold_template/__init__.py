@@ -1,0 +1,1 @@
+"""The files ``innoplat new-plugin`` writes, as ``string.Template`` texts (``*.tmpl``)."""

@@ -33,6 +33,7 @@ def _defaults() -> dict[str, Any]:
         "INNOPLAT_SUBMIT_LIMIT": os.environ.get("INNOPLAT_SUBMIT_LIMIT", "10 per hour"),
         "INNOPLAT_LOGIN_LIMIT": os.environ.get("INNOPLAT_LOGIN_LIMIT", "10 per 5 minutes"),
         "INNOPLAT_STUCK_DAYS": 90,
+        "INNOPLAT_FIGURES_CACHE_SECONDS": 30,
         "INNOPLAT_PAGE_SIZE": 20,
         "INNOPLAT_TRANSLATIONS_CACHE": os.environ.get("INNOPLAT_TRANSLATIONS_CACHE"),
         "INNOPLAT_PROXY_FIX": os.environ.get("INNOPLAT_PROXY_FIX", "") in ("1", "true", "yes"),
@@ -63,6 +64,8 @@ def create_app(
     )
     app.config.update(_defaults())
     app.config.update(config or {})
+    if app.testing and "INNOPLAT_FIGURES_CACHE_SECONDS" not in (config or {}):
+        app.config["INNOPLAT_FIGURES_CACHE_SECONDS"] = 0  # tests see every change at once
     app.extensions["innoplat"] = platform
     if app.config["INNOPLAT_PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

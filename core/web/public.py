@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from math import ceil
 from typing import Any
 
@@ -125,6 +127,26 @@ def _visible_to_visitor() -> bool:
     return not auth.is_staff()
 
 
+def _figures(name: str, compute: Callable[[], Any]) -> Any:
+    """City-wide aggregates (funnel, methods used most), recomputed at most every few seconds.
+
+    On 100,000 ideas these aggregates take a few hundred milliseconds; the home page is the
+    most visited page, so each app keeps them for INNOPLAT_FIGURES_CACHE_SECONDS (0: never).
+    """
+    ttl = current_app.config["INNOPLAT_FIGURES_CACHE_SECONDS"]
+    if not ttl:
+        return compute()
+    cache = current_app.extensions.setdefault("innoplat.figures", {})
+    key = (name, _visible_to_visitor(), current_locale())
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    cache[key] = (now, value)
+    return value
+
+
 def _int_arg(name: str, default: int | None = None) -> int | None:
     value = request.args.get(name, "")
     return int(value) if value.isdigit() else default
@@ -144,8 +166,13 @@ def home() -> str:
         recent = idea_service.list_ideas(
             session, city, idea_service.IdeaFilter(public_only=public_only), limit=6
         )
-        funnel = idea_service.funnel(session, city, public_only=public_only)
-        top_methods = method_service.most_used(session, city, limit=5, public_only=public_only)
+        funnel = _figures(
+            "funnel", lambda: idea_service.funnel(session, city, public_only=public_only)
+        )
+        top_methods = _figures(
+            "methods",
+            lambda: method_service.most_used(session, city, limit=500, public_only=public_only),
+        )[:5]
         organisations = [o for o in actors.list_organisations(session, city) if o.platform_role]
         total = sum(count for _stage, count in funnel)
         return render_template(
@@ -245,7 +272,7 @@ def organisations() -> str:
     with platform().transaction() as session:
         city = platform().city_row(session)
         orgs = actors.list_organisations(session, city)
-        counts = actors.participation_counts(session, city)
+        counts = _figures("participations", lambda: actors.participation_counts(session, city))
         groups: dict[str, list[Any]] = {}
         for org in orgs:
             groups.setdefault(org.kind.value, []).append(org)
@@ -277,12 +304,12 @@ def methods() -> str:
     with platform().transaction() as session:
         city = platform().city_row(session)
         catalogue = method_service.list_methods(session, city)
-        used = dict(
-            (m.id, n)
-            for m, n in method_service.most_used(
-                session, city, limit=len(catalogue) or 1, public_only=_visible_to_visitor()
-            )
+        public_only = _visible_to_visitor()
+        ranked = _figures(
+            "methods",
+            lambda: method_service.most_used(session, city, limit=500, public_only=public_only),
         )
+        used = {m.id: n for m, n in ranked}
         return render_template("methods/list.html", city=city, methods=catalogue, used=used)
 
 
@@ -293,13 +320,19 @@ def method(key: str) -> str:
         city = platform().city_row(session)
         found = method_service.get_method(session, key, city)
         filters = idea_service.IdeaFilter(method=found.key, public_only=public_only)
-        outcome_counts = method_service.outcomes(session, city, found, public_only=public_only)
+        outcome_counts = _figures(
+            f"outcomes:{found.key}",
+            lambda: method_service.outcomes(session, city, found, public_only=public_only),
+        )
         return render_template(
             "methods/detail.html",
             city=city,
             method=found,
             ideas=idea_service.list_ideas(session, city, filters, limit=20),
-            idea_count=idea_service.count_ideas(session, city, filters),
+            idea_count=_figures(
+                f"method-ideas:{found.key}",
+                lambda: idea_service.count_ideas(session, city, filters),
+            ),
             outcomes=[(o, outcome_counts.get(o.value, 0)) for o in Outcome],
             outcome_total=sum(outcome_counts.values()),
         )

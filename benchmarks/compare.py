@@ -1,0 +1,334 @@
+"""Benchmark: comparing methods across six cities, and moving exchange bundles, on SQLite and PostgreSQL.
+
+Builds six cities × N synthetic ideas (the demo generator: realistic stage histories, method
+applications and participations) in one database per size and kind of database, then reports:
+
+* ``compare_methods`` (every city, method and built-in metric) against one hand-written SQL
+  query computing the same aggregates, each the median of several runs, and their ratio;
+* how the comparison grows from the smallest N to the largest;
+* exporting one city's bundle and importing it into another instance (ideas per second,
+  the import counted from JSON text to committed rows, validation included);
+* peak Python memory (tracemalloc) of each operation, measured in a separate run so that
+  tracing does not slow the timed one.
+
+Run on demand, never in the tests::
+
+    .venv/bin/python benchmarks/compare.py              # N = 1,000 and 10,000 (a few minutes)
+    .venv/bin/python benchmarks/compare.py --full       # adds N = 100,000 (600,000 ideas)
+    .venv/bin/python benchmarks/compare.py --sizes 2000 --databases sqlite
+
+Results are printed as a Markdown table (docs/benchmarks.md keeps the measured ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from innoplat.core.platform import Platform
+from innoplat.core.services import cities, comparison, demo, exchange
+from innoplat.core.testing import PostgresServer, _postgres_bin
+
+CITIES = ("kiruna", "lund", "goteborg", "boras", "stockholm", "umea")
+NOW = datetime(2026, 6, 1)
+
+# The same figures as comparison.core_figures_statement, written by hand: the baseline.
+HAND_WRITTEN = """
+WITH implemented AS (
+    SELECT idea_id, MIN(at) AS implemented_at FROM stage_transition
+    WHERE to_phase IN ('implemented', 'scaled') GROUP BY idea_id
+), stays AS (
+    SELECT idea_id, to_phase, at,
+           LEAD(at) OVER (PARTITION BY idea_id ORDER BY at, id) AS left_at
+    FROM stage_transition
+), pilot AS (
+    SELECT idea_id, SUM({pilot_days}) AS days FROM stays
+    WHERE to_phase = 'pilot' AND left_at IS NOT NULL GROUP BY idea_id
+), collaboration AS (
+    SELECT p.idea_id, COUNT(DISTINCT o.kind) AS kinds, COUNT(DISTINCT p.organisation_id) AS orgs
+    FROM participation p JOIN organisation o ON o.id = p.organisation_id GROUP BY p.idea_id
+), per_idea AS (
+    SELECT i.id AS idea_id, i.city_id,
+           CASE WHEN im.implemented_at IS NOT NULL THEN 1 ELSE 0 END AS reached,
+           {impl_days} AS days_to_impl, pl.days AS pilot_days,
+           COALESCE(c.kinds, 0) AS kinds,
+           CASE WHEN COALESCE(c.orgs, 0) > 1 THEN 1 ELSE 0 END AS crossing
+    FROM idea i
+    LEFT JOIN implemented im ON im.idea_id = i.id
+    LEFT JOIN pilot pl ON pl.idea_id = i.id
+    LEFT JOIN collaboration c ON c.idea_id = i.id
+), applied AS (
+    SELECT DISTINCT ma.idea_id, m.shared_key AS method
+    FROM method_application ma JOIN method m ON m.id = ma.method_id
+), with_method AS (
+    SELECT p.city_id, a.method, p.reached, p.days_to_impl, p.pilot_days, p.kinds, p.crossing
+    FROM per_idea p JOIN applied a ON a.idea_id = p.idea_id
+), totals AS (
+    SELECT city_id, COUNT(*) AS city_n, SUM(reached) AS city_k FROM per_idea GROUP BY city_id
+), r1 AS (
+    SELECT city_id, method, days_to_impl AS v,
+           ROW_NUMBER() OVER (PARTITION BY city_id, method ORDER BY days_to_impl) AS rn,
+           COUNT(*) OVER (PARTITION BY city_id, method) AS cnt
+    FROM with_method WHERE days_to_impl IS NOT NULL
+), m1 AS (
+    SELECT city_id, method,
+           AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
+           MAX(CASE WHEN cnt * 0.5 - rn >= 0 AND (cnt * 0.5 - rn) * (cnt * 0.5 - rn) >= cnt * 0.9604 THEN v END) AS low,
+           MIN(CASE WHEN rn - 1 - cnt * 0.5 >= 0 AND (rn - 1 - cnt * 0.5) * (rn - 1 - cnt * 0.5) >= cnt * 0.9604 THEN v END) AS high,
+           MAX(cnt) AS n
+    FROM r1 GROUP BY city_id, method
+), r2 AS (
+    SELECT city_id, method, pilot_days AS v,
+           ROW_NUMBER() OVER (PARTITION BY city_id, method ORDER BY pilot_days) AS rn,
+           COUNT(*) OVER (PARTITION BY city_id, method) AS cnt
+    FROM with_method WHERE pilot_days IS NOT NULL
+), m2 AS (
+    SELECT city_id, method,
+           AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
+           MAX(CASE WHEN cnt * 0.5 - rn >= 0 AND (cnt * 0.5 - rn) * (cnt * 0.5 - rn) >= cnt * 0.9604 THEN v END) AS low,
+           MIN(CASE WHEN rn - 1 - cnt * 0.5 >= 0 AND (rn - 1 - cnt * 0.5) * (rn - 1 - cnt * 0.5) >= cnt * 0.9604 THEN v END) AS high,
+           MAX(cnt) AS n
+    FROM r2 GROUP BY city_id, method
+), g AS (
+    SELECT city_id, method, COUNT(*) AS n, SUM(reached) AS k, SUM(kinds) AS kinds_sum,
+           SUM(kinds * kinds) AS kinds_sq, SUM(crossing) AS crossing
+    FROM with_method GROUP BY city_id, method
+)
+SELECT g.city_id, g.method, g.n, g.k, g.kinds_sum, g.kinds_sq, g.crossing, t.city_n, t.city_k,
+       m1.median, m1.low, m1.high, m1.n, m2.median, m2.low, m2.high, m2.n
+FROM g
+JOIN totals t ON t.city_id = g.city_id
+LEFT JOIN m1 ON m1.city_id = g.city_id AND m1.method = g.method
+LEFT JOIN m2 ON m2.city_id = g.city_id AND m2.method = g.method
+ORDER BY g.city_id, g.method
+"""
+
+DAYS = {
+    "sqlite": "(julianday({end}) - julianday({start}))",
+    "postgresql": "(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)",
+}
+
+
+def hand_written(dialect: str) -> str:
+    days = DAYS[dialect]
+    return HAND_WRITTEN.format(
+        pilot_days=days.format(end="left_at", start="at"),
+        impl_days=days.format(end="im.implemented_at", start="i.submitted_at"),
+    )
+
+
+def median_time(function: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_memory(function: Callable[[], Any]) -> float:
+    """Peak Python allocations of one call, in MiB."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+class Databases:
+    """Fresh, empty databases of one kind: SQLite files, or databases on a throw-away server."""
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.kind, self.folder, self.count = kind, folder, 0
+        self.server: PostgresServer | None = None
+        if kind == "postgresql":
+            bindir = _postgres_bin()
+            if bindir is None:
+                raise SystemExit("no PostgreSQL server binaries found (apt-get install postgresql)")
+            self.server = PostgresServer(bindir)
+            self.server.start()
+
+    def new(self) -> str:
+        self.count += 1
+        if self.server is None:
+            return f"sqlite:///{self.folder / f'bench-{self.count}.sqlite3'}"
+        name = f"bench_{self.count}"
+        self.server.execute(f"CREATE DATABASE {name}")
+        return self.server.url(name)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+@contextmanager
+def opened(city: str, url: str) -> Iterator[Platform]:
+    platform = Platform.open(city, url)
+    try:
+        yield platform
+    finally:
+        platform.dispose()
+
+
+def build(url: str, ideas: int) -> float:
+    """Six cities with ``ideas`` synthetic ideas each; returns the seconds it took."""
+    start = time.perf_counter()
+    for slug in CITIES:
+        with opened(slug, url) as platform:
+            platform.init()
+            with platform.transaction() as session:
+                demo.load_demo(
+                    session, platform.city, platform.city_row(session), ideas=ideas, seed=1, now=NOW
+                )
+    with opened("kiruna", url) as platform, platform.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))  # fresh statistics, as a running instance would have
+    return time.perf_counter() - start
+
+
+def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[str, Any]:
+    url = databases.new()
+    built = build(url, ideas)
+    result: dict[str, Any] = {"database": kind, "ideas_per_city": ideas, "build_s": built}
+    with opened("kiruna", url) as platform:
+        sql = text(hand_written(platform.engine.dialect.name))
+
+        builtin = [m.key for m in comparison.BUILTIN_METRICS]  # plugins' metrics are extra work
+
+        def ours() -> list[dict[str, Any]]:
+            with platform.transaction() as session:
+                return comparison.compare_methods(session, metrics=builtin)
+
+        def baseline() -> list[Any]:
+            with platform.engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SET jit = off"))  # as compare_methods does
+                return connection.execute(sql).all()
+
+        rows, raw = ours(), baseline()  # warm both, and check they agree
+        counts = {
+            (r["city"], r["method"]): r["n"] for r in rows if r["metric"] == "ideas_with_method"
+        }
+        assert len(counts) == len(raw) and sorted(counts.values()) == sorted(r[2] for r in raw)
+        result["rows"] = len(rows)
+        result["compare_s"] = median_time(ours, repeat)
+        result["baseline_s"] = median_time(baseline, repeat)
+        result["ratio"] = result["compare_s"] / result["baseline_s"]
+        result["compare_peak_mib"] = peak_memory(ours)
+
+        with platform.transaction() as session:
+            kiruna = cities.get_city(session, "kiruna")
+            start = time.perf_counter()
+            bundle = exchange.export_city(session, kiruna)
+            bundle_text = exchange.dumps(bundle)
+            result["export_s"] = time.perf_counter() - start
+        with platform.transaction() as session:
+            result["export_peak_mib"] = peak_memory(
+                lambda: exchange.dumps(
+                    exchange.export_city(session, cities.get_city(session, "kiruna"))
+                )
+            )
+    exported = len(bundle["ideas"])
+    del bundle
+    result["bundle_ideas"] = exported
+    result["bundle_mib"] = len(bundle_text.encode()) / 2**20
+    result["export_ideas_per_s"] = exported / result["export_s"]
+
+    def import_into_fresh() -> float:
+        target = databases.new()
+        with opened("lund", target) as platform:
+            platform.init()
+            start = time.perf_counter()
+            with platform.transaction() as session:
+                exchange.import_bundle(session, exchange.loads(bundle_text), source="benchmark")
+            return time.perf_counter() - start
+
+    result["import_s"] = import_into_fresh()
+    result["import_ideas_per_s"] = exported / result["import_s"]
+    start = time.perf_counter()
+    parsed = exchange.loads(bundle_text)
+    result["parse_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    exchange.validate_bundle(parsed)
+    result["validate_s"] = time.perf_counter() - start
+    del parsed
+    result["import_peak_mib"] = peak_memory(import_into_fresh)
+    return result
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| database | ideas/city | compare_methods | hand-written SQL | ratio | compare peak | "
+        "export (1 city) | import (1 city) | import peak | bundle |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['database']} | {r['ideas_per_city']:,} | {r['compare_s'] * 1000:,.0f} ms | "
+            f"{r['baseline_s'] * 1000:,.0f} ms | {r['ratio']:.2f}× | {r['compare_peak_mib']:.1f} MiB | "
+            f"{r['export_ideas_per_s']:,.0f} ideas/s | {r['import_ideas_per_s']:,.0f} ideas/s | "
+            f"{r['import_peak_mib']:.0f} MiB | {r['bundle_ideas']:,} ideas, {r['bundle_mib']:.1f} MiB |"
+        )
+    by_db: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_db.setdefault(r["database"], []).append(r)
+    lines.append("")
+    for kind, rs in by_db.items():
+        if len(rs) > 1:
+            first, last = rs[0], rs[-1]
+            growth = last["compare_s"] / first["compare_s"]
+            scale = last["ideas_per_city"] / first["ideas_per_city"]
+            lines.append(
+                f"- {kind}: compare_methods grows {growth:.1f}× from N={first['ideas_per_city']:,} "
+                f"to N={last['ideas_per_city']:,} ({scale:.0f}× the ideas)."
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="ideas per city, comma-separated")
+    parser.add_argument("--full", action="store_true", help="add N = 100,000 ideas per city")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs per timing (the median is kept)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.full and 100_000 not in sizes:
+        sizes.append(100_000)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="innoplat-bench-") as folder:
+        for kind in args.databases.split(","):
+            databases = Databases(kind, Path(folder))
+            try:
+                for n in sizes:
+                    print(f"… {kind}, {n:,} ideas per city", flush=True)
+                    result = measure(kind, databases, n, args.repeat)
+                    print(json.dumps(result), flush=True)
+                    results.append(result)
+            finally:
+                databases.close()
+    print()
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -122,3 +122,12 @@ def test_compiled_catalogs_are_not_committed():
     if tracked.returncode != 0:
         pytest.skip("not a git checkout")
     assert ".po" in tracked.stdout and ".mo\n" not in tracked.stdout
+
+
+@pytest.mark.parametrize("locale", COMPLETE + REVIEWED_LATER)
+def test_translations_keep_the_placeholders_of_their_message(locale):
+    """A translation that drops or renames %(name)s would break the page at run time."""
+    catalog = _catalog(ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po")
+    assert catalog is not None
+    problems = [f"{message.id!r}: {errors}" for message, errors in catalog.check() if errors]
+    assert not problems, "\n".join(problems)

@@ -6,6 +6,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from web_helpers import add_idea
 
 from innoplat.core.config import load_city
@@ -152,3 +153,25 @@ def test_catalogs_merge_core_then_plugins_then_the_city(tmp_path):
     assert not list(
         Path(__file__).parents[2].joinpath("translations").rglob("*.mo")
     )  # build output stays out of the tree
+
+
+@pytest.mark.parametrize("locale", ["sv", "en", "se", "fi", "fit"])
+def test_every_main_page_renders_in_every_language(app, locale):
+    reference = add_idea(app, title="Idé på alla språk", description="*Text*")
+    client = app.test_client()
+    for url in (
+        "/",
+        "/ideas",
+        "/ideas?q=idé",
+        f"/ideas/{reference}",
+        "/ideas/new",
+        "/organisations",
+        "/organisations/ltu",
+        "/methods",
+        "/methods/living_lab",
+        "/about",
+        "/login",
+    ):
+        response = client.get(f"{url}{'&' if '?' in url else '?'}lang={locale}")
+        assert response.status_code == 200, (url, locale)
+        assert f'<html lang="{locale}">' in response.get_data(as_text=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import inspect
@@ -12,7 +14,7 @@ from ..errors import InnoplatError
 from ..services import cities as city_service
 from ..services import exchange
 
-_db_option = click.option(
+_db_option: Any = click.option(
     "--db",
     "database_url",
     envvar="INNOPLAT_DATABASE_URL",
@@ -85,11 +87,7 @@ def export(city: str, database_url: str | None, output: str, pretty: bool) -> No
 @_db_option
 def import_(bundle_file: str, database_url: str | None) -> None:
     """Import a sibling's bundle as a read-only peer city (a newer bundle updates it)."""
-    text = (
-        click.get_binary_stream("stdin").read()
-        if bundle_file == "-"
-        else Path(bundle_file).read_bytes()
-    )
+    text = sys.stdin.buffer.read() if bundle_file == "-" else Path(bundle_file).read_bytes()
     bundle = exchange.loads(text, source=bundle_file)
     engine, sessions = _sessions(database_url)
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy import JSON, Boolean, DateTime, delete, func, select
+from sqlalchemy import JSON, Boolean, DateTime, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InnoplatError, ValidationError
@@ -739,9 +739,7 @@ def _remove_peer_data(session: Session, city: City) -> None:
     session.execute(delete(FocusArea).where(FocusArea.city_id == city.id))
     session.execute(delete(Stage).where(Stage.city_id == city.id))
     session.execute(
-        Organisation.__table__.update()
-        .where(Organisation.city_id == city.id)
-        .values(parent_id=None)
+        update(Organisation).where(Organisation.city_id == city.id).values(parent_id=None)
     )
     session.execute(delete(Organisation).where(Organisation.city_id == city.id))
 
@@ -1030,7 +1028,7 @@ def _write(session: Session, city: City, bundle: dict[str, Any]) -> None:
     for o in bundle["organisations"]:
         if o["parent"]:
             session.execute(
-                Organisation.__table__.update()
+                update(Organisation)
                 .where(Organisation.id == org_ids[o["key"]])
                 .values(parent_id=org_ids[o["parent"]])
             )

@@ -83,3 +83,29 @@ def test_the_exchange_endpoint_serves_this_city_bundle(client):
     bundle = exchange.loads(response.get_data())
     exchange.validate_bundle(bundle)
     assert bundle["city"]["slug"] == "kiruna" and bundle["ideas"]
+
+
+def test_the_page_speaks_swedish_by_default(client):
+    html = client.get("/compare?lang=sv").get_data(as_text=True)
+    assert "Jämför metoder mellan kommuner" in html and "Andel införda" in html
+
+
+def test_the_method_partial_shows_the_method_in_every_city(with_demo):
+    from flask import render_template_string
+    from sqlalchemy import select
+
+    from innoplat.core.models import Method
+
+    app = create_app(platform=with_demo, config={"TESTING": True})
+    with (
+        app.test_request_context("/methods/living_lab?lang=en"),
+        with_demo.transaction() as session,
+    ):
+        app.preprocess_request()
+        method = session.scalar(select(Method).where(Method.key == "living_lab"))
+        html = render_template_string(
+            '{% include "compare/method_across_cities.html" %}', method=method
+        )
+    assert "This method across cities" in html
+    assert '<th scope="row">Innovation Platform Kiruna</th>' in html
+    assert 'href="/compare?methods=living_lab' in html

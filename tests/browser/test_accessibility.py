@@ -30,6 +30,8 @@ PUBLIC_PAGES = {
     "not-found": "/no/such/page",
     "english-home": "/?lang=en",
     "sami-ideas": "/ideas?lang=se",
+    "meankieli-submit": "/ideas/new?lang=fit",
+    "finnish-methods": "/methods?lang=fi",
 }
 
 

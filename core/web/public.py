@@ -104,7 +104,8 @@ def navigation() -> list[dict[str, Any]]:
 def _context() -> dict[str, Any]:
     city = platform().city
     context: dict[str, Any] = {}
-    for extra in platform().hooks.innoplat_template_context(city=city):
+    # pluggy calls the plugin listed last first; merging in reverse lets later plugins win.
+    for extra in reversed(platform().hooks.innoplat_template_context(city=city)):
         context.update(extra or {})
     theme = city.config.theme
     context.update(

@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
 from innoplat.core.models import City, Idea
 from innoplat.core.platform import Platform
 from innoplat.core.services import demo, ideas
 from innoplat.core.services.ideas import IdeaFilter
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
 
 QUERIES = [
     ("common word", "snöröjning"),
@@ -92,8 +93,10 @@ def run(label: str, url: str, count: int, repeat: int) -> None:
             demo.load_demo(session, platform.city, platform.city_row(session), ideas=count, seed=1)
         print(f"\n{label}: {count:,} ideas generated in {time.perf_counter() - start:.0f} s")
         if url.startswith("postgresql"):
-            with platform.engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
+            # As autovacuum would after a bulk load: statistics and the visibility map.
+            autocommit = platform.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as connection:
+                connection.execute(text("VACUUM ANALYZE"))
         with platform.sessions() as session:
             city = platform.city_row(session)
             baseline = timed(lambda: bare_count(session, city), repeat)

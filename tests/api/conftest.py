@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from innoplat.core.services import actors, demo, ideas, methods
 from innoplat.core.services.ideas import Submitter
 

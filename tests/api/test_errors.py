@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from innoplat.core.services import figures
 from sqlalchemy.exc import OperationalError
+
+from innoplat.core.services import figures
 
 
 @pytest.mark.parametrize(

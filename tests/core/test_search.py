@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
+
 from innoplat.core.models import Idea
 from innoplat.core.services import demo, ideas, search
 from innoplat.core.services.ideas import IdeaFilter
-from sqlalchemy import delete
 
 
 def found(db_session, city, text, **filters):

@@ -267,6 +267,38 @@ def make_client(make_app: Callable[..., Any]) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def sign_in() -> Callable[..., int]:
+    """Sign a test client in as a new staff account: ``sign_in(client, role="coordinator")``.
+
+    Creates the account with that role (admin, coordinator or member) in the client's city
+    and returns its id; the client's next requests are made as that account.
+    """
+    from .services import accounts
+
+    made = itertools.count(1)
+
+    def do(client: Any, role: str = "member", email: str | None = None) -> int:
+        platform = client.application.extensions["innoplat"]
+        with platform.transaction() as session:
+            account = accounts.create_account(
+                session,
+                platform.city_row(session),
+                email=email or f"{role}{next(made)}@{platform.city.slug}.example",
+                name=f"Test {role}",
+                password="correct horse battery staple",
+                role=role,
+            )
+            account_id = account.id
+        with client.session_transaction() as browser:
+            # Flask-Login's session keys: the account id and a fresh sign-in.
+            browser["_user_id"] = str(account_id)
+            browser["_fresh"] = True
+        return account_id
+
+    return do
+
+
 # --------------------------------------------------------------------------- e-mail
 
 

@@ -72,31 +72,6 @@ def plugin_client(make_app):
 
 
 @pytest.fixture
-def sign_in():
-    """Create a staff account with a role in the app's city and sign the client in as it."""
-    from innoplat.core.services import accounts
-
-    def do(client, app, role: str = "member", email: str | None = None) -> int:
-        platform = app.extensions["innoplat"]
-        with platform.transaction() as session:
-            account = accounts.create_account(
-                session,
-                platform.city_row(session),
-                email=email or f"{role}@kiruna.example",
-                name=role.title(),
-                password="correct horse battery staple",
-                role=role,
-            )
-            account_id = account.id
-        with client.session_transaction() as browser:
-            browser["_user_id"] = str(account_id)
-            browser["_fresh"] = True
-        return account_id
-
-    return do
-
-
-@pytest.fixture
 def public_idea():
     """Submit a public idea through the app's platform: ``public_idea(app, title=...)`` -> reference."""
     from innoplat.core.services import ideas

@@ -63,7 +63,7 @@ def test_report_hide_and_restore(plugin_client, public_idea, sign_in):
     assert client.post(f"/comments/{comment.id}/hide").status_code in (302, 401)  # not signed in
 
     moderator = app.test_client()
-    sign_in(moderator, app, "coordinator")
+    sign_in(moderator, "coordinator")
     queue = moderator.get("/comments/moderation").get_data(as_text=True)
     assert "Reklam" in queue and "billiga klockor" in queue
     assert (
@@ -90,7 +90,7 @@ def test_a_member_cannot_hide_comments(plugin_client, public_idea, sign_in):
     reference = public_idea(app)
     client.post(f"/comments/idea/{reference}", data={"body": "Hej"})
     (comment,) = _comments(app)
-    sign_in(client, app, "member")
+    sign_in(client, "member")
     assert client.post(f"/comments/{comment.id}/hide").status_code == 403
     assert client.get("/comments/moderation").status_code == 403
     assert not _comments(app)[0].hidden
@@ -105,3 +105,10 @@ def test_internal_ideas_have_no_public_discussion(make_platform):
         with pytest.raises(ValidationError) as error:
             discussion.post_comment(session, idea, "Hej")
     assert error.value.field == "idea"
+
+
+def test_coordinators_see_the_moderation_page(make_client, sign_in):
+    """The example of docs/writing-plugins.md, "Testing a plugin"."""
+    client = make_client(plugins=["comments"])
+    sign_in(client, role="coordinator")
+    assert client.get("/comments/moderation").status_code == 200

@@ -147,7 +147,7 @@ def test_evaluators_score_on_the_web_and_see_the_ranking(plugin_client, public_i
     reference = public_idea(app, title="Snösmältning med spillvärme")
     assert client.get("/evaluation/").status_code in (302, 401)
     assert "Evaluation" not in client.get(f"/ideas/{reference}").get_data(as_text=True)
-    sign_in(client, app, "member")
+    sign_in(client, "member")
     form = client.get(f"/evaluation/ideas/{reference}")
     assert form.status_code == 200
     refused = client.post(f"/evaluation/ideas/{reference}", data={"criterion_citizen_value": "4"})

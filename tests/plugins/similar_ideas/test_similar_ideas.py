@@ -123,7 +123,7 @@ def test_coordinators_get_a_duplicate_hint_and_the_public_does_not(
         app, title="Snöröjning vid busshållplatser", summary="Busshållplatserna plogas för sent."
     )
     assert "Possible duplicates" not in client.get(f"/ideas/{twin}?lang=en").get_data(as_text=True)
-    sign_in(client, app, "coordinator")
+    sign_in(client, "coordinator")
     page = client.get(f"/ideas/{twin}?lang=en").get_data(as_text=True)
     assert "Possible duplicates" in page and "Snöröjning vid busshållplatserna" in page
     assert "Uppvärmda cykelbanor" not in page.split("Possible duplicates")[1]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -31,7 +32,7 @@ class MethodFigure:
 
 @dataclass(frozen=True)
 class Figures:
-    """What the figures of a city add up to; ``public_only`` ones count public ideas only."""
+    """What a city's figures add up to (public ideas only, unless asked otherwise)."""
 
     ideas: int
     implemented: int
@@ -45,37 +46,38 @@ class Figures:
     by_method: list[MethodFigure]
 
 
-def _ideas(city: City, public_only: bool) -> Select[tuple[int]]:
-    query = select(Idea.id).where(Idea.city_id == city.id)
+def _visible(city: City, public_only: bool) -> list[Any]:
+    """Conditions on ``Idea`` for the city's ideas (public ones only, when asked)."""
+    conditions: list[Any] = [Idea.city_id == city.id]
     if public_only:
-        query = query.where(Idea.visibility == Visibility.public)
-    return query
+        conditions.append(Idea.visibility == Visibility.public)
+    return conditions
 
 
 def city_figures(session: Session, city: City, *, public_only: bool = True) -> Figures:
-    """The city's figures, each one aggregate query (never rows loaded into Python)."""
-    ideas = _ideas(city, public_only).subquery()
-    in_city = Idea.id.in_(select(ideas.c.id))
-    total = session.scalar(select(func.count()).select_from(ideas)) or 0
-    implemented = (
-        session.scalar(select(func.count()).where(in_city, Idea.phase.in_(IMPLEMENTED_PHASES))) or 0
-    )
-    stage_counts = dict(
-        session.execute(select(Idea.stage_id, func.count()).where(in_city).group_by(Idea.stage_id))
+    """The city's figures in five aggregate queries (never rows loaded into Python)."""
+    visible = _visible(city, public_only)
+    # One pass over the ideas gives the totals, the stages and the phases.
+    by_stage_phase = (
+        session.execute(
+            select(Idea.stage_id, Idea.phase, func.count())
+            .where(*visible)
+            .group_by(Idea.stage_id, Idea.phase)
+        )
         .tuples()
         .all()
     )
-    phase_counts = {
-        phase.value: count
-        for phase, count in session.execute(
-            select(Idea.phase, func.count()).where(in_city).group_by(Idea.phase)
-        ).tuples()
-    }
+    stage_counts: dict[int, int] = {}
+    phase_counts: dict[str, int] = {}
+    for stage_id, phase, count in by_stage_phase:
+        stage_counts[stage_id] = stage_counts.get(stage_id, 0) + count
+        phase_counts[phase.value] = phase_counts.get(phase.value, 0) + count
     reached_counts = {
         phase.value: count
         for phase, count in session.execute(
             select(StageTransition.to_phase, func.count(distinct(StageTransition.idea_id)))
-            .where(StageTransition.idea_id.in_(select(ideas.c.id)))
+            .join(Idea, Idea.id == StageTransition.idea_id)
+            .where(*visible)
             .group_by(StageTransition.to_phase)
         ).tuples()
     }
@@ -89,29 +91,37 @@ def city_figures(session: Session, city: City, *, public_only: bool = True) -> F
         session.scalar(
             select(func.count())
             .select_from(MethodApplication)
-            .where(MethodApplication.idea_id.in_(select(ideas.c.id)))
+            .join(Idea, Idea.id == MethodApplication.idea_id)
+            .where(*visible)
         )
         or 0
     )
+    # Aggregated per method id first, then joined to the (few) methods: grouping by every
+    # method column would make the database sort wide rows.
+    applied = func.count(distinct(MethodApplication.idea_id))
     per_method = (
         select(
-            Method,
-            func.count(distinct(MethodApplication.idea_id)),
-            func.count(distinct(Idea.id)).filter(Idea.phase.in_(IMPLEMENTED_PHASES)),
+            MethodApplication.method_id.label("method_id"),
+            applied.label("ideas"),
+            func.count(distinct(Idea.id)).filter(Idea.phase.in_(IMPLEMENTED_PHASES)).label("done"),
         )
-        .join(MethodApplication, MethodApplication.method_id == Method.id)
         .join(Idea, Idea.id == MethodApplication.idea_id)
-        .where(in_city)
-        .group_by(Method.id)
-        .order_by(func.count(distinct(MethodApplication.idea_id)).desc(), Method.key)
+        .where(*visible)
+        .group_by(MethodApplication.method_id)
+        .subquery()
     )
-    by_method = [MethodFigure(m, n, done) for m, n, done in session.execute(per_method).tuples()]
+    rows = session.execute(
+        select(Method, per_method.c.ideas, per_method.c.done)
+        .join(per_method, per_method.c.method_id == Method.id)
+        .order_by(per_method.c.ideas.desc(), Method.key)
+    ).tuples()
+    by_method = [MethodFigure(m, n, done) for m, n, done in rows]
     stages = list(
         session.scalars(select(Stage).where(Stage.city_id == city.id).order_by(Stage.position))
     )
     return Figures(
-        ideas=total,
-        implemented=implemented,
+        ideas=sum(phase_counts.values()),
+        implemented=sum(phase_counts.get(p, 0) for p in IMPLEMENTED_PHASES),
         organisations=organisations,
         method_applications=applications,
         by_stage=[(stage, stage_counts.get(stage.id, 0)) for stage in stages],

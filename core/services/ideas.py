@@ -448,7 +448,7 @@ def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[I
         )
     if f.origin_channel:
         query = query.where(Idea.origin_channel == f.origin_channel)
-    order = SORTS.get(f.sort, SORTS["newest"])
+    order: tuple[Any, ...] = SORTS.get(f.sort, SORTS["newest"])
     searched = search.parse(f.text)
     if searched:
         ranked = f.sort not in SORTS or f.sort == "relevance"

@@ -54,7 +54,8 @@ class LiveServer:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Kiruna on a SQLite file with a small synthetic demo and a coordinator, served in a thread."""
     folder = tmp_path_factory.mktemp("live")
-    os.environ.setdefault("INNOPLAT_INSTANCE_PATH", str(folder / "instance"))
+    instance_before = os.environ.get("INNOPLAT_INSTANCE_PATH")
+    os.environ["INNOPLAT_INSTANCE_PATH"] = str(folder / "instance")
     platform = Platform.open("kiruna", f"sqlite:///{folder / 'innoplat.sqlite3'}")
     platform.init()
     with platform.transaction() as session:
@@ -77,6 +78,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "INNOPLAT_TRANSLATIONS_CACHE": str(folder / "translations"),
         },
     )
+    if instance_before is None:
+        del os.environ["INNOPLAT_INSTANCE_PATH"]
+    else:
+        os.environ["INNOPLAT_INSTANCE_PATH"] = instance_before
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

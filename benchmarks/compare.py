@@ -50,12 +50,13 @@ WITH implemented AS (
     SELECT idea_id, MIN(at) AS implemented_at FROM stage_transition
     WHERE to_phase IN ('implemented', 'scaled') GROUP BY idea_id
 ), stays AS (
-    SELECT idea_id, to_phase, at,
-           LEAD(at) OVER (PARTITION BY idea_id ORDER BY at, id) AS left_at
-    FROM stage_transition
+    SELECT t.idea_id, t.at,
+           (SELECT MIN(t2.at) FROM stage_transition t2
+            WHERE t2.idea_id = t.idea_id AND (t2.at > t.at OR (t2.at = t.at AND t2.id > t.id))) AS left_at
+    FROM stage_transition t WHERE t.to_phase = 'pilot'
 ), pilot AS (
     SELECT idea_id, SUM({pilot_days}) AS days FROM stays
-    WHERE to_phase = 'pilot' AND left_at IS NOT NULL GROUP BY idea_id
+    WHERE left_at IS NOT NULL GROUP BY idea_id
 ), collaboration AS (
     SELECT p.idea_id, COUNT(DISTINCT o.kind) AS kinds, COUNT(DISTINCT p.organisation_id) AS orgs
     FROM participation p JOIN organisation o ON o.id = p.organisation_id GROUP BY p.idea_id

@@ -37,11 +37,12 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    or_,
     select,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..errors import ValidationError
@@ -205,22 +206,30 @@ def core_figures_statement(
         .group_by(StageTransition.idea_id)
         .cte("implemented")
     )
-    # Each stay in pilot lasts until the idea's next transition; a stay still going on is
-    # left out (its length is not known yet).
-    stays = select(
-        StageTransition.idea_id,
-        StageTransition.to_phase,
-        StageTransition.at,
-        func.lead(StageTransition.at)
-        .over(
-            partition_by=StageTransition.idea_id,
-            order_by=(StageTransition.at, StageTransition.id),
+    # Each stay in pilot lasts until the idea's next transition (in the order of time, then
+    # of recording); a stay still going on is left out, its length is not known yet. The next
+    # transition is found through the (idea_id, at) index for pilot stays only, rather than
+    # by a window over every transition.
+    later = aliased(StageTransition)
+    left_at = (
+        select(func.min(later.at))
+        .where(
+            later.idea_id == StageTransition.idea_id,
+            or_(
+                later.at > StageTransition.at,
+                and_(later.at == StageTransition.at, later.id > StageTransition.id),
+            ),
         )
-        .label("left_at"),
-    ).subquery("stays")
+        .scalar_subquery()
+    )
+    stays = (
+        select(StageTransition.idea_id, StageTransition.at, left_at.label("left_at"))
+        .where(StageTransition.to_phase == Phase.pilot.value)
+        .subquery("stays")
+    )
     pilot = (
         select(stays.c.idea_id, func.sum(days_between(stays.c.left_at, stays.c.at)).label("days"))
-        .where(stays.c.to_phase == Phase.pilot.value, stays.c.left_at.is_not(None))
+        .where(stays.c.left_at.is_not(None))
         .group_by(stays.c.idea_id)
         .cte("pilot")
     )

@@ -207,6 +207,14 @@ def test_organisations_people_and_memberships_are_managed(app, coordinator):
     )
     assert added.status_code == 302
     assert "Ordförande" in page(coordinator.get("/organisations/snoforeningen"))
+    listing = page(coordinator.get("/organisations/snoforeningen/memberships"))
+    remove_url = listing.split('action="')[1].split('"')[0]
+    assert remove_url.startswith("/organisations/snoforeningen/memberships/")
+    removed = post_form(
+        coordinator, remove_url, {}, form_url="/organisations/snoforeningen/memberships"
+    )
+    assert removed.status_code == 302
+    assert "Ordförande" not in page(coordinator.get("/organisations/snoforeningen"))
 
 
 def test_a_members_role_lets_them_view_internal_ideas_but_not_change_them(app, member):

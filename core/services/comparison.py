@@ -195,7 +195,9 @@ def core_figures_statement(
     city_ids: Sequence[int], method_keys: Sequence[str] | None, since: datetime | None
 ) -> Any:
     """The one SELECT computing every built-in figure's counts and sums per (city, method)."""
-    scope_query = select(Idea.id.label("idea_id"), Idea.city_id).where(Idea.city_id.in_(city_ids))
+    scope_query = select(Idea.id.label("idea_id"), Idea.city_id, Idea.submitted_at).where(
+        Idea.city_id.in_(city_ids)
+    )
     if since is not None:
         scope_query = scope_query.where(Idea.submitted_at >= since)
     scope = scope_query.cte("scope")
@@ -248,21 +250,21 @@ def core_figures_statement(
             scope.c.idea_id,
             scope.c.city_id,
             _flag(implemented.c.implemented_at.is_not(None)).label("reached"),
-            days_between(implemented.c.implemented_at, Idea.submitted_at).label("days_to_impl"),
+            days_between(implemented.c.implemented_at, scope.c.submitted_at).label("days_to_impl"),
             pilot.c.days.label("pilot_days"),
             func.coalesce(collaboration.c.kinds, 0).label("kinds"),
             _flag(func.coalesce(collaboration.c.organisations, 0) > 1).label("crossing"),
         )
-        .join(Idea, Idea.id == scope.c.idea_id)
+        .select_from(scope)
         .outerjoin(implemented, implemented.c.idea_id == scope.c.idea_id)
         .outerjoin(pilot, pilot.c.idea_id == scope.c.idea_id)
         .outerjoin(collaboration, collaboration.c.idea_id == scope.c.idea_id)
         .cte("per_idea")
     )
+    # Not narrowed to the scope here: joining per_idea below does that once.
     applied_query = (
         select(MethodApplication.idea_id, Method.shared_key.label("method"))
         .join(Method, Method.id == MethodApplication.method_id)
-        .join(scope, scope.c.idea_id == MethodApplication.idea_id)
         .distinct()
     )
     if method_keys is not None:

@@ -14,7 +14,7 @@ from innoplat.core.cli.common import (
 from innoplat.core.errors import PluginError
 
 from . import outbox
-from .outbox import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY
+from .outbox import DEFAULT_KEEP_DAYS, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY
 from .smtp import SmtpTransport
 
 PLUGIN = "notifications"
@@ -44,7 +44,8 @@ def send(city: str, database_url: str | None, as_json: bool) -> None:
 
     A message that cannot be delivered is retried on later runs with a growing delay
     (retry_delay seconds, doubled each time) and marked failed after max_attempts tries.
-    Run it every minute or so from cron or a systemd timer.
+    Sent and failed messages older than keep_days are deleted. Run it every minute or so
+    from cron or a systemd timer.
     """
     platform = _enabled_platform(city, database_url)
     try:
@@ -55,9 +56,16 @@ def send(city: str, database_url: str | None, as_json: bool) -> None:
             platform.city.slug,
             transport.send,
             sender=settings["sender"],
+            base_url=settings.get("base_url"),
             max_attempts=settings.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
             retry_delay=settings.get("retry_delay", DEFAULT_RETRY_DELAY),
         )
+        with platform.transaction() as session:
+            purged = outbox.purge_delivered(
+                session,
+                platform.city_row(session),
+                older_than_days=settings.get("keep_days", DEFAULT_KEEP_DAYS),
+            )
     finally:
         platform.dispose()
     if as_json:
@@ -66,11 +74,15 @@ def send(city: str, database_url: str | None, as_json: bool) -> None:
                 "sent": report.sent,
                 "retrying": report.retrying,
                 "failed": report.failed,
+                "purged": purged,
                 "errors": report.errors,
             }
         )
     else:
-        click.echo(f"Sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}.")
+        click.echo(
+            f"Sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}; "
+            f"deleted {purged} old messages."
+        )
         for error in report.errors:
             click.echo(f"  {error}", err=True)
     if report.retrying or report.failed:

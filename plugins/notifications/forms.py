@@ -23,3 +23,7 @@ class FollowForm(FlaskForm):
         _l("I agree that my e-mail address is stored to tell me when this idea changes stage."),
         validators=[DataRequired(_l("We need your consent to store your e-mail address."))],
     )
+
+
+class UnfollowForm(FlaskForm):
+    """Only the CSRF token: the confirmation button of the "stop following" link."""

@@ -21,6 +21,8 @@ class Follower(Base):
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(16), default="sv")
+    #: A random secret in the e-mails' "stop following" link.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -45,6 +47,8 @@ class OutboxMessage(Base):
     locale: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    #: The follower's token: the sender adds a "stop following" link when it knows the site's URL.
+    follower_token: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[MessageStatus] = mapped_column(
         _enum(MessageStatus), default=MessageStatus.pending
     )

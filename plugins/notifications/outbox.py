@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -11,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from innoplat.core.errors import ValidationError
@@ -22,6 +23,7 @@ from .models import Follower, MessageStatus, OutboxMessage
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY = 60  # seconds before the first retry; doubled after each failure
+DEFAULT_KEEP_DAYS = 90  # sent and failed messages (with their addresses) are deleted after this
 
 
 def queue_message(
@@ -34,6 +36,7 @@ def queue_message(
     body: str,
     kind: str,
     idea: Idea | None = None,
+    follower_token: str | None = None,
 ) -> OutboxMessage:
     """Put an e-mail in the outbox; it is sent only if the surrounding transaction commits."""
     message = OutboxMessage(
@@ -44,6 +47,7 @@ def queue_message(
         locale=locale,
         subject=subject[:300],
         body=body,
+        follower_token=follower_token,
         status=MessageStatus.pending,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -71,22 +75,28 @@ def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower
     if existing is not None:
         existing.locale = locale
         return existing
-    follower = Follower(idea_id=idea.id, email=email, locale=locale, created_at=utcnow())
+    follower = Follower(
+        idea_id=idea.id,
+        email=email,
+        locale=locale,
+        token=secrets.token_urlsafe(32),
+        created_at=utcnow(),
+    )
     session.add(follower)
     session.flush()
     return follower
 
 
-def unfollow(session: Session, idea: Idea, email: str) -> bool:
-    found = session.scalar(
-        select(Follower).where(
-            Follower.idea_id == idea.id, func.lower(Follower.email) == email.strip().lower()
-        )
-    )
-    if found is None:
-        return False
-    session.delete(found)
-    return True
+def follower_by_token(session: Session, token: str) -> Follower | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Follower).where(Follower.token == token))
+
+
+def unfollow(session: Session, follower: Follower) -> None:
+    """Stop following: the address is deleted (messages already written keep only a dead token)."""
+    session.delete(follower)
+    session.flush()
 
 
 def follower_count(session: Session, idea: Idea) -> int:
@@ -98,6 +108,7 @@ class Recipient:
     email: str
     locale: str
     reason: str  # "submitter" or "follower": the e-mail says why it was sent
+    token: str | None = None  # a follower's, for the "stop following" link
 
 
 def recipients(session: Session, idea: Idea) -> list[Recipient]:
@@ -115,7 +126,10 @@ def recipients(session: Session, idea: Idea) -> list[Recipient]:
         found.setdefault(
             follower.email.lower(),
             Recipient(
-                follower.email, message_locale(follower.locale, city.default_locale), "follower"
+                follower.email,
+                message_locale(follower.locale, city.default_locale),
+                "follower",
+                follower.token,
             ),
         )
     return list(found.values())
@@ -173,6 +187,7 @@ def queue_stage_changed(
                 body=body,
                 kind="stage_changed",
                 idea=idea,
+                follower_token=recipient.token,
             )
         )
     return queued
@@ -202,13 +217,25 @@ def due_message_ids(session: Session, city: City, now: datetime) -> list[int]:
     return list(session.scalars(query))
 
 
-def as_email(message: OutboxMessage, sender: str) -> EmailMessage:
+def unfollow_footer(message: OutboxMessage, base_url: str | None) -> str:
+    """The "stop following" link, added when sending: only the sender knows the site's address."""
+    if not message.follower_token or not base_url:
+        return ""
+    link = f"{base_url.rstrip('/')}/notifications/unfollow/{message.follower_token}"
+    return (
+        "\n"
+        + translate(message.locale, "To stop following this idea, open: %(link)s", link=link)
+        + "\n"
+    )
+
+
+def as_email(message: OutboxMessage, sender: str, base_url: str | None = None) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    email.set_content(message.body)
+    email.set_content(message.body + unfollow_footer(message, base_url))
     email["Content-Language"] = message.locale  # after set_content, which drops Content-* headers
     return email
 
@@ -231,6 +258,7 @@ def deliver(
     send: Callable[[EmailMessage], None],
     *,
     sender: str,
+    base_url: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_delay: float = DEFAULT_RETRY_DELAY,
     now: datetime | None = None,
@@ -253,7 +281,7 @@ def deliver(
             if message is None or message.status is not MessageStatus.pending:
                 continue  # another sender got there first
             try:
-                send(as_email(message, sender))
+                send(as_email(message, sender, base_url))
             except (OSError, smtplib.SMTPException) as exc:
                 record_failure(
                     message,
@@ -274,6 +302,21 @@ def deliver(
             message.last_error = ""
             report.sent += 1
     return report
+
+
+def purge_delivered(
+    session: Session, city: City, *, older_than_days: float, now: datetime | None = None
+) -> int:
+    """Delete sent and failed messages older than the given age: addresses are not kept for ever."""
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.city_id == city.id,
+            OutboxMessage.status.in_([MessageStatus.sent, MessageStatus.failed]),
+            OutboxMessage.created_at < cutoff,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def outbox_counts(session: Session, city: City) -> dict[str, int]:

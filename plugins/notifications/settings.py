@@ -6,10 +6,10 @@ from typing import Any
 
 from innoplat.core.errors import ValidationError
 
-from .outbox import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY
+from .outbox import DEFAULT_KEEP_DAYS, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY
 from .smtp import SmtpTransport
 
-KEYS = ("sender", "smtp_url", "max_attempts", "retry_delay")
+KEYS = ("sender", "smtp_url", "base_url", "max_attempts", "retry_delay", "keep_days")
 
 
 def problems(settings: dict[str, Any]) -> list[str]:
@@ -32,4 +32,14 @@ def problems(settings: dict[str, Any]) -> list[str]:
     delay = settings.get("retry_delay", DEFAULT_RETRY_DELAY)
     if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
         found.append(f"retry_delay: expected seconds, a number of at least 0 (got {delay!r})")
+    base_url = settings.get("base_url")
+    if base_url is not None and (
+        not isinstance(base_url, str) or not base_url.startswith(("https://", "http://"))
+    ):
+        found.append(
+            f"base_url: expected the site's address, e.g. https://innovation.kiruna.se (got {base_url!r})"
+        )
+    keep = settings.get("keep_days", DEFAULT_KEEP_DAYS)
+    if not isinstance(keep, int | float) or isinstance(keep, bool) or keep <= 0:
+        found.append(f"keep_days: expected a number of days above 0 (got {keep!r})")
     return found

@@ -13,7 +13,7 @@ from innoplat.core.services import ideas as idea_service
 from innoplat.core.web.languages import current_locale
 
 from . import outbox
-from .forms import FollowForm
+from .forms import FollowForm, UnfollowForm
 
 blueprint = Blueprint(
     "notifications", __name__, template_folder="templates", url_prefix="/notifications"
@@ -29,6 +29,25 @@ def follow_section(session, idea: Idea) -> Markup:
             followers=outbox.follower_count(session, idea),
         )
     )
+
+
+@blueprint.route("/unfollow/<token>", methods=["GET", "POST"])
+def unfollow(token: str) -> Response | str:
+    """The link in every follower's e-mail; asks before deleting (mail scanners open links)."""
+    platform = current_app.extensions["innoplat"]
+    form = UnfollowForm()
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        follower = outbox.follower_by_token(session, token)
+        idea = session.get(Idea, follower.idea_id) if follower is not None else None
+        if follower is None or idea is None or idea.city_id != city.id:
+            return Response(
+                render_template("notifications/unfollowed.html", city=city, idea=None), status=404
+            )
+        if form.validate_on_submit():
+            outbox.unfollow(session, follower)
+            return render_template("notifications/unfollowed.html", city=city, idea=idea)
+        return render_template("notifications/unfollow.html", city=city, idea=idea, form=form)
 
 
 @blueprint.post("/follow/<reference>")

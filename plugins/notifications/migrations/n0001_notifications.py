@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("idea_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["idea_id"],
@@ -32,6 +33,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "idea_id", "email", name=op.f("uq_notifications_follower_idea_id_email")
         ),
+        sa.UniqueConstraint("token", name=op.f("uq_notifications_follower_token")),
     )
     op.create_index(
         op.f("ix_notifications_follower_idea_id"),
@@ -49,6 +51,7 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("follower_token", sa.String(length=64), nullable=True),
         sa.Column(
             "status",
             sa.Enum(

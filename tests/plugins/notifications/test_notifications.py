@@ -207,6 +207,8 @@ def test_the_send_command_says_when_the_plugin_is_not_enabled(platform, database
         ({"sender": SENDER, "max_attempts": 0}, "max_attempts"),
         ({"sender": SENDER, "retry_delay": "soon"}, "retry_delay"),
         ({"sender": SENDER, "smtp_host": "x"}, "smtp_host"),
+        ({"sender": SENDER, "base_url": "kiruna.se"}, "base_url"),
+        ({"sender": SENDER, "keep_days": 0}, "keep_days"),
     ],
 )
 def test_bad_settings_name_the_key(make_platform, settings, key):
@@ -233,3 +235,58 @@ def test_a_visitor_follows_an_idea_from_its_page(plugin_client, public_idea):
     with app.extensions["innoplat"].transaction() as session:
         (follower,) = session.scalars(select(Follower))
         assert follower.email == "olle@example.org" and follower.locale == "en"
+
+
+def test_a_follower_stops_following_through_the_link_in_the_email(
+    make_platform, smtp_server, make_app
+):
+    """The sender adds the link when base_url is set; opening it asks, confirming deletes the address."""
+    from innoplat.core.web import create_app
+    from innoplat.plugins.notifications.models import Follower
+
+    platform = make_platform(
+        plugins=["notifications"], settings=_settings(base_url="https://idéer.kiruna.example")
+    )
+    with platform.transaction() as session:
+        idea = _submit(session, platform)
+        outbox.follow(session, idea, "olle@example.org", locale="en")
+        ideas.move_idea(session, idea, "bedomning")
+    outbox.deliver(
+        platform.transaction,
+        "kiruna",
+        SmtpTransport.from_url(smtp_server.url).send,
+        sender=SENDER,
+        base_url="https://idéer.kiruna.example",
+    )
+    body = smtp_server.wait_for(1)[0].get_content()
+    link = next(word for word in body.split() if "/notifications/unfollow/" in word)
+    assert "To stop following this idea, open:" in body
+    path = link.removeprefix("https://idéer.kiruna.example")
+
+    client = create_app(
+        platform=platform, config={"TESTING": True, "WTF_CSRF_ENABLED": False}
+    ).test_client()
+    assert client.get(path).status_code == 200
+    with platform.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Follower)) == 1  # opening only asks
+    assert client.post(path).status_code == 200
+    with platform.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Follower)) == 0
+    assert client.get(path).status_code == 404
+
+
+def test_delivered_messages_are_deleted_after_keep_days(notifying, smtp_server):
+    with notifying.transaction() as session:
+        idea = _submit(
+            session, notifying, submitter=Submitter(email="anna@example.org", consent=True)
+        )
+        ideas.move_idea(session, idea, "bedomning")
+    outbox.deliver(
+        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
+    )
+    with notifying.transaction() as session:
+        city = notifying.city_row(session)
+        assert outbox.purge_delivered(session, city, older_than_days=30) == 0
+        later = utcnow() + timedelta(days=31)
+        assert outbox.purge_delivered(session, city, older_than_days=30, now=later) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -31,6 +31,7 @@ def innoplat_stage_changed(session, idea, transition) -> None:
 
 @hookimpl
 def innoplat_blueprints(app) -> list[Any]:
+    views.limit_posts(app)
     return [views.blueprint]
 
 

@@ -31,6 +31,7 @@ def innoplat_migration_locations() -> str:
 
 @hookimpl
 def innoplat_blueprints(app) -> list[Any]:
+    views.limit_posts(app)
     return [views.blueprint]
 
 

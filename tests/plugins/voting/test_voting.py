@@ -112,3 +112,20 @@ def test_voting_has_no_settings(make_platform):
 
     with pytest.raises(PluginError, match="plugins.voting.max"):
         make_platform(plugins=["voting"], settings={"voting": {"max": 3}})
+
+
+def test_support_requests_are_rate_limited_per_visitor(make_app, public_idea):
+    """Each e-mail support sends a mail: a visitor gets a limited number of tries."""
+    app = make_app(
+        config={"WTF_CSRF_ENABLED": False, "INNOPLAT_PLUGIN_POST_LIMIT": "2 per hour"},
+        plugins=["voting", "notifications"],
+        settings=NOTIFY,
+    )
+    client = app.test_client()
+    reference = public_idea(app)
+    codes = [
+        client.post(f"/voting/support/{reference}", data={"email": f"a{n}@example.org"}).status_code
+        for n in range(3)
+    ]
+    assert codes == [303, 303, 429]
+    assert client.get("/voting/").status_code == 200  # reading is never limited

@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy import JSON, Boolean, DateTime, delete, func, select, update
+from sqlalchemy import JSON, Boolean, DateTime, String, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..errors import InnoplatError, ValidationError
@@ -254,15 +254,33 @@ _VALIDATOR = Draft202012Validator(SCHEMA)
 # --------------------------------------------------------------------------- export
 
 
-def _datetime(value: datetime) -> str:
-    """Stored datetimes are naive UTC; bundles say so with a ``Z``."""
+def _datetime(value: datetime | str) -> str:
+    """Stored datetimes are naive UTC; bundles say so with a ``Z``.
+
+    SQLite's stored text (``2026-01-02 03:04:05.123456``) is rewritten without parsing it.
+    """
+    if isinstance(value, str):
+        day, _, time = value.partition(" ")
+        seconds, _, fraction = time.partition(".")
+        return f"{day}T{seconds}.{fraction.ljust(6, '0')}Z"
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(timespec="microseconds") + "Z"
 
 
-def _date(value: date | None) -> str | None:
+def _date(value: date | str | None) -> str | None:
+    if isinstance(value, str):
+        return value
     return value.isoformat() if value else None
+
+
+def _raw(column: Any) -> Any:
+    """A column read as the database stores it: enum values and SQLite's times stay text.
+
+    Exports read hundreds of thousands of values; converting each to an enum member or a
+    datetime only to turn it back into text would be most of the work.
+    """
+    return type_coerce(column, String).label(column.key)
 
 
 def _value(enum_or_str: Any) -> Any:
@@ -301,24 +319,25 @@ def export_city(
     org_key = {o.id: o.key for o in organisations}
 
     public = select(Idea.id).where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
-    idea_rows = session.execute(
+    connection = session.connection()  # plain rows: no ORM bookkeeping per row
+    idea_rows = connection.execute(
         select(
             Idea.id,
             Idea.reference,
             Idea.title,
             Idea.summary,
             Idea.description,
-            Idea.origin_channel,
-            Idea.initiator_kind,
+            _raw(Idea.origin_channel),
+            _raw(Idea.initiator_kind),
             Idea.stage_id,
-            Idea.phase,
+            _raw(Idea.phase),
             Idea.owner_organisation_id,
-            Idea.facet,
+            _raw(Idea.facet),
             Idea.value_dimensions,
             Idea.reused_from_reference,
             Idea.is_synthetic,
-            Idea.submitted_at,
-            Idea.updated_at,
+            _raw(Idea.submitted_at),
+            _raw(Idea.updated_at),
         )
         .where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
         .order_by(Idea.reference)
@@ -370,14 +389,14 @@ def export_city(
             "to_phase": _value(t.to_phase),
             "at": _datetime(t.at),
         }
-        for t in session.execute(
+        for t in connection.execute(
             select(
                 StageTransition.idea_id,
                 StageTransition.from_stage_id,
                 StageTransition.to_stage_id,
-                StageTransition.from_phase,
-                StageTransition.to_phase,
-                StageTransition.at,
+                _raw(StageTransition.from_phase),
+                _raw(StageTransition.to_phase),
+                _raw(StageTransition.at),
                 StageTransition.id,
             )
             .where(StageTransition.idea_id.in_(public))
@@ -403,14 +422,14 @@ def export_city(
         application_orgs[app_id].append(org_key[org_id])
     applications = []
     used_methods: set[int] = set()
-    for a in session.execute(
+    for a in connection.execute(
         select(
             MethodApplication.id,
             MethodApplication.idea_id,
             MethodApplication.method_id,
-            MethodApplication.started_on,
-            MethodApplication.ended_on,
-            MethodApplication.outcome,
+            _raw(MethodApplication.started_on),
+            _raw(MethodApplication.ended_on),
+            _raw(MethodApplication.outcome),
             MethodApplication.facilitator_id,
         )
         .where(MethodApplication.idea_id.in_(public))
@@ -433,9 +452,9 @@ def export_city(
     participations = sorted(
         (
             {"idea": reference[idea_id], "organisation": org_key[org_id], "role": _value(role)}
-            for idea_id, org_id, role in session.execute(
+            for idea_id, org_id, role in connection.execute(
                 select(
-                    Participation.idea_id, Participation.organisation_id, Participation.role
+                    Participation.idea_id, Participation.organisation_id, _raw(Participation.role)
                 ).where(Participation.idea_id.in_(public))
             )
         ),

@@ -81,9 +81,17 @@ def ideas() -> None:
 @click.option("--sdg", type=click.IntRange(1, 17), help="Only ideas contributing to this UN SDG.")
 @click.option("--method", help="Only ideas a method was applied to (shared or local key).")
 @click.option("--organisation", help="Only ideas this organisation takes part in.")
-@click.option("--search", "text", help="Only ideas whose title or summary contains this text.")
 @click.option(
-    "--sort", type=click.Choice(list(idea_service.SORTS)), default="newest", show_default=True
+    "--search",
+    "text",
+    help='Full-text search: every word must match (prefixes too); "a phrase", -word, OR.',
+)
+@click.option(
+    "--sort",
+    type=click.Choice(list(idea_service.SORTS)),
+    default="relevance",
+    show_default=True,
+    help="relevance: best match first when searching, newest first otherwise.",
 )
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--offset", default=0, type=click.IntRange(min=0))

@@ -115,7 +115,7 @@ class Metric:
 
 def _text(value: Any, locale: str | None) -> str:
     if isinstance(value, dict):
-        return localized(value, locale, "en")
+        return localized(value, locale, "sv")
     return str(value)
 
 

@@ -180,7 +180,7 @@ def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
     :param session: the database session of the request.
     :param idea: the idea shown.
     :return: a list of ``markupsafe.Markup`` fragments (render them with ``render_template``;
-        they are shown below the idea's description, in plugin order).
+        they are shown below the idea's description, in hook-call order: the city's own plugin, then enabled plugins from the last listed to the first).
     """
 
 

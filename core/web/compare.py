@@ -151,9 +151,10 @@ def _chart(
     chart = pygal.Bar(
         style=style,
         js=[],  # no script: the page's CSP allows none, and the table carries the figures
-        width=max(640, 90 + 70 * max(1, len(shown_methods)) * max(1, len(cities)) // 2),
+        # The picture scales to the page's width: keep its proportions readable.
+        width=min(1100, max(640, 90 + 14 * max(1, len(shown_methods)) * max(1, len(cities)))),
         height=460,
-        x_label_rotation=25 if len(shown_methods) > 3 else 0,
+        x_label_rotation=(40 if len(shown_methods) > 8 else 25) if len(shown_methods) > 3 else 0,
         truncate_label=-1,
         truncate_legend=-1,
         legend_at_bottom=True,

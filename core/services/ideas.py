@@ -151,7 +151,7 @@ def submit_idea(
 
     owner = None
     if owner_organisation:
-        owner = _organisation(session, city, owner_organisation, "owner_organisation")
+        owner = organisation_of(session, city, owner_organisation, "owner_organisation")
 
     person = None
     if submitter and (submitter.name or submitter.email):
@@ -230,7 +230,8 @@ def submit_idea(
     return idea
 
 
-def _organisation(session: Session, city: City, key: str, field_name: str) -> Organisation:
+def organisation_of(session: Session, city: City, key: str, field_name: str) -> Organisation:
+    """The city's organisation with this key; a ValidationError naming ``field_name`` otherwise."""
     org = session.scalar(
         select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key)
     )

@@ -14,14 +14,13 @@ from ..models import (
     Idea,
     Method,
     MethodApplication,
-    Organisation,
     Outcome,
     Visibility,
     utcnow,
 )
 from ..plugins import hooks_of
 from . import audit
-from .ideas import _enum_value, _writable
+from .ideas import _enum_value, _writable, organisation_of
 
 
 def list_methods(session: Session, city: City | None = None) -> list[Method]:
@@ -79,14 +78,16 @@ def apply_method(
     method = get_method(session, method_key, idea.city)
     outcome_value = _enum_value(Outcome, outcome, "outcome")
     _dates(started_on, ended_on)
-    orgs = [_org(session, idea.city, key, "organisations") for key in organisations]
+    orgs = [organisation_of(session, idea.city, key, "organisations") for key in organisations]
     application = MethodApplication(
         idea_id=idea.id,
         method=method,
         outcome=outcome_value,
         started_on=started_on or utcnow().date(),
         ended_on=ended_on,
-        facilitator=_org(session, idea.city, facilitator, "facilitator") if facilitator else None,
+        facilitator=organisation_of(session, idea.city, facilitator, "facilitator")
+        if facilitator
+        else None,
         organisations=orgs,
         outcome_note=(outcome_note or "").strip(),
     )
@@ -139,15 +140,6 @@ def record_outcome(
         session=session, idea=application.idea, application=application
     )
     return application
-
-
-def _org(session: Session, city: City, key: str, field_name: str) -> Organisation:
-    org = session.scalar(
-        select(Organisation).where(Organisation.city_id == city.id, Organisation.key == key)
-    )
-    if org is None:
-        raise ValidationError(field_name, f"{key!r} is not an organisation of {city.slug}")
-    return org
 
 
 def get_application(session: Session, idea: Idea, application_id: int) -> MethodApplication:

@@ -15,7 +15,7 @@ from innoplat.core.errors import PluginError
 from innoplat.core.hookspecs import hookimpl
 from innoplat.core.models import Idea, Method
 from innoplat.core.platform import Platform
-from innoplat.core.plugins import build_manager, installed_plugins
+from innoplat.core.plugins import build_manager, installed_plugins, settings_problems
 from innoplat.core.services import ideas, methods
 from innoplat.core.testing import city_with_plugins
 
@@ -99,29 +99,22 @@ def test_a_misspelled_hook_is_a_clear_error():
         build_manager(load_city("kiruna"), extra=[Misspelled()])
 
 
-def test_a_plugin_rejects_bad_settings_naming_the_key():
-    class Picky:
-        @hookimpl
-        def innoplat_validate_settings(self, settings):
-            if not isinstance(settings.get("threshold"), int):
-                return ["threshold: expected a whole number"]
-            return []
+class Picky:
+    """A plugin with one setting it insists on."""
 
+    @hookimpl
+    def innoplat_validate_settings(self, settings):
+        if not isinstance(settings.get("threshold"), int):
+            return ["threshold: expected a whole number"]
+        return []
+
+
+def test_settings_are_checked_only_for_plugins_the_city_enables():
     city = load_city("kiruna")
-    manager = build_manager(city, extra=[Picky()])
-    from innoplat.core.plugins import settings_problems
-
-    assert settings_problems(manager, city) == {}  # Picky is not a city-enabled plugin: not asked
+    assert settings_problems(build_manager(city, extra=[Picky()]), city) == {}
 
 
 def test_enabled_plugin_settings_are_validated(monkeypatch):
-    class Picky:
-        @hookimpl
-        def innoplat_validate_settings(self, settings):
-            if not isinstance(settings.get("threshold"), int):
-                return ["threshold: expected a whole number"]
-            return []
-
     fake = type(
         "EntryPoint", (), {"name": "picky", "value": "tests.picky", "load": lambda self: Picky()}
     )()

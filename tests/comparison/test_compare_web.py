@@ -109,3 +109,9 @@ def test_the_method_partial_shows_the_method_in_every_city(with_demo):
     assert "This method across cities" in html
     assert '<th scope="row">Innovation Platform Kiruna</th>' in html
     assert 'href="/compare?methods=living_lab' in html
+
+
+def test_the_method_page_shows_the_method_across_cities(client):
+    html = client.get("/methods/living_lab?lang=en").get_data(as_text=True)
+    assert '<h2 id="across-cities-heading">This method across cities</h2>' in html
+    assert '<th scope="row">Innovation Platform Kiruna</th>' in html

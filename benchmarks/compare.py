@@ -30,7 +30,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from sqlalchemy import text
 
 from innoplat.core.platform import Platform
 from innoplat.core.services import cities, comparison, demo, exchange
-from innoplat.core.testing import PostgresServer, _postgres_bin
+from innoplat.core.testing import PostgresServer, throwaway_postgresql
 
 CITIES = ("kiruna", "lund", "goteborg", "boras", "stockholm", "umea")
 NOW = datetime(2026, 6, 1)
@@ -157,12 +157,11 @@ class Databases:
     def __init__(self, kind: str, folder: Path) -> None:
         self.kind, self.folder, self.count = kind, folder, 0
         self.server: PostgresServer | None = None
+        self._running = ExitStack()
         if kind == "postgresql":
-            bindir = _postgres_bin()
-            if bindir is None:
+            self.server = self._running.enter_context(throwaway_postgresql())
+            if self.server is None:
                 raise SystemExit("no PostgreSQL server binaries found (apt-get install postgresql)")
-            self.server = PostgresServer(bindir)
-            self.server.start()
 
     def new(self) -> str:
         self.count += 1
@@ -173,8 +172,7 @@ class Databases:
         return self.server.url(name)
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.stop()
+        self._running.close()
 
 
 @contextmanager

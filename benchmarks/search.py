@@ -20,14 +20,13 @@ Run on demand only (never in the test suite)::
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
+from timing import timed
 
 from innoplat.core.models import City, Idea
 from innoplat.core.platform import Platform
@@ -42,17 +41,6 @@ QUERIES = [
     ("no hits", "rymdhiss"),
 ]
 PAGE = 20
-
-
-def timed(run: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``run`` in milliseconds, after one warm-up run."""
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def search_page(session: Session, city: City, words: str) -> int:
@@ -130,19 +118,14 @@ def main() -> None:
     if options.no_postgresql:
         return
     # The test fixtures' throw-away server: initdb in a temporary folder, a Unix socket, no TCP.
-    from innoplat.core.testing import PostgresServer, _postgres_bin
+    from innoplat.core.testing import throwaway_postgresql
 
-    bindir = _postgres_bin()
-    if bindir is None:
-        print("\nPostgreSQL: no server binaries found, skipped")
-        return
-    server = PostgresServer(bindir)
-    server.start()
-    try:
+    with throwaway_postgresql() as server:
+        if server is None:
+            print("\nPostgreSQL: no server binaries found, skipped")
+            return
         server.execute("CREATE DATABASE innoplat_bench")
         run("PostgreSQL", server.url("innoplat_bench"), options.ideas, options.repeat)
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

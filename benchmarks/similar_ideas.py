@@ -20,13 +20,13 @@ Run on demand only (never in the test suite)::
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
+from timing import timed
 
 from innoplat.core.platform import Platform
 from innoplat.core.services import demo, ideas
@@ -41,17 +41,6 @@ DRAFTS = [
     {"title": "Digital bokning av lokaler", "summary": "Boka kommunens lokaler på nätet."},
     {"title": "Rymdhiss till Abisko", "summary": "Ingen har tänkt på det här förut."},
 ]
-
-
-def timed(run: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``run`` in milliseconds, after one warm-up run."""
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def once(run: Callable[[], object]) -> float:
@@ -122,19 +111,14 @@ def main() -> None:
         run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}", options.ideas, options.repeat)
     if not options.postgresql:
         return
-    from innoplat.core.testing import PostgresServer, _postgres_bin
+    from innoplat.core.testing import throwaway_postgresql
 
-    bindir = _postgres_bin()
-    if bindir is None:
-        print("\nPostgreSQL: no server binaries found, skipped")
-        return
-    server = PostgresServer(bindir)
-    server.start()
-    try:
+    with throwaway_postgresql() as server:
+        if server is None:
+            print("\nPostgreSQL: no server binaries found, skipped")
+            return
         server.execute("CREATE DATABASE innoplat_bench")
         run("PostgreSQL", server.url("innoplat_bench"), options.ideas, options.repeat)
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

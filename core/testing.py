@@ -24,6 +24,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,26 +123,39 @@ def _all_migration_locations() -> list[str]:
     return locations
 
 
-@pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the whole test session, with a migrated template database."""
+@contextmanager
+def throwaway_postgresql() -> Iterator[PostgresServer | None]:
+    """A running throw-away PostgreSQL server, or None when no server binaries exist.
+
+    For the test fixtures and for scripts such as the benchmarks; stopped and removed on exit.
+    """
     bindir = _postgres_bin()
     if bindir is None:
-        if _in_ci():
-            pytest.fail(
-                "CI=true but no PostgreSQL server binaries were found (apt-get install postgresql)"
-            )
-        pytest.skip("no PostgreSQL server binaries on this machine")
+        yield None
+        return
     server = PostgresServer(bindir)
     server.start()
     try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole test session, with a migrated template database."""
+    with throwaway_postgresql() as server:
+        if server is None:
+            if _in_ci():
+                pytest.fail(
+                    "CI=true but no PostgreSQL server binaries were found (apt-get install postgresql)"
+                )
+            pytest.skip("no PostgreSQL server binaries on this machine")
         server.execute("CREATE DATABASE innoplat_template")
         engine = create_engine(server.url("innoplat_template"))
         upgrade(engine, _all_migration_locations())
         engine.dispose()
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -65,3 +65,20 @@ def _headers(response: Any) -> Any:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     return response
+
+
+#: The rate limit on plugin forms (support, comment, follow…) unless INNOPLAT_PLUGIN_POST_LIMIT says otherwise.
+DEFAULT_PLUGIN_POST_LIMIT = "30 per hour"
+
+
+def limit_plugin_posts(app: Flask, blueprint: Blueprint) -> None:
+    """Rate-limit a plugin blueprint's POSTs per visitor with the app's limiter, as core limits its forms.
+
+    The limit is the app's ``INNOPLAT_PLUGIN_POST_LIMIT`` (default ``30 per hour``).
+    """
+    limiter = app.extensions.get("innoplat.limiter")
+    if limiter is not None:
+        limiter.limit(
+            lambda: app.config.get("INNOPLAT_PLUGIN_POST_LIMIT", DEFAULT_PLUGIN_POST_LIMIT),
+            methods=["POST"],
+        )(blueprint)

@@ -18,20 +18,6 @@ from . import discussion
 from .forms import CommentForm, ModerationForm, ReportForm
 
 blueprint = Blueprint("comments", __name__, template_folder="templates", url_prefix="/comments")
-DEFAULT_POST_LIMIT = "30 per hour"
-
-
-def limit_posts(app) -> None:
-    """Rate-limit this blueprint's POSTs per visitor with the app's limiter, as core limits its forms.
-
-    The limit is the app's ``INNOPLAT_PLUGIN_POST_LIMIT`` (default ``30 per hour``).
-    """
-    limiter = app.extensions.get("innoplat.limiter")
-    if limiter is not None:
-        limiter.limit(
-            lambda: app.config.get("INNOPLAT_PLUGIN_POST_LIMIT", DEFAULT_POST_LIMIT),
-            methods=["POST"],
-        )(blueprint)
 
 
 def _platform() -> Platform:

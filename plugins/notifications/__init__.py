@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from innoplat.core.hookspecs import hookimpl
+from innoplat.core.web.security import limit_plugin_posts
 
 from . import outbox, views
 from .cli import notifications
@@ -31,7 +32,7 @@ def innoplat_stage_changed(session, idea, transition) -> None:
 
 @hookimpl
 def innoplat_blueprints(app) -> list[Any]:
-    views.limit_posts(app)
+    limit_plugin_posts(app, views.blueprint)
     return [views.blueprint]
 
 

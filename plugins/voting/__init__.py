@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from innoplat.core.hookspecs import hookimpl
+from innoplat.core.web.security import limit_plugin_posts
 
 from . import views
 
@@ -31,7 +32,7 @@ def innoplat_migration_locations() -> str:
 
 @hookimpl
 def innoplat_blueprints(app) -> list[Any]:
-    views.limit_posts(app)
+    limit_plugin_posts(app, views.blueprint)
     return [views.blueprint]
 
 

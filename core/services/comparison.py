@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from scipy.stats import t as student_t
 from sqlalchemy import (
     Float,
     and_,
@@ -64,6 +65,9 @@ from ..plugins import hooks_of
 SMALL_SAMPLE = 30
 #: Two-sided 95 % normal quantile.
 Z95 = 1.959963984540054
+#: Half the 95 % normal quantile, rounded as docs/comparing.md states it: the medians'
+#: interval takes the order statistics at ranks n/2 ∓ 0.98·√n.
+MEDIAN_RANK_SPREAD = 0.98
 #: The keys of every row, in the order CSV columns are written.
 ROW_KEYS = ("city", "method", "metric", "value", "low", "high", "n", "small_sample")
 
@@ -151,13 +155,30 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
+def median_ranks(n: int) -> tuple[int, int] | None:
+    """Ranks (1-based) of the order statistics bounding the median's 95 % interval, or None.
+
+    r = n/2 − 0.98·√n and s = 1 + n/2 + 0.98·√n, each rounded to the nearest whole number
+    (Altman et al., *Statistics with Confidence*, 2nd ed., 2000, ch. 5); the interval exists
+    when 1 ≤ r and s ≤ n, which is from n = 6 on. ``_median_cte`` picks the same ranks in SQL.
+    """
+    if n <= 0:
+        return None
+    spread = MEDIAN_RANK_SPREAD * math.sqrt(n)
+    low = math.floor(n / 2 - spread + 0.5)
+    high = math.floor(1 + n / 2 + spread + 0.5)
+    if low < 1 or high > n:
+        return None
+    return low, high
+
+
 def _median_cte(source: Any, value: Any, name: str) -> Any:
     """Median and its distribution-free 95 % interval of ``value`` per (city, method), in SQL.
 
     The median averages the middle one or two rows picked by ROW_NUMBER. The interval takes
-    the order statistics at ranks n/2 ∓ 0.98·√n (the normal approximation to the binomial
-    ranks); the square root is avoided by squaring the inequality, since SQLite may be
-    built without math functions.
+    the order statistics at the ranks ``median_ranks`` defines; the square root is avoided by
+    comparing squares (rank r is n/2 − d rounded, d = 0.98·√n, exactly when
+    a − ½ < d ≤ a + ½ for a = n/2 − r), since SQLite may be built without math functions.
     """
     ranked = (
         select(
@@ -173,17 +194,27 @@ def _median_cte(source: Any, value: Any, name: str) -> Any:
         .subquery(f"{name}_ranked")
     )
     half = cast(ranked.c.cnt, Float) * 0.5
-    spread = cast(ranked.c.cnt, Float) * (Z95 * Z95 / 4)
-    below = half - ranked.c.rn
-    above = ranked.c.rn - 1 - half
+    spread_sq = cast(ranked.c.cnt, Float) * (MEDIAN_RANK_SPREAD * MEDIAN_RANK_SPREAD)
+    below = half - ranked.c.rn  # a for the lower rank
+    above = ranked.c.rn - 1 - half  # b = s − 1 − n/2 for the upper rank
+    is_low = and_(
+        below + 0.5 >= 0,
+        (below + 0.5) * (below + 0.5) >= spread_sq,
+        or_(below - 0.5 < 0, (below - 0.5) * (below - 0.5) < spread_sq),
+    )
+    is_high = and_(
+        above + 0.5 > 0,
+        (above + 0.5) * (above + 0.5) > spread_sq,
+        or_(above - 0.5 <= 0, (above - 0.5) * (above - 0.5) <= spread_sq),
+    )
     middle = ranked.c.rn.in_(((ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2))
     return (
         select(
             ranked.c.city_id,
             ranked.c.method,
             func.avg(case((middle, ranked.c.v))).label("median"),
-            func.max(case((and_(below >= 0, below * below >= spread), ranked.c.v))).label("low"),
-            func.min(case((and_(above >= 0, above * above >= spread), ranked.c.v))).label("high"),
+            func.max(case((is_low, ranked.c.v))).label("low"),
+            func.max(case((is_high, ranked.c.v))).label("high"),
             func.max(ranked.c.cnt).label("n"),
         )
         .group_by(ranked.c.city_id, ranked.c.method)
@@ -360,34 +391,26 @@ def risk_ratio(
 ) -> tuple[float | None, float | None, float | None]:
     """Ratio of proportions (k1/n1)/(k0/n0) with the Katz log interval.
 
-    When either group has no successes, 0.5 is added to the successes and 1 to the size of
-    both groups (Haldane's correction), so the ratio and its interval stay finite.
+    The ratio itself is exact: 0 when k1 is 0, None (infinite) when only k0 is 0. When either
+    group has no successes, the *interval* adds 0.5 to the successes and 1 to the size of both
+    groups (Haldane's correction), so it stays finite. Nothing exists when both k are 0.
     """
     if n1 <= 0 or n0 <= 0:
         return None, None, None
     if k1 == 0 and k0 == 0:
         return None, None, None
+    ratio = None if k0 == 0 else (k1 / n1) / (k0 / n0)
+    a, m1, c, m0 = float(k1), float(n1), float(k0), float(n0)
     if k1 == 0 or k0 == 0:
-        k1, n1, k0, n0 = k1 + 0.5, n1 + 1, k0 + 0.5, n0 + 1  # type: ignore[assignment]
-    ratio = (k1 / n1) / (k0 / n0)
-    se = math.sqrt(max(0.0, 1 / k1 - 1 / n1 + 1 / k0 - 1 / n0))
-    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se)
-
-
-# Student's t, two-sided 95 %, for 1..30 degrees of freedom.
-_T95 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
+        a, m1, c, m0 = a + 0.5, m1 + 1, c + 0.5, m0 + 1
+    centre = math.log((a / m1) / (c / m0))
+    se = math.sqrt(max(0.0, 1 / a - 1 / m1 + 1 / c - 1 / m0))
+    return ratio, math.exp(centre - z * se), math.exp(centre + z * se)
 
 
 def t95(df: int) -> float:
-    """Two-sided 95 % quantile of Student's t (a table, then the Cornish–Fisher expansion)."""
-    if df <= len(_T95):
-        return _T95[df - 1]
-    z = Z95
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df * df)
+    """Two-sided 95 % quantile of Student's t with ``df`` degrees of freedom."""
+    return float(student_t.ppf(0.975, df))
 
 
 def mean_interval(
@@ -441,19 +464,26 @@ def _core_rows(
             {
                 **base,
                 "metric": "median_days_to_implemented",
-                **_vlh((r["impl_median"], r["impl_low"], r["impl_high"])),
+                **_vlh(_median_interval(r["impl_median"], r["impl_low"], r["impl_high"])),
                 "n": int(r["impl_n"]),
             },
             {
                 **base,
                 "metric": "median_days_in_pilot",
-                **_vlh((r["pilot_median"], r["pilot_low"], r["pilot_high"])),
+                **_vlh(_median_interval(r["pilot_median"], r["pilot_low"], r["pilot_high"])),
                 "n": int(r["pilot_n"]),
             },
             {**base, "metric": "org_kinds_per_idea", **_vlh(kinds), "n": n},
             {**base, "metric": "cross_boundary_share", **_vlh(crossing), "n": n},
         ]
     return rows
+
+
+def _median_interval(median: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
+    """An interval needs both of its order statistics (they exist together: s = n + 1 − r)."""
+    if low is None or high is None:
+        return median, None, None
+    return median, low, high
 
 
 def _vlh(figures: tuple[Any, Any, Any]) -> dict[str, float | None]:

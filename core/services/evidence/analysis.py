@@ -1,0 +1,425 @@
+"""Time to implementation, adjusted and pooled effects per city and method: the evidence table.
+
+``method_evidence`` returns a tidy table, one dict per city × method × figure with exactly the
+keys of ``EVIDENCE_KEYS``. Every count comes from two SQL statements of aggregates, grouped per
+(city, method, day) for the cumulative incidence and per (city, method, year, focus area) for
+the stratified risk ratio; Python only adds up those groups.
+
+Definitions (docs/comparing.md, "Evidence", explains them for readers):
+
+* Follow-up starts at submission and is counted in whole days. It ends at the first
+  transition into implemented or scaled (the event), at the first transition into closed
+  (the competing event) or, for ideas still open, at the data's date: the moment of the
+  comparison for the instance's own city, the bundle's export date for a peer.
+* Six, 12 and 24 months are 183, 365 and 730 days.
+* The risk ratio within 12 months compares ideas with at least 365 days of follow-up; the
+  outcome is implementation within 365 days. Strata: submission year × the idea's first focus
+  area in the city's order (ideas without one form a stratum of their own).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, literal, select, text, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
+
+from ...models import (
+    IMPLEMENTED_PHASES,
+    City,
+    FocusArea,
+    Idea,
+    IdeaFocusArea,
+    Method,
+    MethodApplication,
+    Phase,
+    StageTransition,
+    Visibility,
+    utcnow,
+)
+from ..comparison import _cities, _method_keys, _since, days_between, risk_ratio
+from .meta import random_effects
+from .stratified import mantel_haenszel_risk_ratio
+from .survival import cumulative_incidence
+
+#: Months reported for the cumulative incidence, and the whole days they stand for.
+HORIZONS = {6: 183, 12: 365, 24: 730}
+#: Follow-up needed for, and the window of, the risk ratio of implementation.
+RISK_WINDOW_DAYS = 365
+#: The keys of every row, in the order CSV columns are written.
+EVIDENCE_KEYS = (
+    "city",
+    "method",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "n",
+    "at_risk",
+    "tau2",
+    "i2",
+    "prediction_low",
+    "prediction_high",
+)
+#: The figures, in the order rows come.
+EVIDENCE_METRICS = (
+    *(f"incidence_{m}m" for m in HORIZONS),
+    *(f"incidence_{m}m_without" for m in HORIZONS),
+    "crude_risk_ratio_12m",
+    "adjusted_risk_ratio_12m",
+    "pooled_risk_ratio_12m",
+)
+
+Row = dict[str, Any]
+
+
+class whole_days(FunctionElement[int]):
+    """Completed days from ``start`` to ``end`` (rounded down)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "whole_days"
+
+
+@compiles(whole_days, "sqlite")
+def _whole_days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
+    end, start = list(element.clauses)
+    inner = compiler.process(days_between(end, start), **kw)
+    return f"CAST({inner} AS INTEGER)"  # truncates; follow-up is never negative
+
+
+@compiles(whole_days)
+def _whole_days_default(element: whole_days, compiler: Any, **kw: Any) -> str:
+    end, start = list(element.clauses)
+    return f"CAST(FLOOR({compiler.process(days_between(end, start), **kw)}) AS INTEGER)"
+
+
+class year_of(FunctionElement[int]):
+    type = Integer()
+    inherit_cache = True
+    name = "year_of"
+
+
+@compiles(year_of, "sqlite")
+def _year_sqlite(element: year_of, compiler: Any, **kw: Any) -> str:
+    (moment,) = list(element.clauses)
+    return f"CAST(strftime('%Y', {compiler.process(moment, **kw)}) AS INTEGER)"
+
+
+@compiles(year_of)
+def _year_default(element: year_of, compiler: Any, **kw: Any) -> str:
+    (moment,) = list(element.clauses)
+    return f"CAST(EXTRACT(YEAR FROM {compiler.process(moment, **kw)}) AS INTEGER)"
+
+
+@dataclass
+class Evidence:
+    """What an evidence table covered, for pages and commands that label it."""
+
+    cities: list[City]
+    methods: list[str]
+    as_of: datetime
+    rows: list[Row]
+
+
+def data_date(city: City, as_of: datetime) -> datetime:
+    """Where open ideas' follow-up ends: the bundle's export for a peer, else ``as_of``."""
+    if city.is_peer:
+        return city.peer_exported_at or city.synced_at
+    return as_of
+
+
+def _statements(
+    cities: list[City],
+    method_keys: list[str] | None,
+    since: datetime | None,
+    as_of: datetime,
+    public_only: bool,
+) -> tuple[Any, Any]:
+    city_ids = [c.id for c in cities]
+    censor_at = case(
+        *((Idea.city_id == c.id, literal(data_date(c, as_of))) for c in cities),
+        else_=literal(as_of),
+    )
+    first = (
+        select(
+            StageTransition.idea_id,
+            func.min(
+                case((StageTransition.to_phase.in_(IMPLEMENTED_PHASES), StageTransition.at))
+            ).label("implemented_at"),
+            func.min(
+                case((StageTransition.to_phase == Phase.closed.value, StageTransition.at))
+            ).label("closed_at"),
+        )
+        .where(StageTransition.to_phase.in_((*IMPLEMENTED_PHASES, Phase.closed.value)))
+        .group_by(StageTransition.idea_id)
+        .cte("first_outcome")
+    )
+    focus = (
+        select(IdeaFocusArea.idea_id, func.min(FocusArea.position).label("focus"))
+        .join(FocusArea, FocusArea.id == IdeaFocusArea.focus_area_id)
+        .group_by(IdeaFocusArea.idea_id)
+        .cte("first_focus")
+    )
+    scope = (
+        select(
+            Idea.id.label("idea_id"),
+            Idea.city_id,
+            Idea.submitted_at,
+            censor_at.label("censor_at"),
+            first.c.implemented_at,
+            first.c.closed_at,
+            func.coalesce(focus.c.focus, -1).label("focus"),
+        )
+        .outerjoin(first, first.c.idea_id == Idea.id)
+        .outerjoin(focus, focus.c.idea_id == Idea.id)
+        .where(Idea.city_id.in_(city_ids))
+    )
+    if since is not None:
+        scope = scope.where(Idea.submitted_at >= since)
+    if public_only:
+        scope = scope.where(Idea.visibility == Visibility.public)
+    scoped = scope.subquery("scoped")
+    implemented = and_(
+        scoped.c.implemented_at.is_not(None),
+        scoped.c.implemented_at <= scoped.c.censor_at,
+        (scoped.c.closed_at.is_(None)) | (scoped.c.implemented_at <= scoped.c.closed_at),
+    )
+    closed = and_(scoped.c.closed_at.is_not(None), scoped.c.closed_at <= scoped.c.censor_at)
+    kind = case((implemented, 1), (closed, 2), else_=0)
+    ended_at = case(
+        (implemented, scoped.c.implemented_at),
+        (closed, scoped.c.closed_at),
+        else_=scoped.c.censor_at,
+    )
+    per_idea = (
+        select(
+            scoped.c.idea_id,
+            scoped.c.city_id,
+            kind.label("kind"),
+            whole_days(ended_at, scoped.c.submitted_at).label("day"),
+            whole_days(scoped.c.censor_at, scoped.c.submitted_at).label("followed"),
+            year_of(scoped.c.submitted_at).label("year"),
+            scoped.c.focus,
+        )
+        .where(scoped.c.submitted_at <= scoped.c.censor_at)
+        .cte("per_idea")
+    )
+    applied_query = (
+        select(MethodApplication.idea_id, Method.shared_key.label("method"))
+        .join(Method, Method.id == MethodApplication.method_id)
+        .distinct()
+    )
+    if method_keys is not None:
+        applied_query = applied_query.where(Method.shared_key.in_(method_keys))
+    applied = applied_query.cte("applied")
+
+    # Past the last horizon only the number at risk matters: those days fold into one.
+    last = max(HORIZONS.values())
+    day = case((per_idea.c.day > last, last + 1), else_=per_idea.c.day)
+    event = case((and_(per_idea.c.kind == 1, per_idea.c.day <= last), 1), else_=0)
+    competing = case((and_(per_idea.c.kind == 2, per_idea.c.day <= last), 1), else_=0)
+
+    def curve(method: Any, joined: bool) -> Any:
+        query = select(
+            per_idea.c.city_id,
+            method.label("method"),
+            day.label("day"),
+            func.sum(event).label("events"),
+            func.sum(competing).label("competing"),
+            func.count().label("removed"),
+        )
+        if joined:
+            query = query.join(applied, applied.c.idea_id == per_idea.c.idea_id)
+        return query.group_by(per_idea.c.city_id, method, day)
+
+    curves = union_all(
+        curve(applied.c.method, True), curve(literal(None, type_=Method.shared_key.type), False)
+    )
+    window = per_idea.c.followed >= RISK_WINDOW_DAYS
+    within = case((and_(per_idea.c.kind == 1, per_idea.c.day <= RISK_WINDOW_DAYS), 1), else_=0)
+
+    def strata(method: Any, joined: bool) -> Any:
+        query = select(
+            per_idea.c.city_id,
+            method.label("method"),
+            per_idea.c.year,
+            per_idea.c.focus,
+            func.count().label("n"),
+            func.sum(within).label("k"),
+        ).where(window)
+        if joined:
+            query = query.join(applied, applied.c.idea_id == per_idea.c.idea_id)
+        return query.group_by(per_idea.c.city_id, method, per_idea.c.year, per_idea.c.focus)
+
+    stratified = union_all(
+        strata(applied.c.method, True), strata(literal(None, type_=Method.shared_key.type), False)
+    )
+    return curves, stratified
+
+
+def _row(city: str | None, method: str, metric: str, **figures: Any) -> Row:
+    row: Row = dict.fromkeys(EVIDENCE_KEYS)
+    row.update(city=city, method=method, metric=metric, **figures)
+    return row
+
+
+def method_evidence(
+    session: Session,
+    cities: Iterable[str] | None = None,
+    methods: Iterable[str] | None = None,
+    since: date | datetime | str | None = None,
+    as_of: datetime | None = None,
+    public_only: bool = False,
+) -> Evidence:
+    """Cumulative incidence, crude and adjusted risk ratios per city, pooled per method.
+
+    :param cities: city slugs (peers included); None takes every city in the database.
+    :param methods: shared method keys (a local key counts as its shared key); None: all.
+    :param since: only ideas submitted on or after this date.
+    :param as_of: the data's date for the instance's own cities (default: now, UTC).
+    :param public_only: count public ideas only (for figures shown to the public).
+    :return: rows with the keys of ``EVIDENCE_KEYS``: per city and method the metrics
+        ``incidence_6m`` … ``incidence_24m`` (with the method) and ``…_without`` (the city's
+        other ideas), ``crude_risk_ratio_12m`` and ``adjusted_risk_ratio_12m``; then per
+        method one ``pooled_risk_ratio_12m`` row with ``city`` None.
+    """
+    chosen = _cities(session, cities)
+    method_keys = _method_keys(session, methods)
+    start = _since(since)
+    moment = as_of or utcnow()
+    if not chosen:
+        return Evidence([], method_keys or [], moment, [])
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+    curves_sql, strata_sql = _statements(chosen, method_keys, start, moment, public_only)
+
+    with_curve: dict[tuple[int, str], list[tuple[int, int, int, int]]] = defaultdict(list)
+    all_curve: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)
+    for city_id, method, day, events, competing, removed in session.execute(curves_sql):
+        counts = (int(events or 0), int(competing or 0), int(removed))
+        if method is None:
+            all_curve[city_id][int(day)] = counts
+        else:
+            with_curve[(city_id, method)].append((int(day), *counts))
+    with_strata: dict[tuple[int, str], dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
+    all_strata: dict[int, dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
+    for city_id, method, year, focus, n, k in session.execute(strata_sql):
+        key = (int(year), int(focus))
+        if method is None:
+            all_strata[city_id][key] = (int(n), int(k or 0))
+        else:
+            with_strata[(city_id, method)][key] = (int(n), int(k or 0))
+
+    rows: list[Row] = []
+    per_method: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    cities_of: dict[str, int] = defaultdict(int)
+    for city in chosen:
+        for method in sorted(m for c, m in with_curve if c == city.id):
+            group = sorted(with_curve[(city.id, method)])
+            rows += _incidence_rows(city.slug, method, group, all_curve[city.id])
+            adjusted = _risk_ratio_rows(
+                city.slug, method, with_strata.get((city.id, method), {}), all_strata[city.id]
+            )
+            rows += adjusted[:2]
+            cities_of[method] += 1
+            if adjusted[2] is not None:
+                per_method[method].append(adjusted[2])
+    for method in sorted(cities_of):
+        effects = [effect for effect, _variance in per_method[method]]
+        variances = [variance for _effect, variance in per_method[method]]
+        pooled = random_effects(effects, variances)
+        if pooled is None:
+            rows.append(_row(None, method, "pooled_risk_ratio_12m", n=len(per_method[method])))
+            continue
+        rows.append(
+            _row(
+                None,
+                method,
+                "pooled_risk_ratio_12m",
+                value=math.exp(pooled.effect),
+                low=math.exp(pooled.low),
+                high=math.exp(pooled.high),
+                n=pooled.k,
+                tau2=pooled.tau2,
+                i2=pooled.i2,
+                prediction_low=math.exp(pooled.prediction_low),
+                prediction_high=math.exp(pooled.prediction_high),
+            )
+        )
+    present = sorted(cities_of)
+    return Evidence(chosen, method_keys if method_keys is not None else present, moment, rows)
+
+
+def _incidence_rows(
+    city: str,
+    method: str,
+    group: list[tuple[int, int, int, int]],
+    everyone: dict[int, tuple[int, int, int]],
+) -> list[Row]:
+    rows: list[Row] = []
+    mine = {day: counts for day, *counts in group}
+    others = []
+    for day in sorted(everyone):
+        total = everyone[day]
+        own = mine.get(day, (0, 0, 0))
+        rest = tuple(t - o for t, o in zip(total, own, strict=True))
+        if rest[2]:
+            others.append((day, *rest))
+    for suffix, curve in (("", group), ("_without", others)):
+        n = sum(r[3] for r in curve)
+        found = cumulative_incidence(
+            [r[0] for r in curve],
+            [r[1] for r in curve],
+            [r[2] for r in curve],
+            [r[3] for r in curve],
+            list(HORIZONS.values()),
+        )
+        for months, figure in zip(HORIZONS, found, strict=True):
+            rows.append(
+                _row(
+                    city,
+                    method,
+                    f"incidence_{months}m{suffix}",
+                    value=figure.value,
+                    low=figure.low,
+                    high=figure.high,
+                    n=n,
+                    at_risk=figure.at_risk,
+                )
+            )
+    return rows
+
+
+def _risk_ratio_rows(
+    city: str,
+    method: str,
+    mine: dict[tuple[int, int], tuple[int, int]],
+    everyone: dict[tuple[int, int], tuple[int, int]],
+) -> tuple[Row, Row, tuple[float, float] | None]:
+    strata = []
+    for key, (total_n, total_k) in everyone.items():
+        n1, a = mine.get(key, (0, 0))
+        strata.append((a, n1, total_k - a, total_n - n1))
+    a_all = sum(s[0] for s in strata)
+    n1_all = sum(s[1] for s in strata)
+    c_all = sum(s[2] for s in strata)
+    n0_all = sum(s[3] for s in strata)
+    crude = risk_ratio(a_all, n1_all, c_all, n0_all)
+    ratio, low, high, variance = mantel_haenszel_risk_ratio(strata)
+    crude_row = _row(
+        city, method, "crude_risk_ratio_12m", value=crude[0], low=crude[1], high=crude[2], n=n1_all
+    )
+    adjusted_row = _row(
+        city, method, "adjusted_risk_ratio_12m", value=ratio, low=low, high=high, n=n1_all
+    )
+    if ratio is None or ratio <= 0 or variance is None or variance <= 0:
+        return crude_row, adjusted_row, None
+    return crude_row, adjusted_row, (math.log(ratio), variance)

@@ -504,3 +504,40 @@ def localized(values: dict[str, Any] | None, locale: str | None, fallback: str =
         if candidate and values.get(candidate):
             return str(values[candidate])
     return str(next(iter(values.values())))
+
+
+class SigningKey(Base):
+    """A city's Ed25519 key pair, which signs its exchange bundles (docs/exchange.md).
+
+    Made by ``innoplat init``; the private key never leaves the database: neither bundles nor
+    any page nor any command print it. Siblings pin the public key when they add the city as a peer.
+    """
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), unique=True)
+    #: Raw 32-byte keys, base64 encoded.
+    private_key: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Peer(Base):
+    """A sibling instance this one keeps in sync with: its exchange endpoint and its pinned key."""
+
+    __tablename__ = "peer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The sibling's ``/api/v1/exchange`` endpoint.
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    #: The city the sibling's key names (the slug its bundles carry).
+    city_slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The Ed25519 public key pinned when the peer was added (base64); null: unsigned allowed.
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: One line: what the last sync did (imported, updated, unchanged) or why it failed.
+    last_result: Mapped[str | None] = mapped_column(String(500))

@@ -17,7 +17,7 @@ from .config import CityDefinition, load_city
 from .errors import PluginError
 from .models import City
 from .plugins import HOOKS_KEY, Hooks, all_plugins_manager, build_manager
-from .services import cities
+from .services import cities, signing
 
 
 @dataclass
@@ -83,7 +83,9 @@ class Platform:
         """Synchronise the method catalogue and the city's configuration into the database."""
         with self.transaction() as session:
             cities.sync_catalogue(session, self._method_contributions())
-            return cities.sync_city(session, self.city)
+            row = cities.sync_city(session, self.city)
+            signing.ensure_key(session, row)
+            return row
 
     def _method_contributions(self) -> list[tuple[str, list[dict[str, Any]]]]:
         """Each plugin's methods with the plugin's name, so a bad method names its source."""

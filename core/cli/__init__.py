@@ -9,7 +9,7 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
-from . import actors, compare, exchange, ideas, methods, scaffold, setup, users
+from . import actors, compare, exchange, ideas, methods, peers, scaffold, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +30,7 @@ for command in (
     users.users,
     *compare.COMMANDS,
     *exchange.COMMANDS,
+    *peers.COMMANDS,
     scaffold.new_plugin,
 ):
     cli.add_command(command)
@@ -45,7 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: errors are one clear line on stderr and exit status 1, never a traceback."""
     try:
         _add_plugin_commands()
-        cli.main(args=argv, prog_name="innoplat", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="innoplat", standalone_mode=False)
+        # Without standalone mode, click returns the code of a command's Exit instead of exiting.
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

@@ -102,26 +102,4 @@ def import_(bundle_file: str, database_url: str | None) -> None:
         engine.dispose()
 
 
-@click.command("pull")
-@click.argument("url")
-@_db_option
-@click.option(
-    "--timeout",
-    default=60.0,
-    show_default=True,
-    type=float,
-    help="Seconds to wait for the sibling.",
-)
-def pull(url: str, database_url: str | None, timeout: float) -> None:
-    """Fetch a sibling's bundle from URL (its /api/v1/exchange) and import it as a peer."""
-    endpoint, bundle = exchange.fetch_bundle(url, timeout=timeout)
-    engine, sessions = _sessions(database_url)
-    try:
-        with db.transaction(sessions) as session:
-            result = exchange.import_bundle(session, bundle, source=endpoint)
-            _report(result, endpoint)
-    finally:
-        engine.dispose()
-
-
-COMMANDS = [export, import_, pull]
+COMMANDS = [export, import_]

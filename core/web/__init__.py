@@ -72,7 +72,7 @@ def create_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import auth, compare, errors, languages, public, security, submit, workgroup
+    from . import auth, compare, errors, federation, languages, public, security, submit, workgroup
 
     languages.init_app(app, platform)
     auth.init_app(app)
@@ -87,6 +87,7 @@ def create_app(
 
     app.register_blueprint(api_blueprint)
     compare.init_app(app)
+    federation.init_app(app)
     plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):
         for blueprint in blueprints or []:

@@ -33,8 +33,9 @@ from ..errors import ValidationError
 from ..models import Method
 from ..platform import Platform
 from ..services import cities as city_service
-from ..services import comparison, exchange
+from ..services import comparison
 from ..services.comparison import ROW_KEYS, Comparison, Metric, Row
+from .federation import exchange_response
 from .languages import current_locale
 
 blueprint = Blueprint("compare", __name__)
@@ -338,12 +339,8 @@ def api() -> Response:
 
 @blueprint.get("/api/v1/exchange")
 def exchange_bundle() -> Response:
-    """This city's exchange bundle (public ideas only, no personal data): docs/exchange.md."""
-    with platform().transaction() as session:
-        bundle = exchange.export_city(session, platform().city_row(session))
-    response = Response(exchange.dumps(bundle), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'inline; filename="{platform().city.slug}.json"'
-    return response
+    """This city's signed exchange bundle (public ideas only, no personal data): docs/exchange.md."""
+    return exchange_response()
 
 
 def _method_across_cities(method_key: str) -> dict[str, Any]:

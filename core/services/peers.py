@@ -1,0 +1,280 @@
+"""The federation: the siblings an instance keeps in sync with, and pulling their bundles.
+
+A peer is added by its address: its public key is fetched from ``/.well-known/innoplat-key``
+and pinned, so every later bundle must carry a signature by that key (or it is refused and
+nothing is imported). ``sync`` pulls every peer's bundle conditionally (``If-None-Match``
+with the entity tag of the last bundle), so an unchanged peer costs one small request; each
+peer is pulled and imported on its own, and a peer that is down or sends a bad bundle is
+reported and leaves the others alone. Downloads are bounded (``download.Limits``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import db
+from ..errors import InnoplatError, ValidationError
+from ..models import City, Peer, utcnow
+from . import download, exchange, signing
+
+WELL_KNOWN_KEY = "/.well-known/innoplat-key"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far a download may go: seconds in all, bytes of body, networks redirects may reach."""
+
+    timeout: float = 60.0
+    max_bytes: int = download.MAX_BYTES
+    allowed_networks: tuple[download.Network, ...] = ()
+
+
+def site_url(url: str) -> str:
+    """The sibling's root address, from its root or its exchange endpoint."""
+    endpoint = exchange.exchange_url(url)
+    return endpoint[: -len(exchange.EXCHANGE_PATH)]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A bundle fetched from a sibling (``bundle`` None: not modified since ``etag``)."""
+
+    endpoint: str
+    bundle: dict[str, Any] | None
+    etag: str | None
+    last_modified: str | None
+    size: int
+
+
+def fetch_bundle(
+    url: str,
+    *,
+    public_key: str | None,
+    limits: Limits,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """Download a sibling's bundle within ``limits`` and check its signature.
+
+    :param public_key: the pinned key the signature must match; None accepts an unsigned bundle.
+    :raises InnoplatError: one line naming the address and what went wrong.
+    """
+    endpoint = exchange.exchange_url(url)
+    headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    got = download.fetch(
+        endpoint,
+        timeout=limits.timeout,
+        max_bytes=limits.max_bytes,
+        allowed_networks=limits.allowed_networks,
+        headers=headers,
+    )
+    try:
+        if got.status == 304:
+            return Fetched(endpoint, None, etag, last_modified, 0)
+        if got.status != 200:
+            raise InnoplatError(f"{endpoint} answered HTTP {got.status}, not a bundle")
+        if public_key is not None:
+            digest = signing.digest_of(got.body)
+            signing.verify(public_key, got.headers.get(signing.HEADER), digest, source=endpoint)
+            got.body.seek(0)
+        bundle = exchange.loads(got.body.read(), source=endpoint)
+        return Fetched(
+            endpoint, bundle, got.headers.get("ETag"), got.headers.get("Last-Modified"), got.size
+        )
+    finally:
+        got.close()
+
+
+def fetch_key(url: str, limits: Limits) -> tuple[str, str]:
+    """The city slug and public key a sibling serves at its well-known address."""
+    address = site_url(url) + WELL_KNOWN_KEY
+    got = download.fetch(
+        address,
+        timeout=limits.timeout,
+        max_bytes=64 * 1024,
+        allowed_networks=limits.allowed_networks,
+        headers={"Accept": "application/json"},
+    )
+    try:
+        if got.status != 200:
+            raise InnoplatError(f"{address} answered HTTP {got.status}, not a signing key")
+        try:
+            document = json.loads(got.body.read())
+        except ValueError:
+            raise InnoplatError(f"{address} did not answer with JSON") from None
+    finally:
+        got.close()
+    if not isinstance(document, dict) or document.get("algorithm") != signing.ALGORITHM:
+        raise InnoplatError(f"{address} does not offer an {signing.ALGORITHM} key")
+    slug = document.get("city")
+    if not isinstance(slug, str) or not slug:
+        raise InnoplatError(f"{address} does not name its city")
+    return slug, signing.check_public_key(str(document.get("public_key", "")))
+
+
+def list_peers(session: Session) -> list[Peer]:
+    return list(session.scalars(select(Peer).order_by(Peer.city_slug)))
+
+
+def find_peer(session: Session, name: str) -> Peer:
+    """A peer by its city slug or its address; raises ValidationError naming ``peer``."""
+    peer = session.scalar(select(Peer).where(Peer.city_slug == name))
+    if peer is None and name.startswith(("http://", "https://")):
+        peer = session.scalar(select(Peer).where(Peer.url == exchange.exchange_url(name)))
+    if peer is None:
+        raise ValidationError("peer", f"{name!r} is not a peer here (see: innoplat peers list)")
+    return peer
+
+
+def add_peer(session: Session, url: str, *, limits: Limits, public_key: str | None = None) -> Peer:
+    """Register a sibling and pin the key it serves (or, if given, check that it serves ``public_key``)."""
+    endpoint = exchange.exchange_url(url)
+    slug, served = fetch_key(endpoint, limits)
+    if public_key is not None and signing.check_public_key(public_key) != served:
+        raise InnoplatError(
+            f"{site_url(endpoint)} serves a different key than the one given; not added"
+        )
+    own = session.scalar(select(City).where(City.slug == slug, City.is_peer.is_(False)))
+    if own is not None:
+        raise ValidationError("url", f"{endpoint} is {slug}, this instance's own city")
+    for peer in list_peers(session):
+        if peer.url == endpoint or peer.city_slug == slug:
+            raise ValidationError("url", f"{slug} is already a peer here ({peer.url})")
+    peer = Peer(url=endpoint, city_slug=slug, public_key=served)
+    session.add(peer)
+    session.flush()
+    return peer
+
+
+def remove_peer(session: Session, name: str) -> Peer:
+    """Stop syncing with a peer; the data already imported stays, read-only, until replaced."""
+    peer = find_peer(session, name)
+    session.delete(peer)
+    session.flush()
+    return peer
+
+
+@dataclass(frozen=True)
+class PeerSync:
+    """What syncing one peer did: ``action`` is imported, updated, unchanged or failed."""
+
+    city_slug: str
+    url: str
+    action: str
+    ideas: int | None = None
+    change: int | None = None
+    problem: str | None = None
+
+    def line(self) -> str:
+        """One line for the terminal and the worker's log."""
+        if self.action == "failed":
+            return f"{self.city_slug}: failed: {self.problem}"
+        if self.action == "unchanged":
+            return f"{self.city_slug}: unchanged"
+        change = f" ({self.change:+,})" if self.change is not None else ""
+        return f"{self.city_slug}: {self.action}, {self.ideas:,} public ideas{change}"
+
+
+def pull(
+    sessions: sessionmaker[Session],
+    url: str,
+    *,
+    limits: Limits,
+    unsigned: bool = False,
+    actor: str = "innoplat pull",
+) -> PeerSync:
+    """Fetch a bundle and import it; a registered peer's pinned key and entity tag are used.
+
+    Downloading happens outside any transaction; the import is one transaction.
+    :param unsigned: allow a bundle from an address that is not a peer (no key to check).
+    """
+    endpoint = exchange.exchange_url(url)
+    with db.transaction(sessions) as session:
+        peer = session.scalar(select(Peer).where(Peer.url == endpoint))
+        if peer is None and not unsigned:
+            raise InnoplatError(
+                f"{endpoint} is not a peer here, so there is no key to check its signature "
+                "against: add it with innoplat peers add URL, or pass --unsigned"
+            )
+        known = (peer.public_key, peer.etag, peer.last_modified, peer.city_slug) if peer else None
+    if known is None:
+        fetched = fetch_bundle(endpoint, public_key=None, limits=limits)
+        return _import(sessions, None, fetched, actor)
+    key, etag, last_modified, slug = known
+    fetched = fetch_bundle(
+        endpoint, public_key=key, limits=limits, etag=etag, last_modified=last_modified
+    )
+    return _import(sessions, slug, fetched, actor)
+
+
+def _import(
+    sessions: sessionmaker[Session], slug: str | None, fetched: Fetched, actor: str
+) -> PeerSync:
+    with db.transaction(sessions) as session:
+        peer = session.scalar(select(Peer).where(Peer.url == fetched.endpoint))
+        if fetched.bundle is None:
+            if peer is not None:
+                peer.synced_at = utcnow()
+                peer.last_result = "unchanged"
+            return PeerSync(slug or "?", fetched.endpoint, "unchanged")
+        city = fetched.bundle.get("city") if isinstance(fetched.bundle, dict) else None
+        bundle_slug = city.get("slug") if isinstance(city, dict) else None
+        if slug is not None and bundle_slug != slug:
+            raise InnoplatError(
+                f"{fetched.endpoint} sent a bundle of {bundle_slug!r}, not of {slug}; "
+                "nothing was imported"
+            )
+        existing = session.scalar(select(City).where(City.slug == str(bundle_slug)))
+        before = exchange.count_peer_ideas(session, existing) if existing is not None else 0
+        result = exchange.import_bundle(
+            session, fetched.bundle, source=fetched.endpoint, actor=actor
+        )
+        outcome = PeerSync(
+            result.city.slug,
+            fetched.endpoint,
+            result.action,
+            result.ideas,
+            None if result.action == "imported" else result.ideas - before,
+        )
+        if peer is not None:
+            peer.etag = fetched.etag
+            peer.last_modified = fetched.last_modified
+            peer.synced_at = utcnow()
+            peer.last_result = outcome.line()[:500]
+        return outcome
+
+
+def sync(
+    sessions: sessionmaker[Session],
+    *,
+    limits: Limits,
+    report: Callable[[PeerSync], None] | None = None,
+) -> list[PeerSync]:
+    """Pull every peer's bundle; one peer's failure is reported and the others go on."""
+    with db.transaction(sessions) as session:
+        urls = [(p.url, p.city_slug) for p in list_peers(session)]
+    results = []
+    for url, slug in urls:
+        try:
+            outcome = pull(sessions, url, limits=limits, actor="innoplat sync")
+        except InnoplatError as exc:
+            outcome = PeerSync(slug, url, "failed", problem=str(exc))
+            with db.transaction(sessions) as session:
+                peer = session.scalar(select(Peer).where(Peer.url == url))
+                if peer is not None:
+                    peer.synced_at = utcnow()
+                    peer.last_result = outcome.line()[:500]
+        results.append(outcome)
+        if report is not None:
+            report(outcome)
+    return results

@@ -1,0 +1,102 @@
+"""This city as a member of the federation: its public key and its signed exchange bundle.
+
+``/.well-known/innoplat-key`` names the city and its Ed25519 public key, which a sibling
+pins with ``innoplat peers add``. ``/api/v1/exchange`` serves the bundle with a detached
+signature in the ``Innoplat-Signature`` header, an entity tag and ``Last-Modified`` (a
+conditional request gets "304 Not Modified" without the bundle being built), and gzip for
+clients that accept it.
+"""
+
+from __future__ import annotations
+
+import gzip
+from tempfile import SpooledTemporaryFile
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from ..platform import Platform
+from ..services import exchange, publishing, signing
+
+blueprint = Blueprint("federation", __name__)
+
+WELL_KNOWN_KEY = "/.well-known/innoplat-key"
+#: Bodies up to this size are built in memory; larger ones in a temporary file.
+_IN_MEMORY = 8 * 1024 * 1024
+
+
+def platform() -> Platform:
+    return current_app.extensions["innoplat"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get(WELL_KNOWN_KEY)
+def public_key() -> Response:
+    """The city's Ed25519 public key, for siblings to pin (docs/exchange.md, "Signatures")."""
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        key = signing.public_key(session, city)
+        name = city.name
+    if key is None:
+        response = jsonify(error="this city has no signing key yet (run: innoplat init)")
+        response.status_code = 404
+        return response
+    response = jsonify(
+        city=platform().city.slug, name=name, algorithm=signing.ALGORITHM, public_key=key
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def exchange_response() -> Response:
+    """This city's signed bundle, or 304 when the sibling's copy is current."""
+    with platform().transaction() as session:
+        city = platform().city_row(session)
+        version = publishing.bundle_version(session, city)
+        not_modified = Response(status=304)
+        _validators(not_modified, version)
+        if request.if_none_match.contains_weak(version.etag.removeprefix("W/").strip('"')):
+            return not_modified
+        if (
+            not request.if_none_match
+            and request.if_modified_since is not None
+            and version.modified.replace(microsecond=0)
+            <= request.if_modified_since.replace(tzinfo=None)
+        ):
+            return not_modified
+        bundle = exchange.export_city(session, city, exported_at=version.modified)
+        key = signing.ensure_key(session, city)
+    body = SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 - closed by the response
+    digest = signing.Digest()
+    data = exchange.dumps(bundle).encode("utf-8")
+    del bundle
+    digest.update(data)
+    gzipped = "gzip" in request.accept_encodings
+    body.write(gzip.compress(data, compresslevel=6, mtime=0) if gzipped else data)
+    del data
+    length = body.tell()
+    body.seek(0)
+    response = Response(_chunks(body), mimetype="application/json", direct_passthrough=True)
+    response.headers["Content-Length"] = str(length)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers[signing.HEADER] = signing.sign(key, digest)
+    response.headers["Content-Disposition"] = f'inline; filename="{platform().city.slug}.json"'
+    _validators(response, version)
+    return response
+
+
+def _validators(response: Response, version: publishing.BundleVersion) -> None:
+    response.headers["ETag"] = version.etag
+    response.last_modified = version.modified.replace(microsecond=0)
+    response.headers["Cache-Control"] = "no-cache"
+
+
+def _chunks(body: SpooledTemporaryFile[bytes]):  # type: ignore[no-untyped-def]
+    try:
+        yield from iter(lambda: body.read(1 << 16), b"")
+    finally:
+        body.close()

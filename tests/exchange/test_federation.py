@@ -1,0 +1,298 @@
+"""The federation: signed bundles with ETag/Last-Modified/gzip, peers pinned by key, sync, worker."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from innoplat.core.cli import main
+from innoplat.core.models import Idea, Peer, SigningKey, Visibility
+from innoplat.core.services import demo, ideas, signing
+from innoplat.core.web import create_app
+
+ALLOW = ("--allow-network", "127.0.0.0/8")
+
+
+def _url(platform) -> str:
+    return platform.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def innoplat(capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def serve_platform() -> Iterator[Callable[..., str]]:
+    """``serve_platform(platform)`` → the base URL of its web app on 127.0.0.1."""
+    servers = []
+
+    def start(platform, app=None) -> str:
+        app = app or create_app(platform=platform, config={"TESTING": True})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def _with_demo(platform, ideas_count=80, seed=1):
+    with platform.transaction() as session:
+        demo.load_demo(
+            session,
+            platform.city,
+            platform.city_row(session),
+            ideas=ideas_count,
+            seed=seed,
+            now=datetime(2026, 1, 1),
+        )
+    return platform
+
+
+def _public(platform) -> int:
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        return session.scalar(
+            select(func.count(Idea.id)).where(
+                Idea.city_id == city.id, Idea.visibility == Visibility.public
+            )
+        )
+
+
+def _submit(platform) -> None:
+    with platform.transaction() as session:
+        ideas.submit_idea(
+            session,
+            platform.city_row(session),
+            title="Heated bus stops",
+            summary="Warm shelters on the main line.",
+            description="Warm shelters on the main line in winter.",
+        )
+
+
+# ----------------------------------------------------------------- the publisher
+
+
+def test_the_bundle_is_signed_and_served_conditionally_with_gzip(make_instance):
+    lund = _with_demo(make_instance("lund"))
+    client = create_app(platform=lund, config={"TESTING": True}).test_client()
+    key = client.get("/.well-known/innoplat-key").get_json()
+    assert key["city"] == "lund" and key["algorithm"] == "ed25519"
+
+    plain = client.get("/api/v1/exchange")
+    assert plain.status_code == 200 and plain.headers.get("Content-Encoding") is None
+    body = plain.get_data()
+    digest = signing.digest_of([body])
+    signing.verify(key["public_key"], plain.headers["Innoplat-Signature"], digest, source="test")
+    etag, modified = plain.headers["ETag"], plain.headers["Last-Modified"]
+    assert json.loads(body)["exported_at"].startswith(
+        datetime.strptime(modified, "%a, %d %b %Y %H:%M:%S GMT").strftime("%Y-%m-%dT%H:%M:%S")
+    )
+
+    zipped = client.get("/api/v1/exchange", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == body  # the same bytes, the same signature
+    assert zipped.headers["Innoplat-Signature"] == plain.headers["Innoplat-Signature"]
+    assert len(zipped.get_data()) < len(body) / 3
+
+    again = client.get("/api/v1/exchange", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    since = client.get("/api/v1/exchange", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+
+    _submit(lund)
+    changed = client.get("/api/v1/exchange", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(json.loads(changed.get_data())["ideas"]) == len(json.loads(body)["ideas"]) + 1
+
+
+def test_the_private_key_is_never_served_or_exported(make_instance, tmp_path, innoplat):
+    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    with lund.transaction() as session:
+        private = session.scalar(select(SigningKey.private_key))
+    client = create_app(platform=lund, config={"TESTING": True}).test_client()
+    for path in ("/.well-known/innoplat-key", "/api/v1/exchange"):
+        response = client.get(path)
+        assert private not in response.get_data(as_text=True)
+        assert all(private not in v for v in response.headers.values())
+    out = tmp_path / "lund.json"
+    code, _, _ = innoplat("export", "--city", "lund", "-o", str(out), "--db", _url(lund))
+    assert code == 0 and private not in out.read_text()
+
+
+# ----------------------------------------------------------------- peers and sync
+
+
+def test_peers_are_added_with_their_key_pinned_and_synced_conditionally(
+    make_instance, serve_platform, innoplat
+):
+    lund = _with_demo(make_instance("lund"), ideas_count=60)
+    umea = _with_demo(make_instance("umea"), ideas_count=40, seed=3)
+    hub = make_instance("kiruna")
+    lund_url, umea_url = serve_platform(lund), serve_platform(umea)
+
+    code, out, err = innoplat("peers", "add", lund_url, "--db", _url(hub), *ALLOW)
+    assert code == 0, err
+    with lund.transaction() as session:
+        assert signing.public_key(session, lund.city_row(session)) in out
+    assert innoplat("peers", "add", umea_url + "/api/v1/exchange", "--db", _url(hub))[0] == 0
+    code, _, err = innoplat("peers", "add", lund_url, "--db", _url(hub))
+    assert code == 1 and "lund is already a peer here" in err
+
+    code, out, err = innoplat("sync", "--db", _url(hub), *ALLOW)
+    assert code == 0, err
+    n_lund, n_umea = _public(lund), _public(umea)
+    assert out.splitlines() == [
+        f"lund: imported, {n_lund} public ideas",
+        f"umea: imported, {n_umea} public ideas",
+    ]
+
+    code, out, _ = innoplat("sync", "--db", _url(hub))
+    assert out.splitlines() == ["lund: unchanged", "umea: unchanged"]  # 304s: nothing fetched
+
+    _submit(lund)  # Lund publishes one more idea
+    code, out, _ = innoplat("sync", "--db", _url(hub))
+    assert out.splitlines() == [f"lund: updated, {n_lund + 1} public ideas (+1)", "umea: unchanged"]
+
+    code, out, _ = innoplat("peers", "list", "--db", _url(hub), "--json")
+    listed = json.loads(out)
+    assert [p["city"] for p in listed] == ["lund", "umea"]
+    assert listed[0]["last_result"] == f"lund: updated, {n_lund + 1} public ideas (+1)"
+
+    code, out, _ = innoplat("peers", "remove", "umea", "--db", _url(hub))
+    assert code == 0 and "Removed umea" in out
+    code, out, _ = innoplat("sync", "--db", _url(hub))
+    assert out.splitlines() == ["lund: unchanged"]
+    code, _, err = innoplat("peers", "remove", "umea", "--db", _url(hub))
+    assert (
+        code == 1
+        and err.strip() == "Error: peer: 'umea' is not a peer here (see: innoplat peers list)"
+    )
+
+
+def test_a_bundle_not_signed_by_the_pinned_key_is_refused_and_nothing_imported(
+    make_instance, serve_platform, innoplat
+):
+    lund = _with_demo(make_instance("lund"), ideas_count=30)
+    hub = make_instance("kiruna")
+    lund_url = serve_platform(lund)
+    assert innoplat("peers", "add", lund_url, "--db", _url(hub), *ALLOW)[0] == 0
+    impostor = base64.b64encode(
+        Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ).decode()
+    with hub.transaction() as session:
+        session.scalar(select(Peer)).public_key = impostor  # as if another server answered
+    code, out, err = innoplat("sync", "--db", _url(hub))
+    assert code == 1, (out, err)
+    assert out.strip() == (
+        f"lund: failed: {lund_url}/api/v1/exchange: the signature does not match the pinned "
+        "key of this peer; nothing was imported"
+    )
+    code, out, _ = innoplat("compare", "--format", "json", "--db", _url(hub))
+    assert "lund" not in {r["city"] for r in json.loads(out)}
+
+
+def test_a_peer_that_serves_no_signature_is_refused(make_instance, serve_platform, innoplat):
+    lund = _with_demo(make_instance("lund"), ideas_count=10)
+    hub = make_instance("kiruna")
+    app = create_app(platform=lund, config={"TESTING": True})
+
+    @app.after_request
+    def strip(response):
+        response.headers.pop("Innoplat-Signature", None)
+        return response
+
+    url = serve_platform(lund, app)
+    assert innoplat("peers", "add", url, "--db", _url(hub), *ALLOW)[0] == 0
+    code, out, _ = innoplat("sync", "--db", _url(hub))
+    assert code == 1 and "is not signed; refusing it" in out
+
+
+def test_pulling_from_an_address_that_is_not_a_peer_needs_the_unsigned_flag(
+    make_instance, serve_platform, innoplat
+):
+    lund = _with_demo(make_instance("lund"), ideas_count=10)
+    hub = make_instance("kiruna")
+    url = serve_platform(lund)
+    code, _, err = innoplat("pull", url, "--db", _url(hub))
+    assert code == 1 and "is not a peer here" in err and "--unsigned" in err
+    code, out, err = innoplat("pull", url, "--unsigned", "--db", _url(hub))
+    assert code == 0, err
+    assert out.strip() == f"lund: imported, {_public(lund)} public ideas from {url}/api/v1/exchange"
+
+
+def test_peers_add_refuses_a_key_other_than_the_one_given(make_instance, serve_platform, innoplat):
+    lund = make_instance("lund")
+    hub = make_instance("kiruna")
+    url = serve_platform(lund)
+    other = base64.b64encode(b"\x01" * 32).decode()
+    code, _, err = innoplat("peers", "add", url, "--key", other, "--db", _url(hub), *ALLOW)
+    assert code == 1 and "serves a different key than the one given; not added" in err
+    code, out, _ = innoplat("peers", "list", "--db", _url(hub), "--json")
+    assert json.loads(out) == []
+
+
+def test_sync_survives_a_peer_that_is_down(make_instance, serve_platform, innoplat):
+    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    umea = _with_demo(make_instance("umea"), ideas_count=20)
+    hub = make_instance("kiruna")
+    lund_url, umea_url = serve_platform(lund), serve_platform(umea)
+    for url in (lund_url, umea_url):
+        assert innoplat("peers", "add", url, "--db", _url(hub))[0] == 0
+    with hub.transaction() as session:
+        lund_peer = session.scalar(select(Peer).where(Peer.city_slug == "lund"))
+        lund_peer.url = "http://127.0.0.1:9/api/v1/exchange"  # Lund's server is down
+    code, out, _ = innoplat("sync", "--db", _url(hub), "--timeout", "5")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0].startswith("lund: failed: cannot fetch http://127.0.0.1:9/api/v1/exchange")
+    assert lines[1] == f"umea: imported, {_public(umea)} public ideas"
+
+
+def test_the_worker_logs_one_line_per_run_and_carries_on_when_a_peer_is_down(
+    make_instance, serve_platform, innoplat
+):
+    umea = _with_demo(make_instance("umea"), ideas_count=15)
+    hub = make_instance("kiruna")
+    assert innoplat("peers", "add", serve_platform(umea), "--db", _url(hub))[0] == 0
+    with hub.transaction() as session:
+        session.add(
+            Peer(url="http://127.0.0.1:9/api/v1/exchange", city_slug="lund", public_key=None)
+        )
+    done = subprocess.run(
+        [sys.executable, "-m", "innoplat.core.cli", "worker", "--once", "--db", _url(hub)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    sync_line = next(line for line in lines if " sync: " in line)
+    assert "lund: failed: cannot fetch http://127.0.0.1:9/api/v1/exchange" in sync_line
+    assert f"umea: imported, {_public(umea)} public ideas" in sync_line
+    assert any(" outbox kiruna: Sent 0" in line for line in lines), lines

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from .. import db
 from ..errors import InnoplatError
 from ..services import cities as city_service
-from ..services import exchange
+from ..services import exchange, peers, signing
 
 _db_option: Any = click.option(
     "--db",
@@ -72,6 +72,8 @@ def export(city: str, database_url: str | None, output: str, pretty: bool) -> No
         with db.transaction(sessions) as session:
             row = city_service.get_city(session, city)
             bundle = exchange.export_city(session, row)
+            # Only the instance's own city is signed: a peer's bundle is its publisher's word.
+            key = None if row.is_peer else signing.ensure_key(session, row)
     finally:
         engine.dispose()
     text = exchange.dumps(bundle, pretty=pretty)
@@ -79,18 +81,58 @@ def export(city: str, database_url: str | None, output: str, pretty: bool) -> No
         click.echo(text)
         return
     Path(output).write_text(text + "\n", encoding="utf-8")
-    click.echo(f"Exported {city}: {len(bundle['ideas'])} public ideas to {output}.", err=True)
+    signed = ""
+    if key is not None:
+        signed = f", signed in {signing.write_sidecar(key, city, Path(output))}"
+    click.echo(
+        f"Exported {city}: {len(bundle['ideas'])} public ideas to {output}{signed}.", err=True
+    )
+
+
+def _check_signature(sessions: Any, bundle: Any, bundle_file: str, public_key: str | None) -> None:
+    city = bundle.get("city") if isinstance(bundle, dict) else None
+    slug = city.get("slug") if isinstance(city, dict) else None
+    if public_key is None:
+        with db.transaction(sessions) as session:
+            public_key = peers.pinned_key(session, str(slug))
+    if public_key is None:
+        raise InnoplatError(
+            f"{bundle_file}: no key to check its signature against ({slug} is not a peer here): "
+            "add it with innoplat peers add URL, give its key with --key, or pass --unsigned"
+        )
+    if bundle_file == "-":
+        raise InnoplatError(
+            "a bundle on standard input has no signature beside it: "
+            "import the file with its .sig, or pass --unsigned"
+        )
+    signing.verify_file(signing.check_public_key(public_key), Path(bundle_file))
 
 
 @click.command("import")
 @click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @_db_option
-def import_(bundle_file: str, database_url: str | None) -> None:
-    """Import a sibling's bundle as a read-only peer city (a newer bundle updates it)."""
+@click.option(
+    "--key",
+    "public_key",
+    metavar="BASE64",
+    help="The publisher's public key to check the signature against (default: the key "
+    "pinned by innoplat peers add).",
+)
+@click.option("--unsigned", is_flag=True, help="Import without checking who signed the bundle.")
+def import_(
+    bundle_file: str, database_url: str | None, public_key: str | None, unsigned: bool
+) -> None:
+    """Import a sibling's bundle as a read-only peer city (a newer bundle updates it).
+
+    The bundle's signature (BUNDLE_FILE.sig beside it, written by innoplat export) must match
+    the key pinned for its city, or the key given with --key; --unsigned skips the check.
+    """
     text = sys.stdin.buffer.read() if bundle_file == "-" else Path(bundle_file).read_bytes()
     bundle = exchange.loads(text, source=bundle_file)
     engine, sessions = _sessions(database_url)
     try:
+        if not unsigned:
+            _check_signature(sessions, bundle, bundle_file, public_key)
         with db.transaction(sessions) as session:
             result = exchange.import_bundle(
                 session,

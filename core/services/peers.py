@@ -136,6 +136,11 @@ def find_peer(session: Session, name: str) -> Peer:
     return peer
 
 
+def pinned_key(session: Session, city_slug: str) -> str | None:
+    """The key pinned for a city's bundles, if that city is a peer added here."""
+    return session.scalar(select(Peer.public_key).where(Peer.city_slug == city_slug))
+
+
 def add_peer(session: Session, url: str, *, limits: Limits, public_key: str | None = None) -> Peer:
     """Register a sibling and pin the key it serves (or, if given, check that it serves ``public_key``)."""
     endpoint = exchange.exchange_url(url)

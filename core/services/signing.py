@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO
 
 from cryptography.exceptions import InvalidSignature
@@ -115,7 +117,7 @@ def verify(public_key_b64: str, signature_b64: str | None, digest: Digest, *, so
     """Check a signature against a pinned key; raises InnoplatError with one clear line."""
     if not signature_b64:
         raise InnoplatError(
-            f"{source} is not signed; refusing it (pass --unsigned to import an unsigned bundle)"
+            f"{source} is not signed; refusing it (--unsigned imports it unchecked)"
         )
     try:
         signature = base64.b64decode(signature_b64.strip(), validate=True)
@@ -126,3 +128,43 @@ def verify(public_key_b64: str, signature_b64: str | None, digest: Digest, *, so
         raise InnoplatError(
             f"{source}: the signature does not match the pinned key of this peer; nothing was imported"
         ) from None
+
+
+def sidecar_path(bundle: Path) -> Path:
+    """Where a bundle file's signature lives: beside it, with ``.sig`` added."""
+    return bundle.with_name(bundle.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(key: SigningKey, city_slug: str, bundle: Path) -> Path:
+    """Sign a bundle file as written and put the signature beside it (a small JSON document)."""
+    with bundle.open("rb") as file:
+        digest = digest_of(file)
+    path = sidecar_path(bundle)
+    document = {
+        "algorithm": ALGORITHM,
+        "city": city_slug,
+        "public_key": key.public_key,
+        "signature": sign(key, digest),
+    }
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def verify_file(public_key_b64: str, bundle: Path) -> None:
+    """Check a bundle file against its sidecar and a pinned key; InnoplatError in one line."""
+    path = sidecar_path(bundle)
+    signature = None
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise InnoplatError(f"{path} is not a signature document (JSON)") from None
+        signature = document.get("signature") if isinstance(document, dict) else None
+    with bundle.open("rb") as file:
+        digest = digest_of(file)
+    verify(
+        public_key_b64,
+        signature if isinstance(signature, str) else None,
+        digest,
+        source=str(bundle),
+    )

@@ -58,7 +58,7 @@ def test_all_six_cities_exported_imported_as_peers_and_compared(make_instance, i
         bundle = tmp_path / f"{slug}.json"
         code, _, err = innoplat("export", "--city", slug, "-o", str(bundle), "--db", _url(sibling))
         assert code == 0 and f"Exported {slug}" in err
-        code, out, _ = innoplat("import", str(bundle), "--db", _url(hub))
+        code, out, _ = innoplat("import", str(bundle), "--unsigned", "--db", _url(hub))
         assert code == 0 and f"({slug}) as a read-only peer" in out
     code, out, _ = innoplat(
         "compare", "--format", "json", "--metric", "implementation_share", "--db", _url(hub)
@@ -82,18 +82,20 @@ def test_importing_twice_reports_nothing_changed(make_instance, innoplat, tmp_pa
     hub = make_instance("kiruna")
     bundle = tmp_path / "lund.json"
     innoplat("export", "--city", "lund", "-o", str(bundle), "--db", _url(lund))
-    assert "Imported" in innoplat("import", str(bundle), "--db", _url(hub))[1]
-    assert "already up to date" in innoplat("import", str(bundle), "--db", _url(hub))[1]
+    assert "Imported" in innoplat("import", str(bundle), "--unsigned", "--db", _url(hub))[1]
+    assert (
+        "already up to date" in innoplat("import", str(bundle), "--unsigned", "--db", _url(hub))[1]
+    )
 
 
 def test_a_broken_file_is_one_clear_line_naming_the_path(make_instance, innoplat, tmp_path):
     hub = make_instance("kiruna")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "innoplat-exchange", "version": 7}))
-    code, _, err = innoplat("import", str(bad), "--db", _url(hub))
+    code, _, err = innoplat("import", str(bad), "--unsigned", "--db", _url(hub))
     assert code == 1 and err.startswith("Error: $.version: this innoplat reads version 1")
     bad.write_text("{")
-    code, _, err = innoplat("import", str(bad), "--db", _url(hub))
+    code, _, err = innoplat("import", str(bad), "--unsigned", "--db", _url(hub))
     assert code == 1 and "is not JSON" in err and "Traceback" not in err
 
 

@@ -144,6 +144,41 @@ def test_the_private_key_is_never_served_or_exported(make_instance, tmp_path, in
     assert code == 0 and private not in out.read_text()
 
 
+def test_a_bundle_file_is_signed_beside_it_and_checked_on_import(make_instance, innoplat, tmp_path):
+    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    hub = make_instance("kiruna")
+    bundle = tmp_path / "lund.json"
+    code, _, err = innoplat("export", "--city", "lund", "-o", str(bundle), "--db", _url(lund))
+    assert code == 0 and f"signed in {bundle}.sig" in err
+    with lund.transaction() as session:
+        key = signing.public_key(session, lund.city_row(session))
+    assert json.loads((tmp_path / "lund.json.sig").read_text())["public_key"] == key
+
+    code, _, err = innoplat("import", str(bundle), "--db", _url(hub))
+    assert code == 1 and err.strip() == (
+        f"Error: {bundle}: no key to check its signature against (lund is not a peer here): "
+        "add it with innoplat peers add URL, give its key with --key, or pass --unsigned"
+    )
+    original = bundle.read_bytes()
+    bundle.write_bytes(original.replace(b'"ideas":[', b'"ideas": [', 1))  # same JSON, other bytes
+    code, _, err = innoplat("import", str(bundle), "--key", key, "--db", _url(hub))
+    assert code == 1 and err.strip() == (
+        f"Error: {bundle}: the signature does not match the pinned key of this peer; "
+        "nothing was imported"
+    )
+    code, out, _ = innoplat("compare", "--format", "json", "--db", _url(hub))
+    assert "lund" not in {r["city"] for r in json.loads(out)}
+
+    bundle.write_bytes(original)
+    code, out, err = innoplat("import", str(bundle), "--key", key, "--db", _url(hub))
+    assert code == 0 and "Imported" in out, err
+    (tmp_path / "lund.json.sig").unlink()
+    code, _, err = innoplat("import", str(bundle), "--key", key, "--db", _url(hub))
+    assert code == 1 and "is not signed; refusing it (--unsigned imports it unchecked)" in err
+    code, out, _ = innoplat("import", str(bundle), "--unsigned", "--db", _url(hub))
+    assert code == 0 and "already up to date" in out
+
+
 # ----------------------------------------------------------------- peers and sync
 
 

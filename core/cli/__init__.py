@@ -9,7 +9,7 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
-from . import actors, compare, exchange, ideas, methods, peers, scaffold, setup, users
+from . import actors, compare, evidence, exchange, ideas, methods, peers, scaffold, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,6 +29,7 @@ for command in (
     actors.actors,
     users.users,
     *compare.COMMANDS,
+    *evidence.COMMANDS,
     *exchange.COMMANDS,
     *peers.COMMANDS,
     scaffold.new_plugin,

@@ -1,0 +1,183 @@
+"""``innoplat evidence``: time to implementation, adjusted and pooled effects, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import click
+
+from ..services.evidence.analysis import EVIDENCE_KEYS, Evidence, Row, method_evidence
+from .common import city_options, city_transaction
+from .compare import _split
+
+
+def evidence_as_csv(rows: Sequence[Row]) -> str:
+    """The evidence rows as CSV: empty cells for missing figures (the pooled rows' city too)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EVIDENCE_KEYS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in EVIDENCE_KEYS})
+    return out.getvalue()
+
+
+def evidence_as_json(rows: Sequence[Row]) -> str:
+    return json.dumps(
+        [{k: row[k] for k in EVIDENCE_KEYS} for row in rows], ensure_ascii=False, indent=2
+    )
+
+
+def _ratio(row: Row | None) -> str:
+    if row is None or row["value"] is None:
+        return "–"
+    text = f"{row['value']:.2f}×"
+    if row["low"] is not None and row["high"] is not None:
+        text += f" ({row['low']:.2f}–{row['high']:.2f})"
+    return text
+
+
+def _share(row: Row | None) -> str:
+    if row is None or row["value"] is None:
+        return "–"
+    text = f"{row['value'] * 100:.0f}%"
+    if row["low"] is not None and row["high"] is not None:
+        text += f" ({row['low'] * 100:.0f}–{row['high'] * 100:.0f})"
+    return f"{text} [{row['at_risk']}]"
+
+
+def _print_table(headers: list[str], table: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
+    click.echo(
+        "  ".join(click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True))
+    )
+    for line in table:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    click.echo()
+
+
+def print_evidence(evidence: Evidence) -> None:
+    """Pooled effects first (the ranking), then per city: incidence and risk ratios."""
+    rows = evidence.rows
+    if not rows:
+        click.echo("No method was applied to any idea of these cities (in this period).")
+        return
+    pooled = sorted(
+        (r for r in rows if r["metric"] == "pooled_risk_ratio_12m"),
+        key=lambda r: (r["value"] is None, -(r["value"] or 0), r["method"]),
+    )
+    click.echo(click.style("Pooled risk ratio of implementation within 12 months", bold=True))
+    _print_table(
+        ["method", "risk ratio (95 %)", "prediction", "τ²", "I²", "cities"],
+        [
+            [
+                r["method"],
+                _ratio(r) if r["value"] is not None else "not pooled",
+                f"{r['prediction_low']:.2f}–{r['prediction_high']:.2f}"
+                if r["prediction_low"] is not None
+                else "",
+                f"{r['tau2']:.3f}" if r["tau2"] is not None else "",
+                f"{r['i2'] * 100:.0f}%" if r["i2"] is not None else "",
+                str(r["n"]),
+            ]
+            for r in pooled
+        ],
+    )
+    by_key = {(r["city"], r["method"], r["metric"]): r for r in rows}
+    pairs = sorted({(r["city"], r["method"]) for r in rows if r["city"] is not None})
+    click.echo(click.style("Per city: cumulative incidence of implementation", bold=True))
+    headers = ["city", "method", "6 months", "12 months", "24 months", "12 m without"]
+    table = [
+        [
+            city,
+            method,
+            *(_share(by_key.get((city, method, f"incidence_{m}m"))) for m in (6, 12, 24)),
+            _share(by_key.get((city, method, "incidence_12m_without"))),
+        ]
+        for city, method in pairs
+    ]
+    _print_table(headers, table)
+    click.echo(click.style("Per city: risk ratio within 12 months", bold=True))
+    _print_table(
+        ["city", "method", "crude", "adjusted (year, focus area)", "n"],
+        [
+            [
+                city,
+                method,
+                _ratio(by_key.get((city, method, "crude_risk_ratio_12m"))),
+                _ratio(by_key.get((city, method, "adjusted_risk_ratio_12m"))),
+                str(by_key[(city, method, "adjusted_risk_ratio_12m")]["n"]),
+            ]
+            for city, method in pairs
+        ],
+    )
+    click.echo(
+        "(low–high): 95 % interval. [n]: ideas still at risk. Observational data: a ratio says "
+        "how ideas with a method fared, not that the method caused it."
+    )
+
+
+@click.command()
+@city_options
+@click.option("--cities", "cities", multiple=True, metavar="SLUGS",
+              help="Cities, comma-separated (default: all, peers included).")  # fmt: skip
+@click.option("--methods", "methods", multiple=True, metavar="KEYS",
+              help="Shared method keys, comma-separated (default: every method applied).")  # fmt: skip
+@click.option("--since", metavar="YYYY-MM-DD", help="Only ideas submitted on or after this date.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="The data's date for this instance's own city (default: now); peers use their bundle's.",
+)
+@click.option("--public-only", is_flag=True, help="Count public ideas only.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table",
+    show_default=True,
+)  # fmt: skip
+def evidence(
+    city: str,
+    database_url: str | None,
+    cities: tuple[str, ...],
+    methods: tuple[str, ...],
+    since: str | None,
+    as_of: str | None,
+    public_only: bool,
+    output: str,
+) -> None:
+    """Which methods drive implementation: time to it, adjusted and pooled across cities.
+
+    Per city and method: the cumulative incidence of implementation at 6, 12 and 24 months
+    (closure competing, open ideas censored), the crude and the Mantel–Haenszel risk ratio of
+    implementation within 12 months; per method the random-effects pooled risk ratio. CSV and
+    JSON rows carry the keys of docs/comparing.md ("Evidence").
+    """
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of.strip())
+        except ValueError:
+            raise click.BadParameter(
+                f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
+            ) from None
+    with city_transaction(city, database_url) as (_platform, session, _row):
+        found = method_evidence(
+            session,
+            cities=_split(cities),
+            methods=_split(methods),
+            since=since,
+            as_of=moment,
+            public_only=public_only,
+        )
+    if output == "csv":
+        click.echo(evidence_as_csv(found.rows), nl=False)
+    elif output == "json":
+        click.echo(evidence_as_json(found.rows))
+    else:
+        print_evidence(found)
+
+
+COMMANDS = [evidence]

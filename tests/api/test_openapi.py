@@ -53,6 +53,10 @@ def calls(known) -> list[tuple[str, str, int]]:
         ("/organisations/{key}", "/api/v1/organisations/nobody", 404),
         ("/figures", "/api/v1/figures", 200),
         ("/figures", "/api/v1/figures?lang=en", 200),
+        ("/evidence", "/api/v1/evidence", 200),
+        ("/evidence", "/api/v1/evidence?methods=living_lab&as_of=2026-06-01&lang=en", 200),
+        ("/evidence", "/api/v1/evidence?methods=crystal_ball", 400),
+        ("/evidence", "/api/v1/evidence?as_of=someday", 400),
         ("/openapi.json", "/api/v1/openapi.json", 200),
     ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -34,6 +35,7 @@ from ...models import (
 from ...platform import Platform
 from ...services import actors, figures, methods
 from ...services import ideas as idea_service
+from ...services.evidence.analysis import EVIDENCE_KEYS, method_evidence
 from . import openapi, serializers
 
 PREFIX = "/api/v1"
@@ -282,6 +284,7 @@ def index() -> Any:
                     "methods",
                     "organisations",
                     "figures",
+                    "evidence",
                     "openapi.json",
                 )
             },
@@ -566,3 +569,43 @@ def _protect_submissions(state: Any) -> None:
         app.view_functions[endpoint] = limiter.limit(
             lambda: app.config.get("INNOPLAT_SUBMIT_LIMIT", "10 per hour"), methods=["POST"]
         )(app.view_functions[endpoint])
+
+
+def _listed(args: Arguments, name: str) -> list[str] | None:
+    """A comma-separated list (repeated parameters too); nothing given: None (all)."""
+    args.text(name, 1000)
+    found = [v.strip() for value in request.args.getlist(name) for v in value.split(",")]
+    return [v for v in found if v] or None
+
+
+@blueprint.get("/evidence")
+def evidence() -> Any:
+    """Time to implementation, adjusted and pooled effects per city and method (public ideas)."""
+
+    def view(session: Session, city: City) -> dict[str, Any]:
+        args = Arguments(("cities", "methods", "since", "as_of"))
+        as_of = args.text("as_of")
+        moment = None
+        if as_of is not None:
+            try:
+                moment = datetime.fromisoformat(as_of)
+            except ValueError:
+                raise ValidationError("as_of", f"{as_of!r} is not a date (YYYY-MM-DD)") from None
+        lang = language(city)
+        found = method_evidence(
+            session,
+            cities=_listed(args, "cities"),
+            methods=_listed(args, "methods"),
+            since=args.text("since"),
+            as_of=moment,
+            public_only=True,
+        )
+        return {
+            "as_of": found.as_of.replace(tzinfo=UTC).isoformat(),
+            "cities": [
+                {"slug": c.slug, "name": c.label(lang), "peer": c.is_peer} for c in found.cities
+            ],
+            "rows": [{k: row[k] for k in EVIDENCE_KEYS} for row in found.rows],
+        }
+
+    return _read(view)

@@ -19,6 +19,7 @@ from ...models import (
     ParticipationRole,
     ValueDimension,
 )
+from ...services.evidence.analysis import EVIDENCE_METRICS
 from ...services.ideas import SORTS
 
 VERSION = "1.0.0"
@@ -55,6 +56,7 @@ BOOLEAN = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
 SDG = {"type": "integer", "minimum": 1, "maximum": 17}
+NUMBER_OR_NULL = {"type": ["number", "null"]}
 
 
 def _enum(values: list[str]) -> dict[str, Any]:
@@ -311,6 +313,42 @@ SCHEMAS: dict[str, Any] = {
         "required": ["title"],
         "additionalProperties": False,
     },
+    "Evidence": _object(
+        {
+            "as_of": {**TIME, "description": "The data's date of this city's own ideas."},
+            "cities": _array(_object({"slug": STRING, "name": STRING, "peer": BOOLEAN})),
+            "rows": _array(
+                _object(
+                    {
+                        "city": {
+                            "type": ["string", "null"],
+                            "description": "The city's slug; null on pooled rows.",
+                        },
+                        "method": {**STRING, "description": "The shared method key."},
+                        "metric": _enum(list(EVIDENCE_METRICS)),
+                        "value": NUMBER_OR_NULL,
+                        "low": NUMBER_OR_NULL,
+                        "high": NUMBER_OR_NULL,
+                        "n": {
+                            **COUNT,
+                            "description": "Ideas the figure rests on; cities on pooled rows.",
+                        },
+                        "at_risk": {
+                            "type": ["integer", "null"],
+                            "description": "Ideas still followed at the horizon (incidence).",
+                        },
+                        "tau2": NUMBER_OR_NULL,
+                        "i2": NUMBER_OR_NULL,
+                        "prediction_low": NUMBER_OR_NULL,
+                        "prediction_high": NUMBER_OR_NULL,
+                    }
+                )
+            ),
+        },
+        "Cumulative incidence of implementation, crude and adjusted risk ratios per city and "
+        "method, and pooled risk ratios per method, from public ideas; docs/comparing.md "
+        "(Evidence) defines every figure.",
+    ),
     "Figures": _object(
         {
             "counts": _object(
@@ -547,6 +585,22 @@ def document() -> dict[str, Any]:
                 "Funnel per stage and phase, ideas per method, counts",
                 "Figures",
                 [LANG],
+            ),
+            "/evidence": _get(
+                "getEvidence",
+                "Time to implementation, adjusted and pooled effects of methods",
+                "Evidence",
+                [
+                    _parameter("cities", STRING, "City slugs, comma-separated (default: all)."),
+                    _parameter(
+                        "methods", STRING, "Shared method keys, comma-separated (default: all)."
+                    ),
+                    _parameter("since", DATE, "Only ideas submitted on or after this date."),
+                    _parameter(
+                        "as_of", DATE, "The data's date of this city's ideas (default: now)."
+                    ),
+                    LANG,
+                ],
             ),
         },
         "components": {"schemas": SCHEMAS},

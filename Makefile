@@ -1,9 +1,11 @@
-# The two commands of the README: `make run` serves Kiruna with demo data, `make test` runs the tests.
+# The two commands of the README: `make run` serves Kiruna with demo data and its five siblings
+# as peers, `make test` runs the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CITY ?= kiruna
 IDEAS ?= 2000
+SIBLING_IDEAS ?= 1000
 PORT ?= 5000
 
 .PHONY: run test install lint translations benchmarks
@@ -17,7 +19,7 @@ $(BIN)/innoplat: pyproject.toml
 install: $(BIN)/innoplat
 
 run: install
-	$(BIN)/innoplat demo --city $(CITY) --ideas $(IDEAS)
+	$(BIN)/innoplat demo --city $(CITY) --ideas $(IDEAS) --siblings $(SIBLING_IDEAS)
 	$(BIN)/innoplat serve --city $(CITY) --port $(PORT)
 
 test: install

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .. import demo_network
 from ..config import city_folders, load_city
 from ..errors import InnoplatError
 from ..plugins import (
@@ -54,11 +55,22 @@ def init(city: str, database_url: str | None) -> None:
 @click.option(
     "--seed", default=1, show_default=True, type=int, help="The same seed gives the same data."
 )
-def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
+@click.option(
+    "--siblings",
+    "sibling_ideas",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Also import each bundled sibling city's synthetic demo data (N ideas each) as a "
+    "read-only peer, as if pulled from its own instance.",
+)
+def demo(city: str, database_url: str | None, count: int, seed: int, sibling_ideas: int) -> None:
     """Load deterministic synthetic demo data (replacing earlier demo data of the city).
 
     Runs init first, so it works on an empty database. The data follows the [demo] profile
-    in the city's city.toml and is labelled synthetic in the data itself.
+    in the city's city.toml and is labelled synthetic in the data itself. With --siblings N
+    the five sibling cities come too, as peers, so comparisons span six cities at once.
     """
     platform = open_platform(city, database_url)
     try:
@@ -74,12 +86,28 @@ def demo(city: str, database_url: str | None, count: int, seed: int) -> None:
                 summary = demo_service.load_demo(
                     session, platform.city, row, ideas=count, seed=seed, progress=bar.update
                 )
+        peers = []
+        if sibling_ideas:
+            peers = demo_network.load_sibling_demos(
+                platform,
+                ideas=sibling_ideas,
+                seed=seed,
+                progress=lambda slug: click.echo(
+                    f"Synthetic demo data of {slug}, imported as a peer", err=True
+                ),
+            )
     finally:
         platform.dispose()
     click.echo(
         f"Loaded {summary.ideas} synthetic ideas with {summary.transitions} stage transitions, "
         f"{summary.method_applications} method applications and {summary.participations} participations."
     )
+    if peers:
+        click.echo(
+            f"Peers ({len(peers)}, synthetic): "
+            + ", ".join(f"{p.slug} ({p.ideas} public ideas)" for p in peers)
+            + "."
+        )
 
 
 @click.command()

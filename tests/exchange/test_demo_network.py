@@ -1,0 +1,57 @@
+"""``make run`` shows the network: ``innoplat demo --siblings N`` brings the five siblings as peers."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from innoplat.core.cli import main
+from innoplat.core.models import City, Idea
+from innoplat.core.web import create_app
+
+SIX = {"kiruna", "lund", "goteborg", "boras", "stockholm", "umea"}
+
+
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_cities(
+    platform, capsys
+):
+    url = platform.engine.url.render_as_string(hide_password=False)
+    code, out, err = _run(
+        capsys, "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
+    )
+    assert code == 0, err
+    assert "Peers (5, synthetic): boras (" in out
+    with platform.transaction() as session:
+        peers = session.scalars(select(City).where(City.is_peer.is_(True))).all()
+        assert {p.slug for p in peers} == SIX - {"kiruna"}
+        assert all(p.peer_source.startswith("synthetic demo data of ") for p in peers)
+        synthetic = session.execute(
+            select(Idea.is_synthetic, func.count()).group_by(Idea.is_synthetic)
+        ).all()
+        assert dict(synthetic).get(False, 0) == 0  # every idea, own and peer, is synthetic
+
+    code, out, _ = _run(
+        capsys, "compare", "--format", "json", "--metric", "implementation_share", "--db", url
+    )
+    assert {r["city"] for r in json.loads(out)} == SIX
+    client = create_app(platform=platform, config={"TESTING": True}).test_client()
+    assert client.get("/compare?lang=en").get_data(as_text=True).count("(peer platform)") >= 5
+
+    # Running it again (make run twice) updates the peers in place.
+    code, out, err = _run(
+        capsys, "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
+    )
+    assert code == 0, err
+    with platform.transaction() as session:
+        assert session.scalar(select(func.count()).where(City.is_peer.is_(True))) == 5

@@ -36,14 +36,16 @@ class Platform:
         database_url: str | None = None,
         *,
         extra_plugins: list[Any] | None = None,
+        engine: Engine | None = None,
     ) -> Platform:
         """Load the city, build its plugin manager and connect to its database.
 
         :param extra_plugins: plugin objects registered beside the enabled ones (tests use this).
+        :param engine: an engine shared with other cities' platforms (one install, many cities).
         """
         definition = city if isinstance(city, CityDefinition) else load_city(city)
         manager = build_manager(definition, extra=extra_plugins or [])
-        engine = db.make_engine(database_url)
+        engine = engine or db.make_engine(database_url)
         sessions = db.session_factory(engine, info={HOOKS_KEY: Hooks(manager)})
         return cls(city=definition, engine=engine, plugins=manager, sessions=sessions)
 

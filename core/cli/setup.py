@@ -115,12 +115,39 @@ def demo(city: str, database_url: str | None, count: int, seed: int, sibling_ide
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--debug", is_flag=True, help="Flask's debugger and reloader (never in production).")
-def serve(city: str, database_url: str | None, host: str, port: int, debug: bool) -> None:
+@click.option(
+    "--sites",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="INNOPLAT_SITES",
+    help="Serve several cities from one process, as a sites file names them (docs/deploying.md).",
+)
+def serve(
+    city: str, database_url: str | None, host: str, port: int, debug: bool, sites: str | None
+) -> None:
     """Serve the city's web platform with Flask's development server.
 
     In production run gunicorn instead: gunicorn 'innoplat.core.web:create_app(city="kiruna")'
+    (several cities: gunicorn 'innoplat.core.web.sites:create_sites_app("sites.toml")').
     """
     from ..web import create_app
+
+    if sites:
+        from werkzeug.serving import run_simple
+
+        from ..web.sites import create_sites_app, load_sites
+
+        loaded = load_sites(sites)
+        dispatcher = create_sites_app(loaded, database_url)
+        for site in loaded.sites:
+            where = [f"http://{h}:{port}/" for h in site.hosts]
+            where += [f"http://{host}:{port}{site.prefix}/"] if site.prefix else []
+            state = dispatcher.problems.get(site.slug)
+            click.echo(
+                f"{site.slug}: {', '.join(where)}" + (f" — NOT SERVED: {state}" if state else "")
+            )
+        click.echo("(Ctrl+C to stop)")
+        run_simple(host, port, dispatcher, use_debugger=debug, use_reloader=debug, threaded=True)
+        return
 
     app = create_app(city=city, database_url=database_url)
     click.echo(

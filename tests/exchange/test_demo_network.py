@@ -23,9 +23,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_cities(
-    platform, capsys
-):
+def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_cities(platform, capsys):
     url = platform.engine.url.render_as_string(hide_password=False)
     code, out, err = _run(
         capsys, "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url

@@ -156,7 +156,9 @@ def innoplat_navigation(city: CityDefinition) -> list[dict[str, Any]] | None:
 
     :param city: the city the page belongs to.
     :return: a list of dicts with ``endpoint`` (a Flask endpoint), ``label`` (a lazily
-        translated string) and optional ``order`` (an int; core entries use 10, 20, …).
+        translated string), optional ``order`` (an int; core entries use 10, 20, …) and
+        optional ``audience``: ``"public"`` (the default, the main menu) or ``"staff"`` (the
+        working group's menu, shown only to signed-in staff).
     """
 
 

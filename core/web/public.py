@@ -52,7 +52,9 @@ CORE_NAVIGATION = [
     {"endpoint": "compare.page", "label": _l("Compare cities"), "order": 55},
     {"endpoint": "public.about", "label": _l("About"), "order": 60},
 ]
-STAFF_NAVIGATION = [{"endpoint": "workgroup.dashboard", "label": _l("Dashboard"), "order": 90}]
+STAFF_NAVIGATION = [
+    {"endpoint": "workgroup.dashboard", "label": _l("Dashboard"), "order": 65, "audience": "staff"}
+]
 
 
 def platform() -> Platform:

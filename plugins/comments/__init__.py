@@ -37,7 +37,14 @@ def innoplat_navigation(city) -> list[dict[str, Any]]:
     # Called while a page renders: only coordinators and admins see the moderation entry.
     if not can_edit():
         return []
-    return [{"endpoint": "comments.moderation", "label": _l("Moderation"), "order": 75, "audience": "staff"}]
+    return [
+        {
+            "endpoint": "comments.moderation",
+            "label": _l("Moderation"),
+            "order": 75,
+            "audience": "staff",
+        }
+    ]
 
 
 @hookimpl

@@ -39,7 +39,14 @@ def innoplat_navigation(city) -> list[dict[str, Any]]:
     # Called while a page renders: the scores are the working group's, not the public's.
     if not is_staff():
         return []
-    return [{"endpoint": "evaluation.ranked", "label": _l("Evaluation"), "order": 70, "audience": "staff"}]
+    return [
+        {
+            "endpoint": "evaluation.ranked",
+            "label": _l("Evaluation"),
+            "order": 70,
+            "audience": "staff",
+        }
+    ]
 
 
 @hookimpl

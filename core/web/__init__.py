@@ -87,6 +87,9 @@ def create_app(
 
     app.register_blueprint(api_blueprint)
     compare.init_app(app)
+    from . import evidence
+
+    evidence.init_app(app)
     federation.init_app(app)
     plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):

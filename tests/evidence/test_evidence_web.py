@@ -1,0 +1,92 @@
+"""The evidence pages: a ranking with caveats, a forest plot and incidence curves per method,
+each chart beside a table with the same figures; public ideas only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+
+import pytest
+
+from innoplat.core.config import load_city
+from innoplat.core.services import demo
+from innoplat.core.services.evidence.analysis import EVIDENCE_KEYS, method_evidence
+from innoplat.core.web import create_app
+
+NOW = datetime(2026, 1, 1)
+
+
+@pytest.fixture
+def three_cities(make_platform):
+    """Göteborg, Lund and Kiruna (the instance's own) with synthetic ideas in one database."""
+    platform = None
+    for slug in ("goteborg", "lund", "kiruna"):
+        definition = load_city(slug)
+        platform = make_platform(city=definition)
+        with platform.transaction() as session:
+            demo.load_demo(
+                session, definition, platform.city_row(session), ideas=300, seed=3, now=NOW
+            )
+    return platform
+
+
+@pytest.fixture
+def client(three_cities):
+    return create_app(platform=three_cities, config={"TESTING": True}).test_client()
+
+
+def test_the_overview_ranks_pooled_methods_with_plain_caveats(client, three_cities):
+    response = client.get("/compare/evidence?lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<script" not in html
+    assert "The data are observational" in html
+    assert "<caption>Risk ratio of implementation within 12 months, pooled across cities" in html
+    with three_cities.transaction() as session:
+        rows = method_evidence(session, public_only=True).rows
+    pooled = [r for r in rows if r["metric"] == "pooled_risk_ratio_12m" and r["value"]]
+    assert pooled, "three cities with the same methods give pooled ratios"
+    ranked = re.findall(r'<a href="/compare/evidence/([a-z_]+)">', html)
+    expected = [r["method"] for r in sorted(pooled, key=lambda r: -r["value"])]
+    assert ranked[: len(expected)] == expected
+
+
+def test_a_method_page_has_a_forest_plot_and_curves_beside_tables(client, three_cities):
+    with three_cities.transaction() as session:
+        rows = method_evidence(session, methods=["living_lab"], public_only=True).rows
+    cities = {r["city"] for r in rows if r["city"]}
+    html = client.get("/compare/evidence/living_lab?lang=en").get_data(as_text=True)
+    assert '<img src="/compare/evidence/living_lab/forest.svg' in html
+    assert "<caption>Risk ratio of implementation within 12 months, by city</caption>" in html
+    assert '<th scope="row">Pooled</th>' in html
+    assert html.count("/compare/evidence/living_lab/incidence.svg?city=") == len(cities)
+    assert "at risk:" in html
+    forest = client.get("/compare/evidence/living_lab/forest.svg?lang=en")
+    assert forest.mimetype == "image/svg+xml" and b"<script" not in forest.data
+    assert b"Prediction interval for a further city" in forest.data
+    curve = client.get(f"/compare/evidence/living_lab/incidence.svg?city={min(cities)}&lang=en")
+    assert curve.status_code == 200 and b"Without the method" in curve.data
+
+
+def test_unknown_methods_and_cities_are_not_found(client):
+    assert client.get("/compare/evidence/crystal_ball").status_code == 404
+    assert client.get("/compare/evidence/living_lab/incidence.svg?city=atlantis").status_code == 404
+    assert client.get("/compare/evidence?cities=atlantis").status_code == 400
+
+
+def test_the_csv_holds_the_same_rows_as_the_api(client):
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/compare/evidence.csv").get_data(as_text=True)))
+    )
+    api = client.get("/api/v1/evidence").get_json()["rows"]
+    assert tuple(rows[0]) == EVIDENCE_KEYS and len(rows) == len(api)
+    assert [(r["city"], r["method"], r["metric"]) for r in rows] == [
+        (a["city"] or "", a["method"], a["metric"]) for a in api
+    ]
+
+
+def test_the_page_speaks_swedish_by_default(client):
+    html = client.get("/compare/evidence").get_data(as_text=True)
+    assert "Vilka metoder hänger ihop med införande?" in html

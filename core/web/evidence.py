@@ -211,12 +211,12 @@ def forest(method: str) -> Response:
         dots_size=4,
         value_formatter=lambda v: ratio(math.exp(v)) if isinstance(v, float) else str(v),
     )
-    chart.add(gettext("Cities: 95 % interval"), points, dots_size=2)
+    chart.add(gettext("Cities: interval (95 %)"), points, dots_size=2)
     chart.add(gettext("Cities: adjusted ratio"), estimates, stroke=False, dots_size=5)
     if pooled["value"] is not None:
         centre, low, high = (math.log(pooled[k]) for k in ("value", "low", "high"))
         chart.add(
-            gettext("Pooled (random effects), 95 % interval"),
+            gettext("Pooled (random effects): interval (95 %)"),
             [(low, 1), (centre, 1.3), (high, 1), (centre, 0.7), (low, 1)],
             dots_size=0,
         )

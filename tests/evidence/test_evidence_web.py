@@ -55,19 +55,32 @@ def test_the_overview_ranks_pooled_methods_with_plain_caveats(client, three_citi
 
 def test_a_method_page_has_a_forest_plot_and_curves_beside_tables(client, three_cities):
     with three_cities.transaction() as session:
-        rows = method_evidence(session, methods=["living_lab"], public_only=True).rows
-    cities = {r["city"] for r in rows if r["city"]}
-    html = client.get("/compare/evidence/living_lab?lang=en").get_data(as_text=True)
-    assert '<img src="/compare/evidence/living_lab/forest.svg' in html
+        rows = method_evidence(session, public_only=True).rows
+    method = next(
+        r["method"] for r in rows if r["metric"] == "pooled_risk_ratio_12m" and r["value"]
+    )
+    cities = {r["city"] for r in rows if r["city"] and r["method"] == method}
+    html = client.get(f"/compare/evidence/{method}?lang=en").get_data(as_text=True)
+    assert f'<img src="/compare/evidence/{method}/forest.svg' in html
     assert "<caption>Risk ratio of implementation within 12 months, by city</caption>" in html
-    assert '<th scope="row">Pooled</th>' in html
-    assert html.count("/compare/evidence/living_lab/incidence.svg?city=") == len(cities)
+    assert '<th scope="row">Pooled</th>' in html and "prediction interval" in html
+    assert html.count(f"/compare/evidence/{method}/incidence.svg?city=") == len(cities) == 3
     assert "at risk:" in html
-    forest = client.get("/compare/evidence/living_lab/forest.svg?lang=en")
+    forest = client.get(f"/compare/evidence/{method}/forest.svg?lang=en")
     assert forest.mimetype == "image/svg+xml" and b"<script" not in forest.data
     assert b"Prediction interval for a further city" in forest.data
-    curve = client.get(f"/compare/evidence/living_lab/incidence.svg?city={min(cities)}&lang=en")
+    curve = client.get(f"/compare/evidence/{method}/incidence.svg?city=lund&lang=en")
     assert curve.status_code == 200 and b"Without the method" in curve.data
+
+
+def test_a_method_in_fewer_than_three_cities_is_shown_not_pooled(client, three_cities):
+    with three_cities.transaction() as session:
+        rows = method_evidence(session, public_only=True).rows
+    pooled = {r["method"]: r for r in rows if r["metric"] == "pooled_risk_ratio_12m"}
+    few = [m for m, r in pooled.items() if r["value"] is None]
+    assert few, "some demo method is used in fewer than three cities"
+    html = client.get(f"/compare/evidence/{few[0]}?lang=en").get_data(as_text=True)
+    assert "not pooled: fewer than three cities with a ratio" in html
 
 
 def test_unknown_methods_and_cities_are_not_found(client):

@@ -10,8 +10,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +37,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: How long a SQLite write waits for another writer's transaction to end before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: The execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
+BEGIN_MODE = "innoplat_sqlite_begin"
+# SQLite errors after which a pooled connection is no use any more: a file opened while it was
+# read-only stays read-only for that connection, even once the file is writable again.
+_SQLITE_STALE_CONNECTION = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_NOTADB")
+
+
+def _pool_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Enough pooled connections for a threaded server's concurrent requests (20 clients and more)."""
+    size = int(os.environ.get("INNOPLAT_DATABASE_POOL_SIZE", "10"))
+    return {"pool_size": size, "max_overflow": 2 * size, "pool_timeout": 30, **kwargs}
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalise_url(url or default_database_url())
     try:
@@ -45,22 +61,75 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             f"not a database URL: {url!r} (e.g. sqlite:///innoplat.sqlite3)"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        in_memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(url, **(kwargs if in_memory else _pool_options(kwargs)))
+        _sqlite_transactions(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        # pre-ping: a connection the server dropped (restart, failover, idle timeout) is
+        # replaced at checkout instead of failing the request that draws it.
+        return create_engine(url, pool_pre_ping=True, **_pool_options(kwargs))
     raise InnoplatError(
         f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_transactions(engine: Engine) -> None:
+    """WAL, a busy timeout, and transactions that begin the way the use case needs.
+
+    SQLAlchemy's documented pysqlite recipe: the driver's own transaction handling is
+    switched off and innoplat emits BEGIN itself. A use case that writes begins with
+    ``BEGIN IMMEDIATE``, taking the write lock before its first read: a deferred transaction
+    that reads, then writes after another writer committed, fails with "database is locked"
+    at once, whatever the busy timeout.
+    """
+
+    @event.listens_for(engine, "connect")
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "handle_error")
+    def stale_connection(context: ExceptionContext) -> None:
+        name = getattr(context.original_exception, "sqlite_errorname", "") or ""
+        if name.startswith(_SQLITE_STALE_CONNECTION):
+            context.is_disconnect = True  # the pool drops it; the next checkout opens afresh
+
+
+def is_stale_snapshot(error: BaseException) -> bool:
+    """Whether a write failed because another connection wrote since this transaction read.
+
+    SQLite says so (SQLITE_BUSY_SNAPSHOT) when a transaction begun without the write lock
+    tries to write; for a versioned record that is an edit conflict, not an outage.
+    """
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlite_errorname", None) == "SQLITE_BUSY_SNAPSHOT"
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """Whether a write lost a race for a unique value (another transaction inserted it first)."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    name = getattr(original, "sqlite_errorname", None)
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def insert(session: Session, table: Table) -> Any:
+    """An INSERT with ``on_conflict_do_nothing/do_update`` for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
@@ -69,9 +138,15 @@ def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessi
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One use case, one transaction: committed if the block succeeds, rolled back otherwise."""
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One use case, one transaction: committed if the block succeeds, rolled back otherwise.
+
+    ``write=False`` is for use cases that only read: on SQLite they do not take the write
+    lock, so pages are read while ideas are being submitted.
+    """
     with factory() as session, session.begin():
+        if write:
+            session.connection(execution_options={BEGIN_MODE: "IMMEDIATE"})
         yield session
 
 

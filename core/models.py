@@ -355,6 +355,22 @@ class Idea(Base):
         return [link.sdg for link in self.sdg_links]
 
 
+class IdeaReferenceCounter(Base):
+    """The last idea number given out per city and year, so simultaneous submissions never collide.
+
+    Taken with one atomic ``INSERT … ON CONFLICT … DO UPDATE … RETURNING``: the row is locked
+    until the submitting transaction ends, and a rolled-back submission gives its number back.
+    """
+
+    __tablename__ = "idea_reference_counter"
+
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class IdeaFocusArea(Base):
     __tablename__ = "idea_focus_area"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,6 +28,8 @@ class Platform:
     engine: Engine
     plugins: pluggy.PluginManager
     sessions: sessionmaker[Session]
+    #: Whether a transaction opened without saying so may write; the web app answers per request.
+    writes_by_default: Callable[[], bool] = field(default=lambda: True)
 
     @classmethod
     def open(
@@ -54,9 +56,15 @@ class Platform:
         return Hooks(self.plugins)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One use case, one transaction."""
-        with db.transaction(self.sessions) as session:
+    def transaction(self, *, write: bool | None = None) -> Iterator[Session]:
+        """One use case, one transaction.
+
+        :param write: whether the use case writes (on SQLite it then takes the write lock
+            first); by default ``writes_by_default()`` decides: yes on the command line,
+            no for a web page that is only read (GET).
+        """
+        may_write = self.writes_by_default() if write is None else write
+        with db.transaction(self.sessions, write=may_write) as session:
             yield session
 
     def migration_locations(self) -> list[str]:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import db
 from ..errors import NotFound, ValidationError
 from ..models import (
     City,
@@ -82,8 +83,13 @@ def add_organisation(
         parent_id=get_organisation(session, city, parent).id if parent else None,
         website=(website or "").strip() or None,
     )
-    session.add(org)
-    session.flush()
+    try:
+        with session.begin_nested():  # someone may create the same key at the same moment
+            session.add(org)
+    except IntegrityError as error:
+        if not db.is_unique_violation(error):
+            raise
+        raise ValidationError("key", f"{key!r} is already an organisation of {city.slug}") from None
     audit.record(
         session,
         city_id=city.id,
@@ -120,9 +126,10 @@ def add_participation(
             "organisation", f"{org.name} already takes part as {role_value.value}"
         )
     participation = Participation(idea_id=idea.id, organisation_id=org.id, role=role_value)
-    session.add(participation)
     try:
-        session.flush()
+        # A savepoint: a lost race must leave the transaction usable for the error page.
+        with session.begin_nested():
+            session.add(participation)
     except IntegrityError:
         raise ValidationError(
             "organisation", f"{org.name} already takes part as {role_value.value}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ from ..models import (
     utcnow,
 )
 from . import audit
+from . import ideas as ideas_service
 
 CHUNK = 5_000
 SYNTHETIC_LABEL = "*Syntetisk demodata – synthetic demo data.*"
@@ -214,6 +216,8 @@ def clear_demo(session: Session, city: City) -> int:
             Organisation.city_id == city.id, Organisation.is_synthetic.is_(True)
         )
     )
+    # Reloaded demo data gets the same references again.
+    ideas_service.forget_reference_counters(session, city)
     return removed
 
 
@@ -270,11 +274,6 @@ def load_demo(
     start = datetime(first_year, 1, 1)
     end = min(datetime(last_year, 12, 31), now)
     span = max((end - start).total_seconds(), 86_400.0)
-    counters: dict[int, int] = {}
-    for reference in session.scalars(select(Idea.reference).where(Idea.city_id == city.id)):
-        year, number = reference.rsplit("-", 2)[1:]
-        counters[int(year)] = max(counters.get(int(year), 0), int(number))
-
     next_id = {
         model: (session.scalar(select(func.max(model.id))) or 0) + 1
         for model in (Idea, MethodApplication)
@@ -301,10 +300,17 @@ def load_demo(
             for _ in range(batch)
         ]
         generated.sort(key=lambda g: g["idea"]["submitted_at"])
+        # Numbers come from the city's counters, as for submitted ideas: the demo may be
+        # loaded while citizens submit.
+        per_year = Counter(g["idea"]["submitted_at"].year for g in generated)
+        numbers = {
+            year: ideas_service.reserve_reference_numbers(session, city, year, n) - n
+            for year, n in sorted(per_year.items())
+        }
         for g in generated:
             year = g["idea"]["submitted_at"].year
-            counters[year] = counters.get(year, 0) + 1
-            g["idea"]["reference"] = f"{city.reference_prefix}-{year}-{counters[year]:04d}"
+            numbers[year] += 1
+            g["idea"]["reference"] = ideas_service.format_reference(city, year, numbers[year])
             g["idea"]["city_id"] = city.id
         # Explicit ids and plain executemany: RETURNING would make SQLite insert row by row.
         ids = range(next_id[Idea], next_id[Idea] + batch)

@@ -7,17 +7,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import db
 from ..errors import ConflictError, IllegalTransition, NotFound, ReadOnlyError, ValidationError
 from ..models import (
     IMPLEMENTED_PHASES,
+    Base,
     City,
     FocusArea,
     Idea,
     IdeaFocusArea,
+    IdeaReferenceCounter,
     IdeaSdg,
     InitiatorKind,
     InnovationFacet,
@@ -86,15 +90,59 @@ def snapshot(idea: Idea) -> dict[str, Any]:
     }
 
 
-def next_reference(session: Session, city: City, year: int) -> str:
-    prefix = f"{city.reference_prefix}-{year}-"
-    last = session.scalar(
-        select(func.max(Idea.reference)).where(
-            Idea.city_id == city.id, Idea.reference.like(prefix + "%")
-        )
+def reserve_reference_numbers(session: Session, city: City, year: int, count: int = 1) -> int:
+    """Take ``count`` consecutive idea numbers of the city and year; returns the last one.
+
+    One atomic statement on the city's counter row, race-free on SQLite and PostgreSQL: the
+    row stays locked until the transaction ends, so simultaneous submissions queue for a
+    moment instead of colliding, and a rolled-back submission gives its number back. A
+    counter that does not exist yet starts after the highest number already given out.
+    """
+    counter = Base.metadata.tables[IdeaReferenceCounter.__tablename__]
+    key = (counter.c.city_id == city.id) & (counter.c.year == year)
+    taken = session.scalar(
+        update(counter)
+        .where(key)
+        .values(last_number=counter.c.last_number + count)
+        .returning(counter.c.last_number)
     )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    if taken is not None:
+        return int(taken)
+    start = _highest_reference_number(session, city, year)
+    statement = db.insert(session, counter).values(
+        city_id=city.id, year=year, last_number=start + count
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[counter.c.city_id, counter.c.year],
+        set_={"last_number": counter.c.last_number + count},
+    ).returning(counter.c.last_number)
+    return int(session.scalar(statement))
+
+
+def forget_reference_counters(session: Session, city: City) -> None:
+    """Let the city's numbering start again after the highest reference still in use.
+
+    For removing demo data only: a number once shown to a citizen must never be reused.
+    """
+    session.execute(delete(IdeaReferenceCounter).where(IdeaReferenceCounter.city_id == city.id))
+
+
+def _highest_reference_number(session: Session, city: City, year: int) -> int:
+    prefix = f"{city.reference_prefix}-{year}-"
+    references = session.scalars(
+        select(Idea.reference).where(Idea.city_id == city.id, Idea.reference.like(prefix + "%"))
+    )
+    numbers = [int(r.rsplit("-", 1)[1]) for r in references if r.rsplit("-", 1)[1].isdigit()]
+    return max(numbers, default=0)
+
+
+def format_reference(city: City, year: int, number: int) -> str:
+    return f"{city.reference_prefix}-{year}-{number:04d}"
+
+
+def next_reference(session: Session, city: City, year: int) -> str:
+    """A new idea's reference such as KIR-2026-0042, taken from the city's counter."""
+    return format_reference(city, year, reserve_reference_numbers(session, city, year))
 
 
 def _writable(city: City) -> None:
@@ -274,7 +322,9 @@ def _flush_versioned(session: Session, idea: Idea) -> None:
     reference = idea.reference  # read now: after a failed flush the session must be rolled back
     try:
         session.flush()
-    except StaleDataError:
+    except (StaleDataError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not db.is_stale_snapshot(error):
+            raise
         raise ConflictError(
             f"{reference} was changed by someone else at the same time; nothing was overwritten"
         ) from None

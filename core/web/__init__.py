@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from ..config import CityDefinition
@@ -67,6 +67,7 @@ def create_app(
     if app.testing and "INNOPLAT_FIGURES_CACHE_SECONDS" not in (config or {}):
         app.config["INNOPLAT_FIGURES_CACHE_SECONDS"] = 0  # tests see every change at once
     app.extensions["innoplat"] = platform
+    platform.writes_by_default = _request_may_write
     if app.config["INNOPLAT_PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -100,6 +101,12 @@ def create_app(
     security.limit_views(app)
     public.init_app(app)
     return app
+
+
+def _request_may_write() -> bool:
+    """Outside a GET, HEAD or OPTIONS request a use case may write (a view that writes on
+    GET, such as a confirmation link, says so with ``transaction(write=True)``)."""
+    return not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def _template_loader(platform: Platform, plugin_blueprints: list[Any]) -> ChoiceLoader:

@@ -75,7 +75,8 @@ def init_app(app: Flask) -> None:
 def _load_user(account_id: str) -> StaffUser | None:
     """The account with its role in this city; an account without one is a stranger here."""
     try:
-        with _platform().transaction() as session:
+        # Read-only: the view's own transaction may already hold SQLite's write lock.
+        with _platform().transaction(write=False) as session:
             account = accounts.get_account(session, int(account_id))
             role = accounts.role_in(account, _platform().city_row(session))
             if role is None or not account.active:

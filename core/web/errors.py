@@ -8,10 +8,11 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from .. import db
 from ..errors import NotFound, PluginError, ReadOnlyError
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,12 @@ MESSAGES = {
     405: (
         _l("Something in the request was wrong"),
         _l("Please go back, check the form and try again."),
+    ),
+    409: (
+        _l("Someone else was quicker"),
+        _l(
+            "Someone else saved the same thing at the same moment. Nothing you sent was stored; please reload the page and try again."
+        ),
     ),
     429: (_l("Too many attempts"), _l("Please wait a while and try again.")),
     500: (
@@ -54,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda _e: _page(404))
     app.register_error_handler(ReadOnlyError, lambda _e: _page(403, READ_ONLY_MESSAGE))
+    app.register_error_handler(IntegrityError, _lost_race)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(PoolTimeout, _database_down)
     app.register_error_handler(DBAPIError, _database_error)
@@ -85,6 +93,14 @@ def _csrf_error(_error: CSRFError) -> Any:
 def _database_down(error: Exception) -> Any:
     log.error("database unavailable: %s", error)
     return _page(503)
+
+
+def _lost_race(error: IntegrityError) -> Any:
+    """Two requests wrote the same unique value at once: one transaction stored it, this one nothing."""
+    if not db.is_unique_violation(error):
+        return _internal_error(error)
+    log.warning("concurrent write refused on %s: %s", request.path, error.orig)
+    return _page(409)
 
 
 def _database_error(error: DBAPIError) -> Any:

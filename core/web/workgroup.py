@@ -80,6 +80,11 @@ def move(reference: str) -> ResponseReturnValue:
         form.to.choices = [(s.key, s.label(current_locale())) for s in allowed]
         if request.method == "GET":
             form.version.data = str(idea.version)
+        elif form.version.data and form.version.data != str(idea.version):
+            # Checked before the form: the stage the other person chose changed the choices.
+            return _conflict(
+                session, idea, _("Someone else changed the idea while you were moving it.")
+            )
         if form.validate_on_submit():
             try:
                 with session.begin_nested():

@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from innoplat.core import db
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Visibility, utcnow
 
@@ -37,20 +38,23 @@ def support(session: Session, idea: Idea, supporter: str) -> tuple[Support, bool
         raise ValidationError("idea", f"{idea.reference} is not public and cannot be supported")
     if idea.city.is_peer:
         raise ValidationError("idea", f"{idea.reference} belongs to a peer platform")
-    existing = session.scalar(
+    # One statement: two clicks at the same moment store one support, and neither fails.
+    table = Support.__table__
+    inserted = session.scalar(
+        db.insert(session, table)
+        .values(
+            idea_id=idea.id,
+            supporter=supporter,
+            kind="staff" if supporter.startswith("account:") else "email",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.idea_id, table.c.supporter])
+        .returning(table.c.id)
+    )
+    row = session.scalars(
         select(Support).where(Support.idea_id == idea.id, Support.supporter == supporter)
-    )
-    if existing is not None:
-        return existing, False
-    row = Support(
-        idea_id=idea.id,
-        supporter=supporter,
-        kind="staff" if supporter.startswith("account:") else "email",
-        created_at=utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return row, True
+    ).one()
+    return row, inserted is not None
 
 
 def support_count(session: Session, idea: Idea) -> int:

@@ -163,7 +163,7 @@ def confirm(token: str) -> Response:
         )
     except ValidationError:
         return Response(render_template("voting/confirm_failed.html"), status=400)
-    with _platform().transaction() as session:
+    with _platform().transaction(write=True) as session:  # a GET that writes
         idea = _public_idea(session, reference)
         _row, new = supports.support(session, idea, supporter)
         flash(

@@ -14,12 +14,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import or_, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
+from ... import db
 from ...errors import ConflictError, InnoplatError, NotFound, ReadOnlyError, ValidationError
 from ...models import (
     PHASE_ORDER,
@@ -115,6 +116,17 @@ def _http_error(error: HTTPException) -> Response:
         else None
     )
     return error_response(error.code or 500, error.description or error.name, headers=headers)
+
+
+@blueprint.errorhandler(IntegrityError)
+def _lost_race(error: IntegrityError) -> Response:
+    if not db.is_unique_violation(error):
+        return _internal_error(error)
+    log.warning("concurrent write refused on %s: %s", request.path, error.orig)
+    return error_response(
+        409,
+        "someone else saved the same thing at the same moment; nothing was changed, please try again",
+    )
 
 
 @blueprint.errorhandler(OperationalError)

@@ -63,7 +63,7 @@ def test_numbering_continues_after_ideas_stored_before_the_counter_existed(platf
         old = [ideas.submit_idea(session, city, title=f"Gammal {i}") for i in range(3)]
     command.downgrade(
         db.alembic_config(platform.engine, platform.migration_locations()),
-        "0003_reference_counter@-1",
+        "0004_reference_counter@-1",
     )
     command.upgrade(db.alembic_config(platform.engine, platform.migration_locations()), "heads")
     year = old[0].submitted_at.year

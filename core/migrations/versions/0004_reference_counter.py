@@ -4,15 +4,15 @@ Idea references (KIR-2026-0042) were allocated as ``max() + 1``, which collides 
 ideas are submitted at once. The counter row is taken atomically instead. Existing
 databases start each counter at the highest number already given out.
 
-Revision ID: 0003_reference_counter
-Revises: 0002_search
+Revision ID: 0004_reference_counter
+Revises: 0003_federation
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_reference_counter"
-down_revision = "0002_search"
+revision = "0004_reference_counter"
+down_revision = "0003_federation"
 branch_labels = None
 depends_on = None
 

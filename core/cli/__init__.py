@@ -9,7 +9,19 @@ import click
 
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
-from . import actors, compare, evidence, exchange, ideas, methods, peers, scaffold, setup, users
+from . import (
+    actors,
+    compare,
+    diffusion,
+    evidence,
+    exchange,
+    ideas,
+    methods,
+    peers,
+    scaffold,
+    setup,
+    users,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +42,7 @@ for command in (
     users.users,
     *compare.COMMANDS,
     *evidence.COMMANDS,
+    *diffusion.COMMANDS,
     *exchange.COMMANDS,
     *peers.COMMANDS,
     scaffold.new_plugin,

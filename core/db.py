@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,16 +95,46 @@ def _sqlite_transactions(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers of this process queue on a lock, woken the moment it is free; SQLite's busy
+    # handler (which still arbitrates between processes) polls with sleeps of up to 100 ms.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_MODE, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            connection.info[_WRITER] = writer
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release_writer(connection.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def end(connection: Connection) -> None:
+        _release_writer(connection.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine.pool, "invalidate")
+    def returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        if record is not None:
+            _release_writer(record.info)
 
     @event.listens_for(engine, "handle_error")
     def stale_connection(context: ExceptionContext) -> None:
         name = getattr(context.original_exception, "sqlite_errorname", "") or ""
         if name.startswith(_SQLITE_STALE_CONNECTION):
             context.is_disconnect = True  # the pool drops it; the next checkout opens afresh
+
+
+_WRITER = "innoplat_sqlite_writer"
+
+
+def _release_writer(info: dict[Any, Any]) -> None:
+    lock = info.pop(_WRITER, None)
+    if lock is not None:
+        lock.release()
 
 
 def is_stale_snapshot(error: BaseException) -> bool:

@@ -493,6 +493,8 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Increased on signing out and on a password change: every older session stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[CityRole]] = relationship(
         back_populates="account", cascade="all, delete-orphan"

@@ -303,10 +303,11 @@ def sign_in() -> Callable[..., int]:
                 password="correct horse battery staple",
                 role=role,
             )
-            account_id = account.id
+            account_id, generation = account.id, account.session_generation
         with client.session_transaction() as browser:
-            # Flask-Login's session keys: the account id and a fresh sign-in.
-            browser["_user_id"] = str(account_id)
+            # Flask-Login's session keys: the account id with its session generation, and a
+            # fresh sign-in.
+            browser["_user_id"] = f"{account_id}.{generation}"
             browser["_fresh"] = True
         return account_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -129,15 +130,21 @@ def serve(
     In production run gunicorn instead: gunicorn 'innoplat.core.web:create_app(city="kiruna")'
     (several cities: gunicorn 'innoplat.core.web.sites:create_sites_app("sites.toml")').
     """
-    from ..web import create_app
+    from ..web import create_app, instance_folder, stored_secret_key
 
+    config = {}
+    if not os.environ.get("INNOPLAT_SECRET_KEY"):
+        config["SECRET_KEY"] = stored_secret_key()
+        click.echo(
+            f"Secret key: {instance_folder() / 'secret_key'} (set INNOPLAT_SECRET_KEY in production)"
+        )
     if sites:
         from werkzeug.serving import run_simple
 
         from ..web.sites import create_sites_app, load_sites
 
         loaded = load_sites(sites)
-        dispatcher = create_sites_app(loaded, database_url)
+        dispatcher = create_sites_app(loaded, database_url, config)
         for site in loaded.sites:
             where = [f"http://{h}:{port}/" for h in site.hosts]
             where += [f"http://{host}:{port}{site.prefix}/"] if site.prefix else []
@@ -149,7 +156,7 @@ def serve(
         run_simple(host, port, dispatcher, use_debugger=debug, use_reloader=debug, threaded=True)
         return
 
-    app = create_app(city=city, database_url=database_url)
+    app = create_app(city=city, database_url=database_url, config=config)
     click.echo(
         f"Serving {app.extensions['innoplat'].city.slug} on http://{host}:{port}/ (Ctrl+C to stop)"
     )

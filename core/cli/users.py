@@ -51,6 +51,24 @@ def create(
         click.echo(f"{account.email} is {role} of {row.slug}.")
 
 
+@users.command("password")
+@city_options
+@click.option("--email", required=True, help="The e-mail address of the account.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
+)
+def password(city: str, database_url: str | None, email: str, password_stdin: bool) -> None:
+    """Set a new password for a staff account; every session it holds is signed out."""
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\n")
+    else:
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with city_transaction(city, database_url) as (_platform, session, _row):
+        account = accounts.account_by_email(session, email)
+        accounts.change_password(session, account, new, actor="innoplat users password")
+        click.echo(f"{account.email} has a new password; its sessions are signed out.")
+
+
 @users.command("list")
 @city_options
 @json_option

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
@@ -78,6 +78,48 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
         return None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
+    return account
+
+
+def end_sessions(session: Session, account: Account) -> None:
+    """Sign the account out everywhere: every session it holds stops working at its next request.
+
+    The generation is increased in SQL, so two sign-outs at the same moment both count.
+    """
+    session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(session_generation=Account.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(account, ["session_generation"])
+
+
+def change_password(
+    session: Session, account: Account, password: str, *, actor: str | None = None
+) -> None:
+    """Set a new password; every session of the account ends (a stolen cookie stops working)."""
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError("password", f"needs at least {PASSWORD_MIN} characters")
+    account.password_hash = _hasher.hash(password)
+    session.flush()
+    end_sessions(session, account)
+    audit.record(
+        session,
+        city_id=None,
+        entity_type="account",
+        entity_id=account.id,
+        action="password_changed",
+        actor=actor,
+        after={"email": account.email},
+    )
+
+
+def account_by_email(session: Session, email: str) -> Account:
+    address = (email or "").strip().lower()
+    account = session.scalar(select(Account).where(func.lower(Account.email) == address))
+    if account is None:
+        raise NotFound(f"no staff account with the e-mail address {email!r}")
     return account
 
 

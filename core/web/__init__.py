@@ -3,24 +3,67 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from gunicorn.errors import AppImportError
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from ..config import CityDefinition
 from ..db import default_database_url
+from ..errors import InnoplatError
 from ..platform import Platform
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 CORE_STATIC = Path(__file__).parent / "static"
 
 
+MISSING_SECRET_KEY = (
+    "INNOPLAT_SECRET_KEY is not set: set it to a long random value that stays the same across "
+    "restarts, e.g. export INNOPLAT_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+)
+SECRET_KEY_FILE = "secret_key"
+
+
+class MissingSecretKey(InnoplatError, AppImportError):
+    """The production app refuses to start without a secret key.
+
+    Also a gunicorn AppImportError: gunicorn then prints the message as one line, without a
+    traceback, and stops instead of booting workers over and over.
+    """
+
+
+def instance_folder() -> Path:
+    """Flask's instance folder: ``INNOPLAT_INSTANCE_PATH``, or ``./instance``.
+
+    Explicit because Flask cannot guess one for a package mapped from core/ (editable install).
+    """
+    return Path(os.environ.get("INNOPLAT_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def stored_secret_key(folder: Path | None = None) -> str:
+    """The secret key kept in the instance folder, made on first use (for ``innoplat serve``).
+
+    Sessions survive restarts of a local server with no setup; in production the key comes
+    from ``INNOPLAT_SECRET_KEY`` instead.
+    """
+    path = (folder or instance_folder()) / SECRET_KEY_FILE
+    if path.is_file() and path.read_text(encoding="ascii").strip():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 def _defaults() -> dict[str, Any]:
     secure = os.environ.get("INNOPLAT_SECURE_COOKIES", "") in ("1", "true", "yes")
     return {
-        "SECRET_KEY": os.environ.get("INNOPLAT_SECRET_KEY") or os.urandom(32).hex(),
+        "SECRET_KEY": os.environ.get("INNOPLAT_SECRET_KEY"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
@@ -32,6 +75,8 @@ def _defaults() -> dict[str, Any]:
         "RATELIMIT_ENABLED": True,
         "INNOPLAT_SUBMIT_LIMIT": os.environ.get("INNOPLAT_SUBMIT_LIMIT", "10 per hour"),
         "INNOPLAT_LOGIN_LIMIT": os.environ.get("INNOPLAT_LOGIN_LIMIT", "10 per 5 minutes"),
+        # A request body larger than this gets a 413 page: no form or API call needs more.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("INNOPLAT_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "INNOPLAT_STUCK_DAYS": 90,
         "INNOPLAT_FIGURES_CACHE_SECONDS": 30,
         "INNOPLAT_PAGE_SIZE": 20,
@@ -54,16 +99,18 @@ def create_app(
     if platform is None:
         city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
         platform = Platform.open(city, database_url or default_database_url())
-    # An explicit instance path: Flask cannot guess one for a package mapped from core/ (editable install).
-    instance = os.environ.get("INNOPLAT_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask(
         __name__,
-        instance_path=str(Path(instance).resolve()),
+        instance_path=str(instance_folder()),
         static_folder=str(CORE_STATIC),
         template_folder=None,
     )
     app.config.update(_defaults())
     app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        if not (app.testing or app.debug):
+            raise MissingSecretKey(MISSING_SECRET_KEY)
+        app.config["SECRET_KEY"] = os.urandom(32).hex()  # tests and the debugger only
     if app.testing and "INNOPLAT_FIGURES_CACHE_SECONDS" not in (config or {}):
         app.config["INNOPLAT_FIGURES_CACHE_SECONDS"] = 0  # tests see every change at once
     app.extensions["innoplat"] = platform

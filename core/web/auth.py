@@ -14,22 +14,24 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import NotFound
-from ..models import Role
+from ..errors import NotFound, ValidationError
+from ..models import Account, Role
 from ..platform import Platform
 from ..services import accounts
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, PasswordForm
 
 blueprint = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,12 +46,19 @@ class StaffUser:
     email: str
     name: str
     role: Role
+    #: The account's session generation when this session began (see ``end_sessions``).
+    generation: int = 0
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login keeps this in the session: a session names the generation it belongs to.
+        return f"{self.id}.{self.generation}"
+
+    @classmethod
+    def of(cls, account: Account, role: Role) -> StaffUser:
+        return cls(account.id, account.email, account.name, role, account.session_generation)
 
     @property
     def can_edit(self) -> bool:
@@ -72,8 +81,13 @@ def init_app(app: Flask) -> None:
     manager.user_loader(_load_user)
 
 
-def _load_user(account_id: str) -> StaffUser | None:
-    """The account with its role in this city; an account without one is a stranger here."""
+def _load_user(user_id: str) -> StaffUser | None:
+    """The account with its role in this city; an account without one is a stranger here.
+
+    Checked on every request: a session from before the account signed out or changed its
+    password (an older generation) is signed out.
+    """
+    account_id, _dot, generation = user_id.partition(".")
     try:
         # Read-only: the view's own transaction may already hold SQLite's write lock.
         with _platform().transaction(write=False) as session:
@@ -81,7 +95,9 @@ def _load_user(account_id: str) -> StaffUser | None:
             role = accounts.role_in(account, _platform().city_row(session))
             if role is None or not account.active:
                 return None
-            return StaffUser(id=account.id, email=account.email, name=account.name, role=role)
+            if str(account.session_generation) != generation:
+                return None
+            return StaffUser.of(account, role)
     except (SQLAlchemyError, NotFound, ValueError):
         # A database that is down must still render the 503 page, as an anonymous visitor;
         # an account deleted since it signed in is simply signed out.
@@ -127,6 +143,13 @@ def editor_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def _rotate_csrf_token() -> None:
+    """A new CSRF token from sign-in on: a token learnt before cannot be used for staff forms."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    browser_session.pop(field, None)
+    g.pop(field, None)
+
+
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: an absolute URL would make the sign-in page an open redirect.
     if target:
@@ -150,16 +173,13 @@ def login() -> ResponseReturnValue:
                 session, form.email.data or "", form.password.data or ""
             )
             role = accounts.role_in(account, _platform().city_row(session)) if account else None
-            user = (
-                StaffUser(account.id, account.email, account.name, role)
-                if account and role
-                else None
-            )
+            user = StaffUser.of(account, role) if account and role else None
         if user is None:
             form.password.errors.append(
                 _("The e-mail address or password is wrong, or the account has no role here.")
             )
         else:
+            _rotate_csrf_token()
             login_user(user)
             flash(_("You are signed in."), "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -168,10 +188,42 @@ def login() -> ResponseReturnValue:
     ), 200 if request.method == "GET" or not form.errors else 400
 
 
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@staff_required
+def password() -> ResponseReturnValue:
+    """Change one's own password: every other session of the account is signed out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        with _platform().transaction() as session:
+            account = accounts.get_account(session, current_user.id)
+            if accounts.authenticate(session, account.email, form.current.data or "") is None:
+                form.current.errors.append(_("This is not your current password."))
+            else:
+                try:
+                    accounts.change_password(session, account, form.new.data or "", actor=actor())
+                except ValidationError as error:
+                    form.new.errors.append(error.message)
+                else:
+                    # This browser stays signed in, in the new generation; all others end.
+                    login_user(StaffUser.of(account, current_user.role))
+                    _rotate_csrf_token()
+                    flash(
+                        _("Your password is changed. Every other session is signed out."),
+                        "success",
+                    )
+                    return redirect(url_for("workgroup.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("auth/password.html", form=form), status
+
+
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if request.method == "POST" and form.validate_on_submit():
+        if is_staff():
+            # Server-side: a copy of this session's cookie must not open anything afterwards.
+            with _platform().transaction() as session:
+                accounts.end_sessions(session, accounts.get_account(session, current_user.id))
         logout_user()
         flash(_("You are signed out."), "success")
         return redirect(url_for("public.home"))

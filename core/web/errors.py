@@ -40,6 +40,10 @@ MESSAGES = {
             "Someone else saved the same thing at the same moment. Nothing you sent was stored; please reload the page and try again."
         ),
     ),
+    413: (
+        _l("What you sent is too large"),
+        _l("The platform accepts smaller texts than this. Please shorten it and try again."),
+    ),
     429: (_l("Too many attempts"), _l("Please wait a while and try again.")),
     500: (
         _l("Something went wrong"),

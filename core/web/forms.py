@@ -22,7 +22,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from ..services.ideas import SUMMARY_MAX, TITLE_MAX
 
@@ -47,6 +47,25 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     submit = SubmitField(_l("Sign in"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your password."))]
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Enter a new password."))],
+        description=_l("At least 10 characters."),
+    )
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new", _l("The two new passwords differ.")),
+        ],
+    )
+    submit = SubmitField(_l("Change password"))
 
 
 class LogoutForm(FlaskForm):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -30,7 +31,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 LIMITED_VIEWS = {"submit.new": "INNOPLAT_SUBMIT_LIMIT", "auth.login": "INNOPLAT_LOGIN_LIMIT"}
 
 
+#: One year, the usual minimum for HSTS; ``INNOPLAT_HSTS_SECONDS`` changes it (0 sends none).
+DEFAULT_HSTS_SECONDS = 31_536_000
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the page was served over HTTPS.
+
+    Behind a proxy that terminates TLS, ``INNOPLAT_PROXY_FIX=1`` lets Flask see the original
+    scheme; ``INNOPLAT_SECURE_COOKIES=1`` makes the cookie Secure regardless.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     CSRFProtect(app)
     app.extensions["innoplat.limiter"] = Limiter(
         get_remote_address,
@@ -64,6 +83,11 @@ def _headers(response: Any) -> Any:
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    hsts = int(current_app.config.get("INNOPLAT_HSTS_SECONDS", DEFAULT_HSTS_SECONDS))
+    if request.is_secure and hsts > 0:  # browsers ignore the header on plain HTTP (RFC 6797)
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={hsts}; includeSubDomains"
+        )
     return response
 
 

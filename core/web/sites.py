@@ -175,14 +175,16 @@ def create_sites_app(
 
     Usable by gunicorn: ``gunicorn 'innoplat.core.web.sites:create_sites_app("sites.toml")'``.
     """
-    from . import create_app
+    from . import MISSING_SECRET_KEY, MissingSecretKey, create_app
 
     loaded = sites if isinstance(sites, Sites) else load_sites(sites)
     url = database_url or loaded.database_url or db.default_database_url()
     engine = db.make_engine(url)
-    secret = (
-        (config or {}).get("SECRET_KEY") or os.environ.get("INNOPLAT_SECRET_KEY") or os.urandom(32)
-    )
+    secret = (config or {}).get("SECRET_KEY") or os.environ.get("INNOPLAT_SECRET_KEY")
+    if not secret:
+        if not (config or {}).get("TESTING"):
+            raise MissingSecretKey(MISSING_SECRET_KEY)  # as create_app: never a key per process
+        secret = os.urandom(32)
     apps: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for site in loaded.sites:

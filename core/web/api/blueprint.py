@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
 from ... import db
@@ -115,6 +115,9 @@ def _http_error(error: HTTPException) -> Response:
         if isinstance(error, MethodNotAllowed)
         else None
     )
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return error_response(413, f"the request body is larger than the {limit} bytes accepted")
     return error_response(error.code or 500, error.description or error.name, headers=headers)
 
 

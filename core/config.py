@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 from .models import OrganisationKind, Phase
@@ -67,9 +67,30 @@ class LocalMethodConfig(_Strict):
 
 
 class ThemeConfig(_Strict):
+    """The city's look: its colours, a wordmark or logo and a picture for the home page.
+
+    Files are named relative to the city folder's ``static/``; texts are given per locale.
+    """
+
     primary_color: str = Field(default="#0b5a8a", pattern=r"^#[0-9a-fA-F]{6}$")
     accent_color: str = Field(default="#7a3b00", pattern=r"^#[0-9a-fA-F]{6}$")
+    #: A wordmark or logo shown in the header beside the platform's name.
     logo: str | None = None
+    #: A picture beside the home page's invitation; it needs ``hero_alt``.
+    hero_image: str | None = None
+    hero_alt: Translated = Field(default_factory=dict)
+    #: The home page's first words, e.g. "Har du en idé för Kiruna?".
+    invitation: Translated = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _hero_has_alt_text(self) -> ThemeConfig:
+        if self.hero_image and not self.hero_alt:
+            raise ValueError("hero_image needs hero_alt: a text describing the picture")
+        for name in ("logo", "hero_image"):
+            value = getattr(self, name)
+            if value and (value.startswith("/") or ".." in Path(value).parts):
+                raise ValueError(f"{name}: a file inside the city folder's static/, got {value!r}")
+        return self
 
 
 class DemoMethodProfile(_Strict):
@@ -194,6 +215,10 @@ def load_city(city: str | Path) -> CityDefinition:
         error = exc.errors()[0]
         raise ConfigError(shown, _dotted(error["loc"]), _expected(error)) from None
     _check_consistency(config, shown)
+    for key in ("logo", "hero_image"):
+        name = getattr(config.theme, key)
+        if name and not (folder / "static" / name).is_file():
+            raise ConfigError(shown, f"theme.{key}", f"no file static/{name} in the city folder")
     return CityDefinition(config=config, folder=folder)
 
 

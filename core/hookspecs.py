@@ -187,6 +187,21 @@ def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
 
 
 @hookspec
+def innoplat_idea_card_facts(session: Session, ideas: list[Idea]) -> dict[int, list[str]] | None:
+    """Add short facts (supports, comments…) to the cards that list ideas.
+
+    Called once per rendered list of ideas (home page, idea list, organisation and method
+    pages), in the request's transaction: count for all ``ideas`` in one query.
+
+    :param session: the database session of the request.
+    :param ideas: the ideas on the cards.
+    :return: a dict from an idea's id to short translated texts such as "12 supports"; each
+        card shows them in hook-call order (the city's own plugin, then enabled plugins from
+        the last listed to the first).
+    """
+
+
+@hookspec
 def innoplat_submission_sections(
     session: Session, city: City, draft: dict[str, Any]
 ) -> list[Any] | None:

@@ -529,6 +529,28 @@ def count_ideas(session: Session, city: City, filters: IdeaFilter | None = None)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+def recently_implemented(
+    session: Session, city: City, *, public_only: bool = True, limit: int = 3
+) -> list[Idea]:
+    """The ideas that most recently reached implementation (or spread further), newest first."""
+    reached = (
+        select(StageTransition.idea_id, func.max(StageTransition.at).label("at"))
+        .where(StageTransition.to_phase.in_(IMPLEMENTED_PHASES))
+        .group_by(StageTransition.idea_id)
+        .subquery()
+    )
+    query = (
+        select(Idea)
+        .join(reached, reached.c.idea_id == Idea.id)
+        .where(Idea.city_id == city.id, Idea.phase.in_(IMPLEMENTED_PHASES))
+        .order_by(reached.c.at.desc(), Idea.id.desc())
+        .limit(limit)
+    )
+    if public_only:
+        query = query.where(Idea.visibility == Visibility.public)
+    return list(session.scalars(query))
+
+
 def funnel(session: Session, city: City, *, public_only: bool = False) -> list[tuple[Stage, int]]:
     """How many ideas stand in each of the city's stages right now, in workflow order."""
     query = (

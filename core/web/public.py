@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from math import ceil
 from typing import Any
 
@@ -21,6 +22,7 @@ from flask import (
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import object_session
 
 from ..errors import NotFound
 from ..models import (
@@ -72,6 +74,7 @@ def init_app(app: Flask) -> None:
         lambda values: localized(values, current_locale(), platform().city.config.default_locale),
         "localized",
     )
+    app.add_template_filter(card_facts, "card_facts")
     app.add_template_global(lambda thing: thing.label(current_locale()), "tr")
     app.add_template_global(field_attributes)
     app.add_template_global(
@@ -88,6 +91,20 @@ def field_attributes(field: Any, hint: bool = True) -> dict[str, str]:
     if field.errors:
         attributes["aria-invalid"] = "true"
     return attributes
+
+
+def card_facts(ideas: Sequence[Idea]) -> dict[int, list[str]]:
+    """The plugins' short facts for a list of idea cards (supports, comments…), by idea id."""
+    facts: dict[int, list[str]] = defaultdict(list)
+    session = object_session(ideas[0]) if ideas else None
+    if session is None:
+        return facts
+    for contributed in platform().hooks.innoplat_idea_card_facts(
+        session=session, ideas=list(ideas)
+    ):
+        for idea_id, texts in (contributed or {}).items():
+            facts[idea_id].extend(texts)
+    return facts
 
 
 def navigation() -> list[dict[str, Any]]:
@@ -115,6 +132,11 @@ def _context() -> dict[str, Any]:
             "name": localized(city.config.name, current_locale(), city.config.default_locale),
             "slug": city.slug,
             "logo": url_for("public.city_static", filename=theme.logo) if theme.logo else None,
+            "hero": url_for("public.city_static", filename=theme.hero_image)
+            if theme.hero_image
+            else None,
+            "hero_alt": localized(theme.hero_alt, current_locale(), city.config.default_locale),
+            "invitation": localized(theme.invitation, current_locale(), city.config.default_locale),
         },
         navigation=navigation(),
         current_endpoint=request.endpoint if request else None,
@@ -178,10 +200,12 @@ def home() -> str:
         )[:5]
         organisations = [o for o in actors.list_organisations(session, city) if o.platform_role]
         total = sum(count for _stage, count in funnel)
+        implemented = idea_service.recently_implemented(session, city, public_only=public_only)
         return render_template(
             "home.html",
             city=city,
             ideas=recent,
+            implemented=implemented,
             funnel=funnel,
             funnel_max=max([c for _s, c in funnel] or [0]) or 1,
             total=total,

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from innoplat.core.hookspecs import hookimpl
 from innoplat.core.web.auth import can_edit
 from innoplat.core.web.security import limit_plugin_posts
 
-from . import views
+from . import discussion, views
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,3 +51,11 @@ def innoplat_navigation(city) -> list[dict[str, Any]]:
 @hookimpl
 def innoplat_idea_sections(session, idea) -> list[Any]:
     return [views.discussion_section(session, idea)]
+
+
+@hookimpl
+def innoplat_idea_card_facts(session, ideas) -> dict[int, list[str]]:
+    return {
+        idea_id: [ngettext("%(num)d comment", "%(num)d comments", count)]
+        for idea_id, count in discussion.comment_counts(session, ideas).items()
+    }

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from innoplat.core.hookspecs import hookimpl
 from innoplat.core.web.security import limit_plugin_posts
 
-from . import views
+from . import supports, views
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -44,3 +45,11 @@ def innoplat_navigation(city) -> list[dict[str, Any]]:
 @hookimpl
 def innoplat_idea_sections(session, idea) -> list[Any]:
     return [views.support_section(session, idea)]
+
+
+@hookimpl
+def innoplat_idea_card_facts(session, ideas) -> dict[int, list[str]]:
+    return {
+        idea_id: [ngettext("%(num)d support", "%(num)d supports", count)]
+        for idea_id, count in supports.support_counts(session, ideas).items()
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -59,6 +60,19 @@ def support(session: Session, idea: Idea, supporter: str) -> tuple[Support, bool
 
 def support_count(session: Session, idea: Idea) -> int:
     return session.scalar(select(func.count()).where(Support.idea_id == idea.id)) or 0
+
+
+def support_counts(session: Session, ideas: Sequence[Idea]) -> dict[int, int]:
+    """Supports per idea for a page of ideas, in one query; every idea is in the result."""
+    ids = [idea.id for idea in ideas]
+    if not ids:
+        return {}
+    counted = session.execute(
+        select(Support.idea_id, func.count())
+        .where(Support.idea_id.in_(ids))
+        .group_by(Support.idea_id)
+    )
+    return {**dict.fromkeys(ids, 0), **{idea_id: n for idea_id, n in counted}}
 
 
 def has_supported(session: Session, idea: Idea, supporter: str) -> bool:

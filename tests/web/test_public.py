@@ -157,13 +157,13 @@ def test_the_citys_logo_is_shown_and_served_from_its_folder(make_app, tmp_path):
     shutil.copytree(
         load_city("kiruna").folder, folder, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (folder / "static").mkdir()
+    (folder / "static").mkdir(exist_ok=True)
     (folder / "static" / "logo.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8"
     )
     toml = (folder / "city.toml").read_text(encoding="utf-8")
     (folder / "city.toml").write_text(
-        toml.replace("[theme]\n", '[theme]\nlogo = "logo.svg"\n'), encoding="utf-8"
+        toml.replace('logo = "wordmark.svg"', 'logo = "logo.svg"'), encoding="utf-8"
     )
     client = make_app(city=folder).test_client()
     assert '<img src="/city/static/logo.svg" alt="" class="logo">' in text(client.get("/"))

@@ -102,18 +102,22 @@ def _sqlite_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+        # The pool record's dict, read now: once a connection is invalidated, reading
+        # ``connection.info`` would open a new one.
+        info = connection.info
         if mode == "IMMEDIATE" and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            connection.info[_WRITER] = writer
+            info[_WRITER] = writer
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
-            _release_writer(connection.info)
+            _release_writer(info)
             raise
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def end(connection: Connection) -> None:
-        _release_writer(connection.info)
+        if not connection.invalidated:  # an invalidated one was released by the pool event
+            _release_writer(connection.info)
 
     @event.listens_for(engine.pool, "checkin")
     @event.listens_for(engine.pool, "invalidate")

@@ -135,9 +135,10 @@ def create_app(
 
     app.register_blueprint(api_blueprint)
     compare.init_app(app)
-    from . import evidence
+    from . import diffusion, evidence
 
     evidence.init_app(app)
+    diffusion.init_app(app)
     federation.init_app(app)
     plugin_blueprints = []
     for blueprints in platform.hooks.innoplat_blueprints(app=app):

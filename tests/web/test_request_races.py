@@ -123,3 +123,29 @@ def test_requests_recover_after_postgresql_drops_every_connection(app, database_
         )
     assert client.get("/ideas").status_code == 200
     assert client.post("/api/v1/ideas", json={"title": "Efter omstarten"}).status_code == 201
+
+
+def test_any_lost_race_for_a_unique_value_gets_the_409_page_not_500(make_app):
+    """Whatever use case loses such a race, the person reads that nothing was stored."""
+    from innoplat.core.models import Organisation
+
+    app = make_app()
+    platform = app.extensions["innoplat"]
+
+    def same_key_twice():
+        with platform.transaction() as session:
+            city = platform.city_row(session)
+            for name in ("Först", "Sedan"):  # as two requests would, each unaware of the other
+                session.add(
+                    Organisation(city_id=city.id, key="samma", name=name, kind="business")
+                )
+                session.flush()
+        return "stored"
+
+    app.add_url_rule("/race", "race", same_key_twice, methods=["POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/race")
+    assert response.status_code == 409
+    assert "Någon annan hann före" in response.get_data(as_text=True)
+    with platform.transaction() as session:
+        assert session.scalar(text("SELECT count(*) FROM organisation WHERE key = 'samma'")) == 0

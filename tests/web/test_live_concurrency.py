@@ -18,7 +18,7 @@ from innoplat.core.models import Idea
 from innoplat.core.services import accounts
 
 API_CLIENTS, FORM_CLIENTS, READERS, STAFF = 8, 4, 5, 3  # 20 clients
-API_IDEAS, FORM_IDEAS, READS, MOVES = 8, 4, 12, 4  # per client
+API_IDEAS, FORM_IDEAS, READS, MOVES = 6, 3, 8, 3  # per client
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 VERSION = re.compile(r'name="version" type="hidden" value="(\d+)"')
 

@@ -136,9 +136,7 @@ def test_any_lost_race_for_a_unique_value_gets_the_409_page_not_500(make_app):
         with platform.transaction() as session:
             city = platform.city_row(session)
             for name in ("Först", "Sedan"):  # as two requests would, each unaware of the other
-                session.add(
-                    Organisation(city_id=city.id, key="samma", name=name, kind="business")
-                )
+                session.add(Organisation(city_id=city.id, key="samma", name=name, kind="business"))
                 session.flush()
         return "stored"
 

@@ -98,7 +98,7 @@ def _remember(response: Any) -> ResponseReturnValue:
             max_age=COOKIE_MAX_AGE,
             httponly=True,
             samesite="Lax",
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            secure=current_app.session_interface.get_cookie_secure(current_app),  # as the session's
         )
     return response
 

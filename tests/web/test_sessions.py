@@ -109,6 +109,8 @@ def test_over_https_the_cookie_is_secure_and_hsts_is_sent(app, client):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     plain = client.get("/")
     assert "Strict-Transport-Security" not in plain.headers
+    language = client.get("/?lang=en", base_url=https).headers["Set-Cookie"]
+    assert "innoplat_lang=en" in language and "Secure" in language
 
 
 def test_over_plain_http_the_cookie_works_without_secure(app, client):

@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import NotFound, ValidationError
 from ..models import Account, Role
-from ..platform import Platform
 from ..services import accounts
+from .current import platform as _platform
 from .forms import LoginForm, LogoutForm, PasswordForm
 
 blueprint = Blueprint("auth", __name__)
@@ -67,10 +67,6 @@ class StaffUser:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.admin
-
-
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     jsonify,
     render_template,
     request,
@@ -31,10 +30,10 @@ from sqlalchemy.orm import Session
 from ..cli.compare import rows_as_csv
 from ..errors import ValidationError
 from ..models import Method
-from ..platform import Platform
 from ..services import cities as city_service
 from ..services import comparison
 from ..services.comparison import ROW_KEYS, Comparison, Metric, Row
+from .current import platform
 from .federation import exchange_response
 from .languages import current_locale
 
@@ -46,10 +45,6 @@ CHART_COLOURS = ("#0b5a8a", "#a3361a", "#2e6b30", "#6b3fa0", "#8a5a00", "#4a4a4a
 #: The chart is its own document with pygal's inline style sheet, and no script at all.
 SCRIPT = re.compile(r"<script\b[^>]*?(/>|>.*?</script>)", re.DOTALL)
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def init_app(app: Flask) -> None:

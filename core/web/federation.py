@@ -12,20 +12,16 @@ from __future__ import annotations
 import gzip
 from tempfile import SpooledTemporaryFile
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
-from ..platform import Platform
 from ..services import exchange, publishing, signing
+from .current import platform
 
 blueprint = Blueprint("federation", __name__)
 
 WELL_KNOWN_KEY = "/.well-known/innoplat-key"
 #: Bodies up to this size are built in memory; larger ones in a temporary file.
 _IN_MEMORY = 8 * 1024 * 1024
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def init_app(app: Flask) -> None:

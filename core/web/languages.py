@@ -15,6 +15,7 @@ from flask_babel import Babel
 
 from ..i18n import babel_locale, choose_locale, compile_catalogs
 from ..platform import Platform
+from .current import platform as _platform
 
 COOKIE = "innoplat_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -58,10 +59,6 @@ def init_app(app: Flask, platform: Platform) -> None:
     app.before_request(_choose)
     app.after_request(_remember)
     app.context_processor(_context)
-
-
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def current_locale() -> str:

@@ -34,11 +34,11 @@ from ..models import (
     Visibility,
     localized,
 )
-from ..platform import Platform
 from ..services import actors
 from ..services import ideas as idea_service
 from ..services import methods as method_service
 from . import auth, labels
+from .current import platform
 from .languages import current_locale
 from .rendering import markdown
 
@@ -57,10 +57,6 @@ CORE_NAVIGATION = [
 STAFF_NAVIGATION = [
     {"endpoint": "workgroup.dashboard", "label": _l("Dashboard"), "order": 65, "audience": "staff"}
 ]
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def init_app(app: Flask) -> None:
@@ -123,7 +119,8 @@ def navigation() -> list[dict[str, Any]]:
 def _context() -> dict[str, Any]:
     city = platform().city
     context: dict[str, Any] = {}
-    # pluggy calls the plugin listed last first; merging in reverse lets later plugins win.
+    # Hooks answer in precedence order (city, then plugins as listed): merged in reverse,
+    # the first in that order wins.
     for extra in reversed(platform().hooks.innoplat_template_context(city=city)):
         context.update(extra or {})
     theme = city.config.theme
@@ -264,14 +261,19 @@ def ideas() -> str:
         )
 
 
-def visible_idea(session: Any, reference: str) -> Idea:
-    """The city's idea by reference, if this visitor may see it (404 otherwise)."""
+def idea_or_404(session: Any, reference: str, *, public_only: bool = False) -> Idea:
+    """This city's idea by reference if the visitor may see it; otherwise the 404 page.
+
+    Public ideas are for everyone, internal ones for the working group too. With
+    ``public_only`` an internal idea is a 404 even for staff: for actions that only make
+    sense on a public idea (supporting, following, commenting).
+    """
     city = platform().city_row(session)
     try:
         idea = idea_service.get_idea(session, reference, city=city)
     except NotFound:
         abort(404)
-    if idea.visibility is not Visibility.public and not auth.is_staff():
+    if idea.visibility is not Visibility.public and (public_only or not auth.is_staff()):
         abort(404)
     return idea
 
@@ -279,7 +281,7 @@ def visible_idea(session: Any, reference: str) -> Idea:
 @blueprint.get("/ideas/<reference>")
 def idea(reference: str) -> str:
     with platform().transaction() as session:
-        found = visible_idea(session, reference)
+        found = idea_or_404(session, reference)
         sections = [
             fragment
             for fragments in platform().hooks.innoplat_idea_sections(session=session, idea=found)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import Field
 
 from ..errors import ValidationError
 from ..models import InitiatorKind
-from ..platform import Platform
 from ..services import ideas as idea_service
 from . import auth, labels
+from .current import platform
 from .forms import IdeaForm
 from .languages import current_locale
 from .rendering import markdown
 
 blueprint = Blueprint("submit", __name__)
 RECEIPTS = "innoplat.receipts"
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def _form(city: object) -> IdeaForm:

@@ -11,11 +11,11 @@ from wtforms import Field
 
 from ..errors import ConflictError, ValidationError
 from ..models import Idea, OrganisationKind, Outcome, ParticipationRole, Visibility
-from ..platform import Platform
 from ..services import actors, audit
 from ..services import ideas as idea_service
 from ..services import methods as method_service
 from . import auth, labels
+from .current import platform
 from .forms import (
     ApplyMethodForm,
     ConfirmForm,
@@ -28,13 +28,9 @@ from .forms import (
     PersonForm,
 )
 from .languages import current_locale
-from .public import visible_idea
+from .public import idea_or_404
 
 blueprint = Blueprint("workgroup", __name__)
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def _field_error(form: Any, error: ValidationError) -> None:
@@ -74,7 +70,7 @@ def dashboard() -> str:
 @auth.editor_required
 def move(reference: str) -> ResponseReturnValue:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         allowed = idea_service.allowed_stages(session, idea)
         form = MoveForm()
         form.to.choices = [(s.key, s.label(current_locale())) for s in allowed]
@@ -139,7 +135,7 @@ def _conflict(
 @auth.editor_required
 def edit(reference: str) -> ResponseReturnValue:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         form = EditIdeaForm(obj=idea if request.method == "GET" else None)
         form.visibility.choices = labels.choices(Visibility)
         if request.method == "GET":
@@ -186,7 +182,7 @@ def _organisation_choices(
 @auth.editor_required
 def apply_method(reference: str) -> ResponseReturnValue:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         form = ApplyMethodForm()
         form.method.choices = [
             (m.key, m.label(current_locale()))
@@ -235,7 +231,7 @@ def apply_method(reference: str) -> ResponseReturnValue:
 @auth.editor_required
 def outcome(reference: str, application_id: int) -> ResponseReturnValue:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         application = method_service.get_application(session, idea, application_id)
         form = OutcomeForm(obj=application if request.method == "GET" else None)
         form.outcome.choices = labels.choices(Outcome)
@@ -269,7 +265,7 @@ def outcome(reference: str, application_id: int) -> ResponseReturnValue:
 @auth.editor_required
 def participations(reference: str) -> ResponseReturnValue:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         form = ParticipationForm()
         form.organisation.choices = _organisation_choices(idea.city, session)
         form.role.choices = labels.choices(ParticipationRole)
@@ -303,7 +299,7 @@ def remove_participation(reference: str, participation_id: int) -> ResponseRetur
     if not form.validate_on_submit():
         abort(400)
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         actors.remove_participation(
             session, actors.get_participation(session, idea, participation_id), actor=auth.actor()
         )
@@ -315,7 +311,7 @@ def remove_participation(reference: str, participation_id: int) -> ResponseRetur
 @auth.staff_required
 def audit_trail(reference: str) -> str:
     with platform().transaction() as session:
-        idea = visible_idea(session, reference)
+        idea = idea_or_404(session, reference)
         return render_template(
             "work/audit.html",
             city=idea.city,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -33,10 +33,10 @@ from ...models import (
     Stage,
     Visibility,
 )
-from ...platform import Platform
 from ...services import actors, figures, methods
 from ...services import ideas as idea_service
 from ...services.evidence.analysis import EVIDENCE_KEYS, method_evidence
+from ..current import platform
 from . import openapi, serializers
 
 PREFIX = "/api/v1"
@@ -48,10 +48,6 @@ MAX_AGE = 60
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
-
-
-def platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 # ---------------------------------------------------------------------------- errors

@@ -1,6 +1,6 @@
 """Languages: choosing the visitor's locale, and compiling the merged message catalogs.
 
-Precedence is the one rule of DESIGN.md: a city's own ``translations/`` override the
+Precedence is the one rule of docs/hooks.md ("Precedence"): a city's own ``translations/`` override the
 plugins' (in the order the city enables them, the first listed winning), which override
 core's ``translations/``. The merged catalogs are compiled into a cache folder when an app
 starts; ``.mo`` files are build output and never committed.

@@ -69,12 +69,12 @@ def _register(manager: pluggy.PluginManager, plugin: Any, name: str) -> None:
 
 
 def build_manager(city: CityDefinition, extra: Sequence[Any] = ()) -> pluggy.PluginManager:
-    """One plugin manager for one city's app: the plugins it enables, in its order, then its own.
+    """One plugin manager for one city's app: the plugins it enables, and its own plugin.py.
 
-    pluggy calls the most recently registered implementation first, so registering in the
-    city's order and its local plugin last gives the precedence DESIGN.md asks for:
-    city, then plugins in the order the city lists them (later ones first for "firstresult"),
-    then core.
+    Hooks are called in the one precedence order of docs/hooks.md: the city's own plugin,
+    then the enabled plugins in the order the city lists them, then ``extra`` plugins (tests)
+    in their order. pluggy calls the most recently registered implementation first, so they
+    are registered the other way round.
     """
     manager = new_manager()
     available = installed_plugins()
@@ -85,9 +85,10 @@ def build_manager(city: CityDefinition, extra: Sequence[Any] = ()) -> pluggy.Plu
                 f"is enabled in {city.file} (plugins.enabled[{i}]) but not installed; "
                 f"installed plugins: {', '.join(available) or 'none'}",
             )
-        _register(manager, _load(available[name]), name)
-    for plugin in extra:
+    for plugin in reversed(extra):
         _register(manager, plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
+    for name in reversed(city.config.plugins.enabled):
+        _register(manager, _load(available[name]), name)
     local = load_local_plugin(city)
     if local is not None:
         _register(manager, local, f"city:{city.slug}")
@@ -156,6 +157,9 @@ def implemented_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:
 @dataclass
 class Hooks:
     """Calls hooks so that an exception inside a plugin names the plugin and the hook.
+
+    Implementations are called in precedence order (see ``build_manager``) and the results
+    come back in that order.
 
     Services find it in ``session.info["innoplat.hooks"]``; a session without one calls no hooks.
     """

@@ -10,9 +10,10 @@ Implement a hook by defining a function of the same name decorated with ``hookim
 
 A plugin needs to accept only the parameters it uses. Hooks only ever gain optional
 parameters, so a plugin written today keeps working. Unless a hook says otherwise, every
-implementation is called and the results are collected in a list (pluggy's default);
-plugins the city lists later are called first, then earlier ones, and the city's local
-plugin (``cities/<slug>/plugin.py``) before all of them.
+implementation is called and the results are collected in a list (pluggy's default), in
+the one precedence order of docs/hooks.md: the city's local plugin
+(``cities/<slug>/plugin.py``) first, then the enabled plugins in the order the city lists
+them. Plugins import innoplat through ``innoplat.core.toolkit``, which re-exports ``hookimpl``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,39 @@ def innoplat_method_applied(session: Session, idea: Idea, application: MethodApp
     """
 
 
+# --------------------------------------------------------------------------- mail
+
+
+@hookspec(firstresult=True)
+def innoplat_send_mail(
+    session: Session,
+    city: City,
+    recipient: str,
+    locale: str,
+    subject: str,
+    body: str,
+    kind: str,
+    idea: Idea | None,
+) -> bool | None:
+    """Send an e-mail for core or another plugin (the voting plugin's confirmation links).
+
+    Called by ``innoplat.core.toolkit.send_mail`` inside the caller's transaction; the first
+    implementation that returns True has taken the message and no other is called. The
+    ``notifications`` plugin implements it with its outbox, so the mail goes out only if the
+    transaction commits.
+
+    :param session: the database session of the use case.
+    :param city: the city the message is sent for.
+    :param recipient: the e-mail address.
+    :param locale: the language the subject and body are written in.
+    :param subject: the subject line.
+    :param body: the plain-text body.
+    :param kind: a short word saying what the message is for (``voting_confirmation``).
+    :param idea: the idea the message is about, or None.
+    :return: True when this plugin took the message; None to let the next one try.
+    """
+
+
 # --------------------------------------------------------------------------- comparison
 
 
@@ -128,7 +162,7 @@ def innoplat_comparison_metrics() -> list[Any] | None:
     Called when a comparison is computed (``compare_methods``, ``innoplat compare``,
     the /compare page).
 
-    :return: a list of ``innoplat.core.services.comparison.Metric`` objects: a key, a label,
+    :return: a list of ``innoplat.core.toolkit.Metric`` objects: a key, a label,
         and a function computing rows by SQL aggregates.
     """
 
@@ -144,7 +178,8 @@ def innoplat_blueprints(app: Flask) -> list[Any] | None:
 
     :param app: the Flask application being built.
     :return: a list of ``flask.Blueprint`` objects (their templates folders are searched
-        after the city's and before core's).
+        after the city's and before core's, in the order the city lists the plugins; every
+        POST to them is rate-limited per visitor).
     """
 
 
@@ -169,7 +204,8 @@ def innoplat_template_context(city: CityDefinition) -> dict[str, Any] | None:
     Called when a page is rendered.
 
     :param city: the city the page belongs to.
-    :return: a dict merged into the context; later plugins override earlier ones.
+    :return: a dict merged into the context; where two plugins give the same name, the
+        first in precedence wins (the city's plugin, then the plugin listed first).
     """
 
 
@@ -182,7 +218,8 @@ def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
     :param session: the database session of the request.
     :param idea: the idea shown.
     :return: a list of ``markupsafe.Markup`` fragments (render them with ``render_template``;
-        they are shown below the idea's description, in hook-call order: the city's own plugin, then enabled plugins from the last listed to the first).
+        they are shown below the idea's description in precedence order: the city's own plugin,
+        then the enabled plugins in the order the city lists them).
     """
 
 

@@ -145,8 +145,9 @@ class Role(enum.StrEnum):
     member = "member"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Stored as plain strings (no native enum types), so adding a value needs no migration.
+def enum_column(cls: type[enum.Enum]) -> Enum:
+    """The column type of an enum: stored as its values in plain strings (no native enum
+    types), so adding a value needs no migration. Plugins' models use it too."""
     return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
@@ -190,7 +191,7 @@ class Stage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
-    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: Keys of the stages an idea may move to from this one.
@@ -230,7 +231,7 @@ class Organisation(Base):
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind))
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
     #: The organisation's role in the platform itself (owner, project_lead, partner, funder).
     platform_role: Mapped[str | None] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
@@ -310,21 +311,23 @@ class Idea(Base):
     summary: Mapped[str] = mapped_column(String(600), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     origin_channel: Mapped[OriginChannel] = mapped_column(
-        _enum(OriginChannel), default=OriginChannel.web
+        enum_column(OriginChannel), default=OriginChannel.web
     )
     initiator_kind: Mapped[InitiatorKind] = mapped_column(
-        _enum(InitiatorKind), default=InitiatorKind.citizen
+        enum_column(InitiatorKind), default=InitiatorKind.citizen
     )
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
     #: The canonical phase of the current stage, kept beside it so comparisons need no join.
-    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    facet: Mapped[InnovationFacet | None] = mapped_column(_enum(InnovationFacet))
+    facet: Mapped[InnovationFacet | None] = mapped_column(enum_column(InnovationFacet))
     value_dimensions: Mapped[list[Any]] = mapped_column(default=list)
     #: The idea (possibly of a sibling city) this one was adopted from: diffusion between platforms.
     reused_from_reference: Mapped[str | None] = mapped_column(String(32), index=True)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.public)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.public
+    )
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -401,8 +404,8 @@ class StageTransition(Base):
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
     from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
     to_stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
-    from_phase: Mapped[Phase | None] = mapped_column(_enum(Phase))
-    to_phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    from_phase: Mapped[Phase | None] = mapped_column(enum_column(Phase))
+    to_phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -423,7 +426,7 @@ class Participation(Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[ParticipationRole] = mapped_column(_enum(ParticipationRole))
+    role: Mapped[ParticipationRole] = mapped_column(enum_column(ParticipationRole))
 
     idea: Mapped[Idea] = relationship(back_populates="participations")
     organisation: Mapped[Organisation] = relationship()
@@ -441,7 +444,7 @@ class MethodApplication(Base):
     started_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
-    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome), default=Outcome.planned)
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome), default=Outcome.planned)
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -508,7 +511,7 @@ class CityRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
 
     account: Mapped[Account] = relationship(back_populates="roles")
     city: Mapped[City] = relationship()

@@ -193,11 +193,21 @@ def city_with_plugins(
     city: str | Path | CityDefinition,
     plugins: Sequence[str] = (),
     settings: dict[str, dict[str, Any]] | None = None,
+    *,
+    without: Sequence[str] = (),
+    only: Sequence[str] | None = None,
 ) -> CityDefinition:
-    """A city definition with extra plugins enabled and plugin settings replaced, for tests."""
+    """A city definition with its plugins changed and plugin settings replaced, for tests.
+
+    :param plugins: plugins enabled after the city's own ones.
+    :param without: plugins of the city's list that are left out.
+    :param only: the whole list instead of the city's (``plugins`` are still added after it).
+    """
     definition = city if isinstance(city, CityDefinition) else load_city(city)
     config = definition.config
-    enabled = list(config.plugins.enabled) + [p for p in plugins if p not in config.plugins.enabled]
+    base = list(config.plugins.enabled if only is None else only)
+    enabled = [p for p in base if p not in without]
+    enabled += [p for p in plugins if p not in enabled]
     plugin_data = {**(config.plugins.model_extra or {}), **(settings or {}), "enabled": enabled}
     new_plugins = type(config.plugins).model_validate(plugin_data)
     return CityDefinition(
@@ -207,7 +217,11 @@ def city_with_plugins(
 
 @pytest.fixture
 def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..., Platform]]:
-    """Build a Platform on this test's database: ``make_platform(city=..., plugins=[...], settings={...})``."""
+    """Build a Platform on this test's database: ``make_platform(city=..., plugins=[...], settings={...})``.
+
+    ``plugins`` are enabled after the city's own; ``without=[...]`` leaves some of the city's
+    out and ``only=[...]`` replaces its list; ``extra_plugins`` registers plugin objects.
+    """
     made: list[Platform] = []
 
     def make(
@@ -215,8 +229,12 @@ def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..
         plugins: Sequence[str] = (),
         settings: dict[str, dict[str, Any]] | None = None,
         extra_plugins: Sequence[Any] = (),
+        without: Sequence[str] = (),
+        only: Sequence[str] | None = None,
     ) -> Platform:
-        definition = city_with_plugins(city or innoplat_city, plugins, settings)
+        definition = city_with_plugins(
+            city or innoplat_city, plugins, settings, without=without, only=only
+        )
         platform = Platform.open(definition, database_url, extra_plugins=list(extra_plugins))
         platform.sync()
         made.append(platform)

@@ -144,6 +144,7 @@ def create_app(
     for blueprints in platform.hooks.innoplat_blueprints(app=app):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)
+            security.limit_plugin_posts(app, blueprint)
             plugin_blueprints.append(blueprint)
     app.jinja_loader = _template_loader(platform, plugin_blueprints)  # type: ignore[assignment]
     security.limit_views(app)
@@ -158,16 +159,15 @@ def _request_may_write() -> bool:
 
 
 def _template_loader(platform: Platform, plugin_blueprints: list[Any]) -> ChoiceLoader:
-    """City templates win over plugins' blueprint templates, which win over core's.
+    """The one precedence rule: the city's templates, then the plugins' in the city's order, then core's.
 
-    pluggy returns the blueprints of later-listed plugins first; reversed, the plugin the
-    city lists first wins, as for translations.
+    ``innoplat_blueprints`` returns the plugins' blueprints in that order already.
     """
     loaders: list[BaseLoader] = []
     city_templates = platform.city.folder / "templates"
     if city_templates.is_dir():
         loaders.append(FileSystemLoader(str(city_templates)))
-    for blueprint in reversed(plugin_blueprints):
+    for blueprint in plugin_blueprints:
         if blueprint.jinja_loader is not None:
             loaders.append(blueprint.jinja_loader)
     loaders.append(FileSystemLoader(str(CORE_TEMPLATES)))

@@ -98,10 +98,14 @@ DEFAULT_PLUGIN_POST_LIMIT = "30 per hour"
 def limit_plugin_posts(app: Flask, blueprint: Blueprint) -> None:
     """Rate-limit a plugin blueprint's POSTs per visitor with the app's limiter, as core limits its forms.
 
-    The limit is the app's ``INNOPLAT_PLUGIN_POST_LIMIT`` (default ``30 per hour``).
+    ``create_app`` does this for every blueprint a plugin contributes; calling it again for
+    the same blueprint changes nothing. The limit is the app's ``INNOPLAT_PLUGIN_POST_LIMIT``
+    (default ``30 per hour``).
     """
     limiter = app.extensions.get("innoplat.limiter")
-    if limiter is not None:
+    limited: set[str] = app.extensions.setdefault("innoplat.limited_blueprints", set())
+    if limiter is not None and blueprint.name not in limited:
+        limited.add(blueprint.name)
         limiter.limit(
             lambda: app.config.get("INNOPLAT_PLUGIN_POST_LIMIT", DEFAULT_PLUGIN_POST_LIMIT),
             methods=["POST"],

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from innoplat.core.hookspecs import hookimpl
+from innoplat.core.toolkit import hookimpl
 
 CATALOGUE_FILE = Path(__file__).with_name("methods.toml")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import City, Idea, Visibility, utcnow
-from innoplat.core.services import audit
+from innoplat.core.toolkit import record_audit
 
 from .models import Comment, CommentReport
 
@@ -73,7 +73,7 @@ def post_comment(
     )
     session.add(comment)
     session.flush()
-    audit.record(
+    record_audit(
         session,
         city_id=idea.city_id,
         entity_type="comment",
@@ -148,7 +148,7 @@ def hide_comment(session: Session, comment: Comment, *, actor: str, reason: str 
     comment.hidden_reason = (reason or "").strip()[:REASON_MAX]
     _resolve_reports(comment)
     session.flush()
-    audit.record(
+    record_audit(
         session,
         city_id=_city_id(session, comment),
         entity_type="comment",
@@ -168,7 +168,7 @@ def restore_comment(session: Session, comment: Comment, *, actor: str) -> Commen
     comment.hidden_reason = ""
     _resolve_reports(comment)
     session.flush()
-    audit.record(
+    record_audit(
         session,
         city_id=_city_id(session, comment),
         entity_type="comment",

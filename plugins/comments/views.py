@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from innoplat.core import toolkit
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import Idea, Visibility
-from innoplat.core.platform import Platform
-from innoplat.core.services import ideas as idea_service
-from innoplat.core.web.auth import actor, can_edit, editor_required, is_staff
+from innoplat.core.toolkit import actor, can_edit, editor_required, is_staff
 
 from . import discussion
 from .forms import CommentForm, ModerationForm, ReportForm
@@ -20,23 +18,17 @@ from .forms import CommentForm, ModerationForm, ReportForm
 blueprint = Blueprint("comments", __name__, template_folder="templates", url_prefix="/comments")
 
 
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
-
-
 def discussion_section(session, idea: Idea) -> Markup:
     moderator = can_edit()
-    return Markup(
-        render_template(
-            "comments/discussion_section.html",
-            idea=idea,
-            comments=discussion.comments_of(session, idea, include_hidden=moderator),
-            moderator=moderator,
-            staff=is_staff(),
-            form=CommentForm(),
-            report_form=ReportForm(),
-            moderation_form=ModerationForm(),
-        )
+    return toolkit.section(
+        "comments/discussion_section.html",
+        idea=idea,
+        comments=discussion.comments_of(session, idea, include_hidden=moderator),
+        moderator=moderator,
+        staff=is_staff(),
+        form=CommentForm(),
+        report_form=ReportForm(),
+        moderation_form=ModerationForm(),
     )
 
 
@@ -44,41 +36,29 @@ def _idea_page(reference: str) -> str:
     return url_for("public.idea", reference=reference, _anchor="discussion")
 
 
-def _form_errors(form) -> list[str]:
-    return [message for messages in form.errors.values() for message in messages]
-
-
 @blueprint.post("/idea/<reference>")
 def post(reference: str) -> Response:
     form = CommentForm()
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
-        try:
-            idea = idea_service.get_idea(session, reference, city=city)
-        except NotFound:
-            abort(404)
-        if idea.visibility is not Visibility.public:
-            abort(404)
-        errors = _form_errors(form) if not form.validate_on_submit() else []
+    with toolkit.platform().transaction() as session:
+        idea = toolkit.idea_or_404(session, reference, public_only=True)
+        errors = toolkit.form_errors(form) if not form.validate_on_submit() else []
         if not errors:
+            staff = toolkit.current_staff()
             try:
                 with session.begin_nested():
                     discussion.post_comment(
                         session,
                         idea,
                         form.body.data or "",
-                        author_name=current_user.name
-                        if is_staff()
-                        else (form.author_name.data or ""),
-                        account_id=int(current_user.id) if is_staff() else None,
+                        author_name=staff.name if staff else (form.author_name.data or ""),
+                        account_id=staff.id if staff else None,
                         actor=actor(),
                     )
             except ValidationError as error:
                 errors = [error.message]
         if errors:
-            return Response(
-                render_template("comments/error.html", city=city, idea=idea, errors=errors),
-                status=400,
+            return toolkit.render(
+                "comments/error.html", status=400, city=idea.city, idea=idea, errors=errors
             )
         flash(_("Thank you for your comment."))
         return redirect(_idea_page(idea.reference), code=303)
@@ -86,7 +66,7 @@ def post(reference: str) -> Response:
 
 def _comment(session, comment_id: int):
     try:
-        return discussion.get_comment(session, _platform().city_row(session), comment_id)
+        return discussion.get_comment(session, toolkit.city_row(session), comment_id)
     except NotFound:
         abort(404)
 
@@ -96,7 +76,7 @@ def report(comment_id: int) -> Response:
     form = ReportForm()
     if not form.validate_on_submit():
         abort(400)
-    with _platform().transaction() as session:
+    with toolkit.platform().transaction() as session:
         comment = _comment(session, comment_id)
         if comment.hidden or comment.idea.visibility is not Visibility.public:
             abort(404)
@@ -112,7 +92,7 @@ def hide(comment_id: int) -> Response:
     form = ModerationForm()
     if not form.validate_on_submit():
         abort(400)
-    with _platform().transaction() as session:
+    with toolkit.platform().transaction() as session:
         comment = _comment(session, comment_id)
         discussion.hide_comment(
             session, comment, actor=actor() or "working group", reason=form.reason.data or ""
@@ -128,7 +108,7 @@ def restore(comment_id: int) -> Response:
     form = ModerationForm()
     if not form.validate_on_submit():
         abort(400)
-    with _platform().transaction() as session:
+    with toolkit.platform().transaction() as session:
         comment = _comment(session, comment_id)
         discussion.restore_comment(session, comment, actor=actor() or "working group")
         reference = comment.idea.reference
@@ -138,10 +118,10 @@ def restore(comment_id: int) -> Response:
 
 @blueprint.get("/moderation")
 @editor_required
-def moderation() -> str:
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
-        return render_template(
+def moderation() -> Response:
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
+        return toolkit.render(
             "comments/moderation.html",
             city=city,
             comments=discussion.moderation_queue(session, city),

@@ -10,8 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from innoplat.core.hookspecs import hookimpl
-from innoplat.core.web.auth import is_staff
+from innoplat.core.toolkit import hookimpl, is_staff
 
 from . import scoring, views
 from .matrix import problems

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Method, MethodApplication, utcnow
-from innoplat.core.services import audit
-from innoplat.core.services.comparison import Metric
+from innoplat.core.toolkit import Metric, record_audit
 
 from .matrix import Matrix
 from .models import Score
@@ -73,7 +72,7 @@ def record_scores(
         session.add(row)
         stored.append(row)
     session.flush()
-    audit.record(
+    record_audit(
         session,
         city_id=idea.city_id,
         entity_type="idea",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from innoplat.core.errors import NotFound, ValidationError
+from innoplat.core import toolkit
+from innoplat.core.errors import ValidationError
 from innoplat.core.models import Idea
-from innoplat.core.platform import Platform
-from innoplat.core.services import ideas as idea_service
-from innoplat.core.web.auth import actor, is_staff, staff_required
-from innoplat.core.web.languages import current_locale
+from innoplat.core.toolkit import actor, current_locale, staff_required
 
 from . import scoring
 from .forms import score_form, submitted_scores
@@ -24,38 +21,33 @@ PAGE_SIZE = 50
 PLUGIN = "evaluation"
 
 
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
-
-
 def city_matrix() -> Matrix:
-    return matrix(_platform().city.config.plugins.settings(PLUGIN))
+    return matrix(toolkit.settings(PLUGIN))
 
 
 def score_section(session, idea: Idea) -> Markup | None:
     """The idea's score for the working group; nothing for the public."""
-    if not is_staff():
+    staff = toolkit.current_staff()
+    if staff is None:
         return None
-    return Markup(
-        render_template(
-            "evaluation/score_section.html",
-            idea=idea,
-            result=scoring.idea_score(session, idea),
-            matrix=city_matrix(),
-            locale=current_locale(),
-            mine=scoring.scores_by(session, idea, int(current_user.id)),
-        )
+    return toolkit.section(
+        "evaluation/score_section.html",
+        idea=idea,
+        result=scoring.idea_score(session, idea),
+        matrix=city_matrix(),
+        locale=current_locale(),
+        mine=scoring.scores_by(session, idea, staff.id),
     )
 
 
 @blueprint.get("/")
 @staff_required
-def ranked() -> str:
+def ranked() -> Response:
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
         total = scoring.evaluated_count(session, city)
-        return render_template(
+        return toolkit.render(
             "evaluation/ranked.html",
             city=city,
             ranked=scoring.ranking(session, city, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
@@ -69,18 +61,13 @@ def ranked() -> str:
 
 @blueprint.route("/ideas/<reference>", methods=["GET", "POST"])
 @staff_required
-def score(reference: str) -> Response | str:
+def score(reference: str) -> Response:
     the_matrix = city_matrix()
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
-        try:
-            idea = idea_service.get_idea(session, reference, city=city)
-        except NotFound:
-            abort(404)
-        account_id = int(current_user.id)
-        form = score_form(
-            the_matrix, current_locale(), scoring.scores_by(session, idea, account_id)
-        )
+    staff = toolkit.current_staff()
+    assert staff is not None  # staff_required
+    with toolkit.platform().transaction() as session:
+        idea = toolkit.idea_or_404(session, reference)
+        form = score_form(the_matrix, current_locale(), scoring.scores_by(session, idea, staff.id))
         errors: list[str] = []
         if request.method == "POST":
             if form.validate_on_submit():
@@ -89,7 +76,7 @@ def score(reference: str) -> Response | str:
                         scoring.record_scores(
                             session,
                             idea,
-                            account_id,
+                            staff.id,
                             submitted_scores(form, the_matrix),
                             the_matrix,
                             actor=actor(),
@@ -111,16 +98,14 @@ def score(reference: str) -> Response | str:
                     for name in form.errors
                     if name.startswith("criterion_")
                 ] or [_("The form had expired. Please fill it in again.")]
-        return Response(
-            render_template(
-                "evaluation/score.html",
-                city=city,
-                idea=idea,
-                form=form,
-                matrix=the_matrix,
-                locale=current_locale(),
-                result=scoring.idea_score(session, idea),
-                errors=errors,
-            ),
+        return toolkit.render(
+            "evaluation/score.html",
             status=400 if errors else 200,
+            city=idea.city,
+            idea=idea,
+            form=form,
+            matrix=the_matrix,
+            locale=current_locale(),
+            result=scoring.idea_score(session, idea),
+            errors=errors,
         )

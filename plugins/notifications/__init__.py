@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from innoplat.core.hookspecs import hookimpl
-from innoplat.core.web.security import limit_plugin_posts
+from innoplat.core.toolkit import hookimpl
 
 from . import outbox, views
 from .cli import notifications
@@ -31,8 +30,23 @@ def innoplat_stage_changed(session, idea, transition) -> None:
 
 
 @hookimpl
+def innoplat_send_mail(session, city, recipient, locale, subject, body, kind, idea) -> bool:
+    """Other plugins' e-mails (the voting plugin's confirmation links) go through the outbox."""
+    outbox.queue_message(
+        session,
+        city,
+        recipient=recipient,
+        locale=locale,
+        subject=subject,
+        body=body,
+        kind=kind,
+        idea=idea,
+    )
+    return True
+
+
+@hookimpl
 def innoplat_blueprints(app) -> list[Any]:
-    limit_plugin_posts(app, views.blueprint)
     return [views.blueprint]
 
 

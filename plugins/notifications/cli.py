@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from innoplat.core.cli.common import (
+from innoplat.core.errors import PluginError
+from innoplat.core.toolkit import (
     city_options,
     json_option,
     open_platform,
     print_json,
     print_table,
 )
-from innoplat.core.errors import PluginError
 
 from . import outbox
 from .outbox import DEFAULT_KEEP_DAYS, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innoplat.core.models import Base, _enum, utcnow
+from innoplat.core.models import Base, enum_column, utcnow
 
 
 class Follower(Base):
@@ -50,7 +50,7 @@ class OutboxMessage(Base):
     #: The follower's token: the sender adds a "stop following" link when it knows the site's URL.
     follower_token: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus), default=MessageStatus.pending
+        enum_column(MessageStatus), default=MessageStatus.pending
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, StageTransition, utcnow
+from innoplat.core.toolkit import get_city
 
 from .messages import N_, message_locale, translate
 from .models import Follower, MessageStatus, OutboxMessage
@@ -269,8 +270,6 @@ def deliver(
     cannot be rolled back: its "sent" mark is committed at once, so a crash later in the
     batch never sends it twice.
     """
-    from innoplat.core.services.cities import get_city
-
     now = now or utcnow()
     report = DeliveryReport()
     with transaction() as session:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from innoplat.core.errors import NotFound
-from innoplat.core.models import Idea, Visibility
-from innoplat.core.services import ideas as idea_service
-from innoplat.core.web.languages import current_locale
+from innoplat.core import toolkit
+from innoplat.core.models import Idea
+from innoplat.core.toolkit import current_locale
 
 from . import outbox
 from .forms import FollowForm, UnfollowForm
@@ -21,54 +20,42 @@ blueprint = Blueprint(
 
 
 def follow_section(session, idea: Idea) -> Markup:
-    return Markup(
-        render_template(
-            "notifications/follow_section.html",
-            idea=idea,
-            form=FollowForm(),
-            followers=outbox.follower_count(session, idea),
-        )
+    return toolkit.section(
+        "notifications/follow_section.html",
+        idea=idea,
+        form=FollowForm(),
+        followers=outbox.follower_count(session, idea),
     )
 
 
 @blueprint.route("/unfollow/<token>", methods=["GET", "POST"])
-def unfollow(token: str) -> Response | str:
+def unfollow(token: str) -> Response:
     """The link in every follower's e-mail; asks before deleting (mail scanners open links)."""
-    platform = current_app.extensions["innoplat"]
     form = UnfollowForm()
-    with platform.transaction() as session:
-        city = platform.city_row(session)
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
         follower = outbox.follower_by_token(session, token)
         idea = session.get(Idea, follower.idea_id) if follower is not None else None
         if follower is None or idea is None or idea.city_id != city.id:
-            return Response(
-                render_template("notifications/unfollowed.html", city=city, idea=None), status=404
-            )
+            return toolkit.render("notifications/unfollowed.html", status=404, city=city, idea=None)
         if form.validate_on_submit():
             outbox.unfollow(session, follower)
-            return render_template("notifications/unfollowed.html", city=city, idea=idea)
-        return render_template("notifications/unfollow.html", city=city, idea=idea, form=form)
+            return toolkit.render("notifications/unfollowed.html", city=city, idea=idea)
+        return toolkit.render("notifications/unfollow.html", city=city, idea=idea, form=form)
 
 
 @blueprint.post("/follow/<reference>")
 def follow(reference: str) -> Response:
-    platform = current_app.extensions["innoplat"]
     form = FollowForm()
-    with platform.transaction() as session:
-        city = platform.city_row(session)
-        try:
-            idea = idea_service.get_idea(session, reference, city=city)
-        except NotFound:
-            abort(404)
-        if idea.visibility is not Visibility.public:
-            abort(404)
+    with toolkit.platform().transaction() as session:
+        idea = toolkit.idea_or_404(session, reference, public_only=True)
         if not form.validate_on_submit():
-            errors = [message for messages in form.errors.values() for message in messages]
-            return Response(
-                render_template(
-                    "notifications/follow_error.html", city=city, idea=idea, errors=errors
-                ),
+            return toolkit.render(
+                "notifications/follow_error.html",
                 status=400,
+                city=idea.city,
+                idea=idea,
+                errors=toolkit.form_errors(form),
             )
         outbox.follow(
             session,

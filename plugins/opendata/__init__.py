@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from innoplat.core.hookspecs import hookimpl
+from innoplat.core.toolkit import hookimpl
 
 from . import views
 

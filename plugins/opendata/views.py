@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, stream_with_context, url_for
 
+from innoplat.core import toolkit
 from innoplat.core.models import utcnow
-from innoplat.core.platform import Platform
 
 from . import exports
 
 blueprint = Blueprint("opendata", __name__, template_folder="templates", url_prefix="/opendata")
 LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
-
-
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def _idea_url(reference: str) -> str:
@@ -25,7 +21,7 @@ def _idea_url(reference: str) -> str:
 
 def _stream(produce, mimetype: str, filename: str) -> Response:
     """Stream an export from its own session: the response outlives the view function."""
-    platform = _platform()
+    platform = toolkit.platform()
 
     def generate():
         with platform.sessions() as session:
@@ -39,10 +35,10 @@ def _stream(produce, mimetype: str, filename: str) -> Response:
 
 
 @blueprint.get("/")
-def index() -> str:
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
-        return render_template(
+def index() -> Response:
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
+        return toolkit.render(
             "opendata/index.html",
             city=city,
             api=url_for("api.index") if "api.index" in current_app.view_functions else None,
@@ -53,7 +49,7 @@ def index() -> str:
 
 @blueprint.get("/ideas.csv")
 def ideas_csv() -> Response:
-    slug = _platform().city.slug
+    slug = toolkit.platform().city.slug
     return _stream(
         lambda session, city: exports.ideas_csv(session, city, _idea_url),
         "text/csv; charset=utf-8",
@@ -63,7 +59,7 @@ def ideas_csv() -> Response:
 
 @blueprint.get("/ideas.json")
 def ideas_json() -> Response:
-    slug = _platform().city.slug
+    slug = toolkit.platform().city.slug
     meta = {
         "city": slug,
         "generated_at": utcnow().isoformat(timespec="seconds") + "Z",
@@ -79,8 +75,8 @@ def ideas_json() -> Response:
 
 @blueprint.get("/popolo.json")
 def popolo() -> Response:
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
         data = exports.popolo(session, city, base=url_for("opendata.index", _external=True))
     response = Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{city.slug}-popolo.json"'

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from innoplat.core.hookspecs import hookimpl
-from innoplat.core.web.auth import is_staff
+from innoplat.core.toolkit import hookimpl, is_staff
 
 from . import sections, similarity
 from .settings import problems

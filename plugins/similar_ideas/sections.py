@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 from markupsafe import Markup
 
 from innoplat.core.models import City, Idea
+from innoplat.core.toolkit import section
 
 from . import settings, similarity
 
@@ -25,7 +26,7 @@ def similar_section(session, city: City, draft: dict) -> Markup | None:
         candidates=options["candidates"],
         include_peers=options["include_peers"],
     )
-    return Markup(render_template("similar_ideas/similar_section.html", city=city, matches=matches))
+    return section("similar_ideas/similar_section.html", city=city, matches=matches)
 
 
 def duplicate_section(session, idea: Idea) -> Markup | None:
@@ -35,6 +36,4 @@ def duplicate_section(session, idea: Idea) -> Markup | None:
     )
     if not matches:
         return None
-    return Markup(
-        render_template("similar_ideas/duplicate_section.html", idea=idea, matches=matches)
-    )
+    return section("similar_ideas/duplicate_section.html", idea=idea, matches=matches)

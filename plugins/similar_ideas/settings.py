@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from innoplat.core import toolkit
+
 from .similarity import DEFAULT_CANDIDATES, DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_LIMIT
 
 PLUGIN = "similar_ideas"
@@ -51,4 +53,4 @@ def current() -> dict[str, Any]:
     """The running city's settings with defaults filled in (defaults outside an app)."""
     if not has_app_context() or "innoplat" not in current_app.extensions:
         return dict(DEFAULTS)
-    return {**DEFAULTS, **current_app.extensions["innoplat"].city.config.plugins.settings(PLUGIN)}
+    return {**DEFAULTS, **toolkit.settings(PLUGIN)}

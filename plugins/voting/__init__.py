@@ -13,8 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from innoplat.core.hookspecs import hookimpl
-from innoplat.core.web.security import limit_plugin_posts
+from innoplat.core.toolkit import hookimpl
 
 from . import supports, views
 
@@ -33,7 +32,6 @@ def innoplat_migration_locations() -> str:
 
 @hookimpl
 def innoplat_blueprints(app) -> list[Any]:
-    limit_plugin_posts(app, views.blueprint)
     return [views.blueprint]
 
 

@@ -2,76 +2,56 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from innoplat.core.errors import NotFound, ValidationError
-from innoplat.core.models import Idea, Visibility
-from innoplat.core.platform import Platform
-from innoplat.core.services import ideas as idea_service
-from innoplat.core.web.auth import is_staff
-from innoplat.core.web.languages import current_locale
+from innoplat.core import toolkit
+from innoplat.core.errors import ValidationError
+from innoplat.core.models import Idea
+from innoplat.core.toolkit import current_locale
 
 from . import supports
 from .forms import EmailSupportForm, StaffSupportForm
 
 blueprint = Blueprint("voting", __name__, template_folder="templates", url_prefix="/voting")
 PAGE_SIZE = 20
-NOTIFICATIONS = "notifications"
-
-
-def _platform() -> Platform:
-    return current_app.extensions["innoplat"]
 
 
 def email_support_available() -> bool:
-    """Residents support with a confirmed e-mail address only where the notifications plugin can mail."""
-    return _platform().plugins.has_plugin(NOTIFICATIONS)
+    """Residents support with a confirmed e-mail address only where a plugin (notifications) can mail."""
+    return toolkit.mail_available()
 
 
 def support_section(session, idea: Idea) -> Markup:
-    supported = is_staff() and supports.has_supported(
-        session, idea, supports.account_supporter(int(current_user.id))
+    staff = toolkit.current_staff()
+    supported = staff is not None and supports.has_supported(
+        session, idea, supports.account_supporter(staff.id)
     )
-    return Markup(
-        render_template(
-            "voting/support_section.html",
-            idea=idea,
-            count=supports.support_count(session, idea),
-            staff=is_staff(),
-            supported=supported,
-            staff_form=StaffSupportForm(),
-            email_form=EmailSupportForm(),
-            email_available=email_support_available(),
-        )
+    return toolkit.section(
+        "voting/support_section.html",
+        idea=idea,
+        count=supports.support_count(session, idea),
+        staff=staff is not None,
+        supported=supported,
+        staff_form=StaffSupportForm(),
+        email_form=EmailSupportForm(),
+        email_available=email_support_available(),
     )
-
-
-def _public_idea(session, reference: str) -> Idea:
-    city = _platform().city_row(session)
-    try:
-        idea = idea_service.get_idea(session, reference, city=city)
-    except NotFound:
-        abort(404)
-    if idea.visibility is not Visibility.public:
-        abort(404)
-    return idea
 
 
 @blueprint.get("/")
-def ranking() -> str:
+def ranking() -> Response:
     sort = request.args.get("sort") if request.args.get("sort") in supports.SORTS else "support"
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    with _platform().transaction() as session:
-        city = _platform().city_row(session)
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
         ranked = supports.most_supported(
             session, city, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
         total = supports.public_idea_count(session, city)
-        return render_template(
+        return toolkit.render(
             "voting/ranking.html",
             city=city,
             ranked=ranked,
@@ -83,15 +63,14 @@ def ranking() -> str:
 
 @blueprint.post("/support/<reference>")
 def support(reference: str) -> Response:
-    with _platform().transaction() as session:
-        idea = _public_idea(session, reference)
+    with toolkit.platform().transaction() as session:
+        idea = toolkit.idea_or_404(session, reference, public_only=True)
         target = url_for("public.idea", reference=idea.reference)
-        if is_staff():
+        staff = toolkit.current_staff()
+        if staff is not None:
             if not StaffSupportForm().validate_on_submit():
                 abort(400)
-            _row, new = supports.support(
-                session, idea, supports.account_supporter(int(current_user.id))
-            )
+            _row, new = supports.support(session, idea, supports.account_supporter(staff.id))
             flash(
                 _("Thank you for supporting this idea.")
                 if new
@@ -102,12 +81,12 @@ def support(reference: str) -> Response:
             abort(404)
         form = EmailSupportForm()
         if not form.validate_on_submit():
-            errors = [message for messages in form.errors.values() for message in messages]
-            return Response(
-                render_template(
-                    "voting/support_error.html", city=idea.city, idea=idea, errors=errors
-                ),
+            return toolkit.render(
+                "voting/support_error.html",
                 status=400,
+                city=idea.city,
+                idea=idea,
+                errors=toolkit.form_errors(form),
             )
         _send_confirmation(session, idea, form.email.data)
         flash(
@@ -120,8 +99,6 @@ def support(reference: str) -> Response:
 
 
 def _send_confirmation(session, idea: Idea, email: str) -> None:
-    from innoplat.plugins.notifications.outbox import queue_message
-
     token = supports.confirmation_token(current_app.config["SECRET_KEY"], idea.reference, email)
     link = url_for("voting.confirm", token=token, _external=True)
     platform_name = idea.city.label(current_locale())
@@ -143,7 +120,7 @@ def _send_confirmation(session, idea: Idea, email: str) -> None:
             ),
         ]
     )
-    queue_message(
+    toolkit.send_mail(
         session,
         idea.city,
         recipient=email,
@@ -162,9 +139,9 @@ def confirm(token: str) -> Response:
             current_app.config["SECRET_KEY"], token
         )
     except ValidationError:
-        return Response(render_template("voting/confirm_failed.html"), status=400)
-    with _platform().transaction(write=True) as session:  # a GET that writes
-        idea = _public_idea(session, reference)
+        return toolkit.render("voting/confirm_failed.html", status=400)
+    with toolkit.platform().transaction(write=True) as session:  # a GET that writes
+        idea = toolkit.idea_or_404(session, reference, public_only=True)
         _row, new = supports.support(session, idea, supporter)
         flash(
             _("Thank you: your support is counted.") if new else _("You already support this idea.")

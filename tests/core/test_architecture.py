@@ -89,3 +89,71 @@ def test_every_package_is_listed_in_pyproject():
             assert name in listed, (
                 f"{name} is missing from [tool.setuptools] packages in pyproject.toml"
             )
+
+
+#: What a plugin may import of innoplat: the toolkit, the tables, the exceptions, the hooks,
+#: and in its tests the shipped fixtures. Everything else is internal (docs/hooks.md).
+PLUGIN_API = {
+    "innoplat.core.toolkit",
+    "innoplat.core.models",
+    "innoplat.core.errors",
+    "innoplat.core.hookspecs",
+}
+PLUGIN_TEST_API = {*PLUGIN_API, "innoplat.core.testing"}
+
+
+def _plugin_sources() -> list[tuple[Path, str, str]]:
+    """(path, source, the package it belongs to) of every built-in plugin and the scaffold."""
+    from string import Template
+
+    found = []
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        parts = path.relative_to(ROOT / "plugins").parts
+        if len(parts) > 1:
+            found.append((path, path.read_text(encoding="utf-8"), f"innoplat.plugins.{parts[0]}"))
+    for path in sorted((ROOT / "core" / "scaffold_template").rglob("*.py.tmpl")):
+        source = Template(path.read_text(encoding="utf-8")).safe_substitute(
+            name="bike_racks", package="bike_racks", title="Bike racks", url="bike-racks", dist="x"
+        )
+        found.append((path, source, "bike_racks"))
+    return found
+
+
+def _innoplat_imports(source: str) -> list[str]:
+    """The innoplat modules (or module members) a source imports; relative imports as ``.`` names."""
+    import ast
+
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            names.append("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.ImportFrom) and node.module in ("innoplat", "innoplat.core"):
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module or "")
+            # A private name (models._enum) is internal even in a public module.
+            names += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return [n for n in names if n.startswith(("innoplat", "."))]
+
+
+def test_plugins_use_only_the_toolkit():
+    """Built-in plugins and the scaffold import innoplat only through its public plugin API."""
+    problems = []
+    for path, source, package in _plugin_sources():
+        testing = "tests" in path.parts or "migrations" in path.parts
+        allowed = PLUGIN_TEST_API if testing else PLUGIN_API
+        where = path.relative_to(ROOT)
+        for name in _innoplat_imports(source):
+            if name.startswith(".."):
+                problems.append(f"{where}: relative import beyond its own plugin ({name})")
+            elif name.startswith(".") or name == package or name.startswith(package + "."):
+                continue
+            elif name.startswith("innoplat.plugins"):
+                problems.append(f"{where}: imports another plugin ({name})")
+            elif name.rsplit(".", 1)[-1].startswith("_"):
+                problems.append(f"{where}: imports the private {name}")
+            elif not any(name == api or name.startswith(api + ".") for api in allowed):
+                problems.append(f"{where}: imports {name}, which is not in the plugin API")
+    assert not problems, "\n".join(problems)

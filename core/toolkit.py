@@ -1,0 +1,174 @@
+"""The plugin toolkit: everything a plugin uses from innoplat, in one stable module.
+
+A plugin imports from here, from ``innoplat.core.models`` (the tables), ``innoplat.core.errors``
+(the exceptions) and ``innoplat.core.testing`` (pytest fixtures) — nothing else of innoplat::
+
+    from innoplat.core import toolkit
+    from innoplat.core.toolkit import hookimpl
+
+Every name listed in ``__all__`` follows semantic versioning: it is removed or changed
+incompatibly only in a major release, after a minor release that warns about it
+(``DeprecationWarning``). Everything else in ``innoplat.core`` is internal and may change
+in any release. The reference is docs/hooks.md ("The plugin toolkit").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, render_template
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from .cli.common import (
+    city_options,
+    city_transaction,
+    json_option,
+    open_platform,
+    print_json,
+    print_table,
+)
+from .config import CityDefinition
+from .errors import PluginError
+from .hookspecs import hookimpl
+from .models import City, Idea
+from .platform import Platform
+from .plugins import hooks_of
+from .services.audit import record as record_audit
+from .services.cities import get_city
+from .services.comparison import Metric
+from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
+from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
+from .web.current import platform
+from .web.languages import current_locale
+from .web.public import idea_or_404
+
+__all__ = [
+    # hooks
+    "hookimpl",
+    # the current platform, city and settings
+    "Platform",
+    "CityDefinition",
+    "platform",
+    "city",
+    "city_row",
+    "settings",
+    "plugin_enabled",
+    "current_locale",
+    # ideas
+    "get_idea",
+    "list_ideas",
+    "count_ideas",
+    "IdeaFilter",
+    "submit_idea",
+    "idea_or_404",
+    "get_city",
+    # who may do what
+    "StaffUser",
+    "is_staff",
+    "can_edit",
+    "staff_required",
+    "editor_required",
+    "actor",
+    "current_staff",
+    # forms and pages
+    "Form",
+    "form_errors",
+    "render",
+    "section",
+    # the audit trail, mail, comparison metrics
+    "record_audit",
+    "send_mail",
+    "mail_available",
+    "Metric",
+    # command line
+    "city_options",
+    "json_option",
+    "open_platform",
+    "city_transaction",
+    "print_json",
+    "print_table",
+]
+
+#: The base class of a plugin's forms: CSRF-protected like every form of the site. POSTs to
+#: a plugin's blueprint are rate-limited per visitor (``INNOPLAT_PLUGIN_POST_LIMIT``,
+#: default 30 per hour) without the plugin doing anything.
+Form = FlaskForm
+
+
+def city() -> CityDefinition:
+    """The city this request or app serves, as configured in its city.toml."""
+    return platform().city
+
+
+def city_row(session: Session) -> City:
+    """The city this request serves, as its database row (for queries and foreign keys)."""
+    return platform().city_row(session)
+
+
+def settings(plugin: str) -> dict[str, Any]:
+    """The plugin's ``[plugins.<plugin>]`` table of the current city (validated at start-up)."""
+    return platform().city.config.plugins.settings(plugin)
+
+
+def plugin_enabled(name: str) -> bool:
+    """Whether the current city enables the plugin ``name``."""
+    return platform().plugins.has_plugin(name)
+
+
+def current_staff() -> StaffUser | None:
+    """The signed-in working-group member (``id``, ``name``, ``email``, ``role``), or None."""
+    return current_user._get_current_object() if is_staff() else None  # type: ignore[no-any-return]
+
+
+def form_errors(form: FlaskForm) -> list[str]:
+    """Every error message of a validated form, field by field."""
+    return [message for messages in form.errors.values() for message in messages]
+
+
+def render(template: str, *, status: int = 200, **context: Any) -> Response:
+    """A whole HTML page (``text/html``) from the plugin's template, with the given status."""
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+def section(template: str, **context: Any) -> Markup:
+    """An HTML fragment for ``innoplat_idea_sections`` or ``innoplat_submission_sections``."""
+    return Markup(render_template(template, **context))  # noqa: S704 - Jinja autoescapes
+
+
+def mail_available() -> bool:
+    """Whether a plugin of the current city sends e-mail (``innoplat_send_mail``)."""
+    return bool(platform().plugins.hook.innoplat_send_mail.get_hookimpls())
+
+
+def send_mail(
+    session: Session,
+    city: City,
+    *,
+    recipient: str,
+    locale: str,
+    subject: str,
+    body: str,
+    kind: str,
+    idea: Idea | None = None,
+) -> None:
+    """Send an e-mail through the plugin that sends mail (the notifications plugin's outbox).
+
+    The message goes out only if the transaction of ``session`` commits.
+
+    :raises PluginError: when no enabled plugin sends e-mail (check ``mail_available()`` first).
+    """
+    taken = hooks_of(session).innoplat_send_mail(
+        session=session,
+        city=city,
+        recipient=recipient,
+        locale=locale,
+        subject=subject,
+        body=body,
+        kind=kind,
+        idea=idea,
+    )
+    if not any(taken):
+        raise PluginError(None, f"no enabled plugin sends e-mail ({kind} to {recipient})")

@@ -13,6 +13,7 @@ Swedish and whose gettext folder ``sv@fit`` holds the compiled Meänkieli messag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -147,3 +148,31 @@ def compile_catalogs(
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("compiled\n")
     return folder
+
+
+def N_(message: str) -> str:
+    """Mark an English msgid for extraction where it is chosen before it is translated."""
+    return message
+
+
+@functools.cache
+def _core_catalog(locale: str) -> dict[str, str]:
+    path = core_translations_folder() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+def translate(message: str, locale: str | None) -> str:
+    """An English msgid of core's catalogs in ``locale``, outside any web request (services, CLI).
+
+    Pages get the same text through Flask-Babel; this serves code that knows its locale but
+    has no request (the comparison's metric labels). An unknown msgid or locale stays English.
+    """
+    return _core_catalog(locale or DEFAULT_FALLBACK).get(message, message)

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..errors import ValidationError
+from ..i18n import N_, translate
 from ..models import (
     IMPLEMENTED_PHASES,
     City,
@@ -89,7 +90,8 @@ class Metric:
         )
 
     :param key: stable identifier, used by ``--metric`` and in every row's ``metric``.
-    :param label: what readers see: a ``{locale: text}`` dict or a (lazily) translated string.
+    :param label: what readers see: a lazily translated string (``lazy_gettext`` with an
+        English msgid from the plugin's catalogs) or a ``{locale: text}`` dict.
     :param unit: the unit of ``value``: ``ideas``, ``share`` (0–1), ``ratio``, ``days``,
         ``kinds`` or any short word of the plugin's own.
     :param compute: ``compute(session, city_ids, method_keys, since)`` returning rows. It gets
@@ -118,8 +120,12 @@ class Metric:
 
 
 def _text(value: Any, locale: str | None) -> str:
+    """A label in ``locale``: a ``{locale: text}`` dict, an English msgid of core's catalogs,
+    or a lazily translated string of a plugin (translated in the request's language)."""
     if isinstance(value, dict):
         return localized(value, locale, "sv")
+    if isinstance(value, str):
+        return translate(value, locale)
     return str(value)
 
 
@@ -491,85 +497,66 @@ def _vlh(figures: tuple[Any, Any, Any]) -> dict[str, float | None]:
     return {"value": value, "low": low, "high": high}
 
 
-def _l(sv: str, en: str) -> dict[str, str]:
-    return {"sv": sv, "en": en}
-
-
 BUILTIN_METRICS: tuple[Metric, ...] = (
     Metric(
         "ideas_with_method",
-        _l("Idéer med metoden", "Ideas with the method"),
+        N_("Ideas with the method"),
         "ideas",
         _core_rows,
-        _l(
-            "Antal idéer där metoden tillämpats.",
-            "How many ideas the method was applied to.",
-        ),
+        N_("How many ideas the method was applied to."),
     ),
     Metric(
         "implementation_share",
-        _l("Andel införda", "Share implemented"),
+        N_("Share implemented"),
         "share",
         _core_rows,
-        _l(
-            "Andel av idéerna med metoden som någon gång nått fasen införd eller spridd "
-            "(Wilsons 95 %-intervall).",
+        N_(
             "Share of the ideas with the method that ever reached implemented or scaled "
-            "(Wilson 95 % interval).",
+            "(Wilson 95 % interval)."
         ),
     ),
     Metric(
         "lift",
-        _l("Lyft", "Lift"),
+        N_("Lift"),
         "ratio",
         _core_rows,
-        _l(
-            "Andelen införda med metoden delad med andelen bland stadens övriga idéer "
-            "(95 %-intervall, Katz log-metod).",
+        N_(
             "Share implemented with the method divided by the share among the city's other "
-            "ideas (95 % interval, Katz log method).",
+            "ideas (95 % interval, Katz log method)."
         ),
     ),
     Metric(
         "median_days_to_implemented",
-        _l("Mediandagar till införande", "Median days to implemented"),
+        N_("Median days to implemented"),
         "days",
         _core_rows,
-        _l(
-            "Median av dagarna från inlämning till första införande, bland idéer som införts.",
-            "Median days from submission to first implementation, among implemented ideas.",
-        ),
+        N_("Median days from submission to first implementation, among implemented ideas."),
     ),
     Metric(
         "median_days_in_pilot",
-        _l("Mediandagar i pilot", "Median days in pilot"),
+        N_("Median days in pilot"),
         "days",
         _core_rows,
-        _l(
-            "Median av dagarna i pilotfasen, bland idéer som lämnat den.",
-            "Median days spent in the pilot phase, among ideas that have left it.",
-        ),
+        N_("Median days spent in the pilot phase, among ideas that have left it."),
     ),
     Metric(
         "org_kinds_per_idea",
-        _l("Organisationstyper per idé", "Organisation kinds per idea"),
+        N_("Organisation kinds per idea"),
         "kinds",
         _core_rows,
-        _l(
-            "Medelantal olika slags organisationer som deltar i en idé (95 %-intervall, t).",
+        N_(
             "Mean number of distinct kinds of organisation taking part in an idea "
-            "(95 % interval, t).",
+            "(95 % interval, t)."
         ),
     ),
     Metric(
         "cross_boundary_share",
-        _l("Andel över organisationsgränser", "Share crossing organisation boundaries"),
+        N_("Share crossing organisation boundaries"),
         "share",
         _core_rows,
-        _l(
-            "Andel idéer där minst två olika organisationer deltar (Wilsons 95 %-intervall).",
+        N_(
             "Share of ideas with at least two different participating organisations "
-            "(Wilson 95 % interval).",
+            "(Wilson 95 % interval)."
         ),
     ),
 )

@@ -90,6 +90,12 @@ def test_the_page_speaks_swedish_by_default(client):
     assert "Jämför metoder mellan kommuner" in html and "Andel införda" in html
 
 
+def test_metric_labels_come_from_the_translators_catalogs(client):
+    """They fell back to Swedish in Finnish, Northern Sami and Meänkieli before."""
+    html = client.get("/compare?lang=fi").get_data(as_text=True)
+    assert "Käyttöön otettujen osuus" in html and "Andel införda" not in html
+
+
 def test_the_method_partial_shows_the_method_in_every_city(with_demo):
     from flask import render_template_string
     from sqlalchemy import select

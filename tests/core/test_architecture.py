@@ -157,3 +157,22 @@ def test_plugins_use_only_the_toolkit():
             elif not any(name == api or name.startswith(api + ".") for api in allowed):
                 problems.append(f"{where}: imports {name}, which is not in the plugin API")
     assert not problems, "\n".join(problems)
+
+
+def test_no_file_refers_to_a_file_outside_the_repository():
+    """Comments, docs and configuration cite only what a reader of the repository can open."""
+    suffixes = {".py", ".md", ".toml", ".cfg", ".html", ".tmpl", ".txt", ".yml", ".yaml", ".json"}
+    skipped = {".git", ".venv", "node_modules", "build", "dist"}
+    offenders = []
+    for path in ROOT.rglob("*"):
+        parts = set(path.relative_to(ROOT).parts)
+        if (
+            path.suffix not in suffixes
+            or parts & skipped
+            or any(p.endswith(".egg-info") for p in parts)
+        ):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.name != "test_architecture.py" and re.search(r"DESIGN\.md|/work/", text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, f"these cite files that are not in the repository: {offenders}"

@@ -168,20 +168,42 @@ def bundled_cities_folder() -> Path:
     return Path(str(resources.files("innoplat.cities")))
 
 
+def _path_roots() -> list[Path]:
+    return [Path(p) for p in os.environ.get("INNOPLAT_CITIES_PATH", "").split(os.pathsep) if p]
+
+
+def _folders_under(root: Path) -> list[Path]:
+    if (root / CITY_FILE).is_file():
+        return [root]
+    if root.is_dir():
+        return [child for child in sorted(root.iterdir()) if (child / CITY_FILE).is_file()]
+    return []
+
+
 def city_folders() -> dict[str, Path]:
-    """Every known city folder by slug: the bundled ones, then INNOPLAT_CITIES_PATH entries."""
-    folders: dict[str, Path] = {}
-    roots = [bundled_cities_folder()]
-    roots += [Path(p) for p in os.environ.get("INNOPLAT_CITIES_PATH", "").split(os.pathsep) if p]
-    for root in roots:
-        if (root / CITY_FILE).is_file():
-            folders[root.name] = root
-            continue
-        if root.is_dir():
-            for child in sorted(root.iterdir()):
-                if (child / CITY_FILE).is_file():
-                    folders[child.name] = child
+    """Every known city folder by slug: the bundled ones, then INNOPLAT_CITIES_PATH entries.
+
+    A folder on INNOPLAT_CITIES_PATH replaces the bundled city of the same name (a deployment
+    keeps its own copy of its city); two on the path with one name are ambiguous, and
+    ``duplicate_city_folders`` names them.
+    """
+    folders = {folder.name: folder for folder in _folders_under(bundled_cities_folder())}
+    for root in _path_roots():
+        for folder in _folders_under(root):
+            folders.setdefault(folder.name, folder)
+            if folders[folder.name].is_relative_to(bundled_cities_folder()):
+                folders[folder.name] = folder
     return folders
+
+
+def duplicate_city_folders() -> dict[str, list[Path]]:
+    """Slugs found in more than one folder on INNOPLAT_CITIES_PATH, with those folders."""
+    found: dict[str, list[Path]] = {}
+    for root in _path_roots():
+        for folder in _folders_under(root):
+            if folder.resolve() not in [f.resolve() for f in found.get(folder.name, [])]:
+                found.setdefault(folder.name, []).append(folder)
+    return {slug: folders for slug, folders in found.items() if len(folders) > 1}
 
 
 def find_city_folder(city: str) -> Path:
@@ -189,6 +211,15 @@ def find_city_folder(city: str) -> Path:
     as_path = Path(city)
     if (as_path / CITY_FILE).is_file():
         return as_path
+    duplicates = duplicate_city_folders()
+    if city in duplicates:
+        raise ConfigError(
+            city,
+            "",
+            "is on INNOPLAT_CITIES_PATH more than once ("
+            + ", ".join(str(f) for f in duplicates[city])
+            + "); keep one, or give the folder itself",
+        )
     folders = city_folders()
     if city in folders:
         return folders[city]

@@ -50,3 +50,17 @@ class PluginError(InnoplatError):
     def __init__(self, plugin: str | None, message: str) -> None:
         self.plugin = plugin
         super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
+
+
+class StartupFailed(SystemExit):
+    """An app cannot start for its city: ends the process with one line, never a traceback.
+
+    ``create_app`` raises it for a broken city.toml or plugin, so a WSGI server
+    (``gunicorn 'innoplat.core.web:create_app(city="kiruna")'``) prints
+    ``Error: cities/kiruna/city.toml: stages[0].phase: …`` and exits with status 1, as
+    ``innoplat serve`` does. The original error is in ``error``.
+    """
+
+    def __init__(self, error: InnoplatError) -> None:
+        self.error = error
+        super().__init__(f"Error: {error}")

@@ -84,8 +84,20 @@ class Platform:
                     locations.append(location)
         return locations
 
+    def check(self) -> None:
+        """Every check of the city that needs no database: its city.toml and plugin settings
+        (checked when the platform was opened), the methods its plugins contribute, and its
+        local methods' ``maps_to``. ``innoplat cities`` runs the same checks.
+
+        :raises InnoplatError: the first problem, naming the file or plugin and the key.
+        """
+        check_city(self.city, self.plugins)
+
     def init(self) -> City:
-        """Create or upgrade the schema, synchronise the method catalogue and the city (idempotent)."""
+        """Check the city, then create or upgrade the schema and synchronise the method
+        catalogue and the city (idempotent). A city that fails a check leaves the database
+        untouched."""
+        self.check()
         db.upgrade(self.engine, self.migration_locations())
         return self.sync()
 
@@ -97,20 +109,35 @@ class Platform:
             signing.ensure_key(session, row)
             return row
 
-    def _method_contributions(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        """Each plugin's methods with the plugin's name, so a bad method names its source."""
-        out = []
-        for impl in self.plugins.hook.innoplat_methods.get_hookimpls():
-            try:
-                result = impl.function()
-            except Exception as exc:
-                raise PluginError(impl.plugin_name, f"failed in innoplat_methods: {exc}") from exc
-            if result:
-                out.append((impl.plugin_name, list(cast(list[dict[str, Any]], result))))
-        return out
+    def _method_contributions(self) -> cities.Contributions:
+        return method_contributions(self.plugins)
 
     def city_row(self, session: Session) -> City:
         return cities.get_city(session, self.city.slug)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def method_contributions(manager: pluggy.PluginManager) -> cities.Contributions:
+    """Each plugin's methods with the plugin's name, so a bad method names its source."""
+    out = []
+    for impl in manager.hook.innoplat_methods.get_hookimpls():
+        try:
+            result = impl.function()
+        except Exception as exc:
+            raise PluginError(impl.plugin_name, f"failed in innoplat_methods: {exc}") from exc
+        if result:
+            out.append((impl.plugin_name, list(cast(list[dict[str, Any]], result))))
+    return out
+
+
+def check_city(definition: CityDefinition, manager: pluggy.PluginManager | None = None) -> None:
+    """Check a loaded city without a database: its plugins (enabled, installed, their
+    settings), the method catalogue they contribute and its local methods' ``maps_to``.
+
+    :raises InnoplatError: the first problem, naming the file or plugin and the key.
+    """
+    manager = manager or build_manager(definition)
+    shared = cities.check_catalogue(method_contributions(manager))
+    cities.check_local_methods(definition, shared)

@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from .. import demo_network
-from ..config import city_folders, load_city
+from ..config import city_folders, duplicate_city_folders, find_city_folder, load_city
 from ..errors import InnoplatError
+from ..platform import check_city
 from ..plugins import (
-    build_manager,
     implemented_hooks,
     installed_plugins,
     new_manager,
@@ -166,12 +166,19 @@ def serve(
 @click.command()
 @json_option
 def cities(as_json: bool) -> None:
-    """The configured cities, and whether each one's configuration is valid."""
+    """The configured cities, and whether each passes every check `innoplat init` runs first.
+
+    The city.toml, its plugins and their settings, the methods they contribute, and each
+    local method's maps_to: what init refuses before it touches the database.
+    """
     rows: list[dict[str, Any]] = []
+    duplicates = duplicate_city_folders()
     for slug, folder in city_folders().items():
         try:
+            if slug in duplicates:
+                find_city_folder(slug)  # refuses an ambiguous slug, naming its folders
             definition = load_city(folder)
-            build_manager(definition)
+            check_city(definition)
             rows.append(
                 {
                     "city": slug,

@@ -26,28 +26,83 @@ def list_cities(session: Session) -> list[City]:
     return list(session.scalars(select(City).order_by(City.is_peer, City.slug)))
 
 
-def sync_catalogue(session: Session, contributions: list[tuple[str, list[dict[str, Any]]]]) -> int:
+#: The steps of SKR's Innovationsguiden a method's ``guide_steps`` may name, in their order.
+GUIDE_STEPS = ("ringa_in", "undersoka", "fokusera", "ta_fram_ideer", "testa_ideer", "forverkliga")
+
+Contributions = list[tuple[str, list[dict[str, Any]]]]
+
+
+def _guide_step_problem(steps: Any) -> str | None:
+    if steps is None:
+        return None
+    if not isinstance(steps, list):
+        return f"expected a list of steps, got {type(steps).__name__} {steps!r}"
+    for j, step in enumerate(steps):
+        if isinstance(step, dict):
+            if not step or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in step.items()
+            ):
+                return (
+                    f'[{j}]: expected a table of texts by language, e.g. {{ sv = "…", en = "…" }}'
+                )
+        elif step not in GUIDE_STEPS:
+            return f"[{j}]: expected one of {', '.join(GUIDE_STEPS)} or a table of texts by language (got {step!r})"
+    return None
+
+
+def check_catalogue(contributions: Contributions) -> list[str]:
+    """The shared method keys the plugins contribute, after checking every method's shape.
+
+    Runs without a database, so ``innoplat cities`` and ``innoplat init`` (before it touches
+    the database) refuse the same mistakes.
+
+    :raises ValidationError: naming the plugin and the method's index and field.
+    """
+    keys: list[str] = []
+    for source, methods in contributions:
+        for i, data in enumerate(methods):
+            where = f"{source}: methods[{i}]"
+            if not isinstance(data, dict) or not data.get("key") or not data.get("name"):
+                raise ValidationError(where, "a method needs a 'key' and a 'name'")
+            bad = [p for p in data.get("phases") or [] if p not in Phase.__members__]
+            if bad:
+                raise ValidationError(f"{where}.phases", f"unknown phases {bad}")
+            problem = _guide_step_problem(data.get("guide_steps"))
+            if problem:
+                raise ValidationError(f"{where}.guide_steps", problem)
+            keys.append(data["key"])
+    return keys
+
+
+def check_local_methods(definition: CityDefinition, shared_keys: list[str]) -> None:
+    """Every local method of the city maps to a method of the shared catalogue.
+
+    :raises ValidationError: naming the city.toml and the method's index.
+    """
+    for i, local in enumerate(definition.config.methods):
+        if local.maps_to not in shared_keys:
+            raise ValidationError(
+                f"{definition.file}: methods[{i}].maps_to",
+                f"{local.maps_to!r} is not a method of the shared catalogue",
+            )
+
+
+def sync_catalogue(session: Session, contributions: Contributions) -> int:
     """Store the methods plugins contribute; returns how many were added or changed.
 
     :param contributions: (plugin name, methods) pairs from the ``innoplat_methods`` hook.
     """
+    check_catalogue(contributions)
     existing = {m.key: m for m in session.scalars(select(Method).where(Method.city_id.is_(None)))}
     changed = 0
     for source, methods in contributions:
-        for i, data in enumerate(methods):
-            key = data.get("key")
-            if not key or not data.get("name"):
-                raise ValidationError(
-                    f"{source}: methods[{i}]", "a method needs a 'key' and a 'name'"
-                )
+        for data in methods:
+            key = data["key"]
             values = {f: data.get(f) for f in METHOD_FIELDS}
             values["phases"] = list(values["phases"] or [])
             values["guide_steps"] = list(values["guide_steps"] or [])
             values["description"] = values["description"] or {}
             values["category"] = values["category"] or "design"
-            bad = [p for p in values["phases"] or [] if p not in Phase.__members__]
-            if bad:
-                raise ValidationError(f"{source}: methods[{i}].phases", f"unknown phases {bad}")
             method = existing.get(key)
             if method is None:
                 method = Method(key=key, shared_key=key, source=source, **values)
@@ -132,13 +187,9 @@ def sync_city(
         parent = organisations.get(org_config.parent) if org_config.parent else None
         organisations[org_config.key].parent_id = parent.id if parent else None
 
-    shared = {m.key for m in session.scalars(select(Method).where(Method.city_id.is_(None)))}
-    for i, local in enumerate(config.methods):
-        if local.maps_to not in shared:
-            raise ValidationError(
-                f"{definition.file}: methods[{i}].maps_to",
-                f"{local.maps_to!r} is not a method of the shared catalogue",
-            )
+    shared = list(session.scalars(select(Method.key).where(Method.city_id.is_(None))))
+    check_local_methods(definition, shared)
+    for local in config.methods:
         key = f"{config.slug}:{local.key}"
         method = session.scalar(select(Method).where(Method.key == key)) or Method(key=key)
         method.shared_key = local.maps_to

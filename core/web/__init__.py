@@ -13,7 +13,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from ..config import CityDefinition
 from ..db import default_database_url
-from ..errors import InnoplatError
+from ..errors import InnoplatError, StartupFailed
 from ..platform import Platform
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
@@ -95,10 +95,15 @@ def create_app(
     """Build the app for one city: configuration, database, plugin manager, languages, blueprints.
 
     Per-app state lives in ``app.extensions["innoplat"]`` (a Platform), never in module globals.
+    A city that fails its checks raises ``StartupFailed``: the process ends with one line.
     """
     if platform is None:
         city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
-        platform = Platform.open(city, database_url or default_database_url())
+        try:
+            platform = Platform.open(city, database_url or default_database_url())
+            platform.check()
+        except InnoplatError as error:
+            raise StartupFailed(error) from None
     app = Flask(
         __name__,
         instance_path=str(instance_folder()),

@@ -1,0 +1,127 @@
+"""What ``innoplat cities`` and ``innoplat init`` refuse: the same checks, before any database is touched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from innoplat.core.cli import main
+from innoplat.core.config import bundled_cities_folder, load_city
+from innoplat.core.errors import ConfigError, ValidationError
+from innoplat.core.platform import check_city
+
+PLUGIN = """
+from innoplat.core.toolkit import hookimpl
+
+
+@hookimpl
+def innoplat_methods():
+    return [{{"key": "winter_walk", "name": {{"sv": "Vintervandring"}}, "guide_steps": {steps}}}]
+"""
+
+
+def _city(tmp_path: Path, slug: str = "kiruna", edit: tuple[str, str] | None = None) -> Path:
+    folder = tmp_path / slug
+    shutil.copytree(
+        bundled_cities_folder() / slug, folder, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    if edit:
+        path = folder / "city.toml"
+        text = path.read_text(encoding="utf-8")
+        assert edit[0] in text
+        path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    return folder
+
+
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+MISSING_METHOD = ('maps_to = "co_creation_workshop"', 'maps_to = "co_creation_workshops"')
+
+
+def test_cities_refuses_a_local_method_mapped_to_a_missing_catalogue_method(
+    tmp_path, monkeypatch, capsys
+):
+    """It said "valid" before; only init refused, after migrating the database."""
+    _city(tmp_path, edit=MISSING_METHOD)
+    monkeypatch.setenv("INNOPLAT_CITIES_PATH", str(tmp_path))
+    row = next(r for r in json.loads(_run(capsys, "cities", "--json")[1]) if r["city"] == "kiruna")
+    assert not row["valid"]
+    assert "methods[0].maps_to" in row["problem"] and "'co_creation_workshops'" in row["problem"]
+    assert _run(capsys, "cities")[0] == 1
+
+
+def test_init_refuses_a_broken_city_before_touching_the_database(tmp_path, capsys):
+    folder = _city(tmp_path, edit=MISSING_METHOD)
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    code, out, err = _run(capsys, "init", "--city", str(folder), "--db", url)
+    assert code == 1 and err.count("\n") == 1 and "methods[0].maps_to" in err
+    assert inspect(create_engine(url)).get_table_names() == []  # not even migrated
+
+
+@pytest.mark.parametrize(
+    ("steps", "problem"),
+    [
+        ('"undersoka"', "guide_steps: expected a list of steps, got str"),
+        ('["undersok"]', "guide_steps: [0]: expected one of ringa_in, undersoka"),
+        ('[{"sv": 1}]', "guide_steps: [0]: expected a table of texts by language"),
+        ('{"sv": "Undersöka"}', "guide_steps: expected a list of steps, got dict"),
+    ],
+)
+def test_a_method_with_guide_steps_of_the_wrong_shape_is_refused(tmp_path, steps, problem):
+    folder = _city(tmp_path)
+    (folder / "plugin.py").write_text(PLUGIN.format(steps=steps), encoding="utf-8")
+    with pytest.raises(ValidationError) as error:
+        check_city(load_city(folder))
+    assert error.value.field == "city:kiruna: methods[0].guide_steps"
+    assert problem in str(error.value)
+
+
+def test_guide_steps_may_be_known_steps_or_texts_by_language(tmp_path):
+    folder = _city(tmp_path)
+    steps = '["undersoka", {"sv": "Gå ut i snön", "en": "Walk in the snow"}]'
+    (folder / "plugin.py").write_text(PLUGIN.format(steps=steps), encoding="utf-8")
+    check_city(load_city(folder))
+
+
+def test_a_slug_twice_on_the_cities_path_is_reported(tmp_path, monkeypatch, capsys):
+    """The second folder silently lost before."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    _city(first, "lund")
+    _city(second, "lund")
+    monkeypatch.setenv("INNOPLAT_CITIES_PATH", f"{first}:{second}")
+    with pytest.raises(ConfigError, match="more than once") as error:
+        load_city("lund")
+    assert str(first / "lund") in str(error.value) and str(second / "lund") in str(error.value)
+    code, out, _ = _run(capsys, "cities")
+    assert code == 1 and "more than once" in out
+    assert load_city(second / "lund").slug == "lund"  # the folder itself still works
+
+
+def test_a_city_on_the_path_replaces_the_bundled_one(tmp_path, monkeypatch):
+    _city(tmp_path, "lund")
+    monkeypatch.setenv("INNOPLAT_CITIES_PATH", str(tmp_path))
+    assert load_city("lund").folder == tmp_path / "lund"
+
+
+def test_an_app_for_a_broken_city_ends_with_one_line(tmp_path):
+    """As ``innoplat serve`` does; a WSGI server calling create_app printed a traceback."""
+    folder = _city(tmp_path, edit=('reference_prefix = "KIR"', 'reference_prefix = "kir"'))
+    code = f"from innoplat.core.web import create_app; create_app(city={str(folder)!r})"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: ") and "reference_prefix" in result.stderr

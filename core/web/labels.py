@@ -87,6 +87,28 @@ PLATFORM_ROLES = {
     "funder": _l("Funder"),
 }
 
+#: The method catalogue's categories (``category`` of innoplat_methods); an unknown one shows as is.
+METHOD_CATEGORIES = {
+    "design": _l("Design"),
+    "experimentation": _l("Experimentation"),
+    "co_creation": _l("Co-creation"),
+    "ideation": _l("Ideation"),
+    "procurement": _l("Procurement"),
+    "foresight": _l("Foresight"),
+    "evaluation": _l("Evaluation"),
+    "agile": _l("Agile development"),
+}
+
+#: The steps of SKR's Innovationsguiden that ``guide_steps`` name, in their order.
+GUIDE_STEPS = {
+    "ringa_in": _l("Frame the challenge"),
+    "undersoka": _l("Explore"),
+    "fokusera": _l("Focus"),
+    "ta_fram_ideer": _l("Develop ideas"),
+    "testa_ideer": _l("Test ideas"),
+    "forverkliga": _l("Make it real"),
+}
+
 SORT_LABELS = {
     "newest": _l("Newest first"),
     "oldest": _l("Oldest first"),
@@ -103,6 +125,16 @@ def label(value: Any) -> str:
         names = LABELS.get(type(value), {})
         return str(names.get(value.value, value.value))
     return str(value)
+
+
+def method_category(key: str | None) -> str:
+    """A catalogue category's translated name (``co_creation`` → "Co-creation")."""
+    return str(METHOD_CATEGORIES.get(key or "", key or ""))
+
+
+def guide_step(key: str) -> str:
+    """A known Innovationsguiden step's translated name (``undersoka`` → "Explore")."""
+    return str(GUIDE_STEPS.get(key, key))
 
 
 def choices(enum_cls: type[Enum]) -> list[tuple[str, str]]:

@@ -63,6 +63,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(labels.label, "label")
+    app.add_template_filter(labels.method_category, "method_category")
+    app.add_template_filter(labels.guide_step, "guide_step")
     app.add_template_filter(lambda d: format_date(d, "medium") if d else "", "date")
     app.add_template_filter(lambda d: format_datetime(d, "medium") if d else "", "datetime")
     app.add_template_filter(lambda n: format_decimal(n) if n is not None else "", "number")

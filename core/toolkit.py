@@ -31,6 +31,7 @@ from .cli.common import (
     print_table,
 )
 from .config import CityDefinition
+from .db import insert as dialect_insert
 from .errors import PluginError
 from .hookspecs import hookimpl
 from .models import City, Idea
@@ -78,7 +79,8 @@ __all__ = [
     "form_errors",
     "render",
     "section",
-    # the audit trail, mail, comparison metrics
+    # writing rows, the audit trail, mail, comparison metrics
+    "dialect_insert",
     "record_audit",
     "send_mail",
     "mail_available",

@@ -10,9 +10,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from innoplat.core import db
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Visibility, utcnow
+from innoplat.core.toolkit import dialect_insert
 
 from .models import Support
 
@@ -42,7 +42,7 @@ def support(session: Session, idea: Idea, supporter: str) -> tuple[Support, bool
     # One statement: two clicks at the same moment store one support, and neither fails.
     table = Support.__table__
     inserted = session.scalar(
-        db.insert(session, table)
+        dialect_insert(session, table)
         .values(
             idea_id=idea.id,
             supporter=supporter,

@@ -72,6 +72,8 @@ def demo(city: str, database_url: str | None, count: int, seed: int, sibling_ide
     Runs init first, so it works on an empty database. The data follows the [demo] profile
     in the city's city.toml and is labelled synthetic in the data itself. With --siblings N
     the five sibling cities come too, as peers, so comparisons span six cities at once.
+    Plugins' lifecycle hooks are not called: the ideas come with their whole history, and no
+    e-mail goes out for them (docs/hooks.md, "Lifecycle events").
     """
     platform = open_platform(city, database_url)
     try:

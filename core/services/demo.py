@@ -231,7 +231,11 @@ def load_demo(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Replace the city's synthetic ideas with ``ideas`` new ones, the same for the same seed and day."""
+    """Replace the city's synthetic ideas with ``ideas`` new ones, the same for the same seed and day.
+
+    Bulk-loaded with their history: no lifecycle hook (``innoplat_idea_submitted``,
+    ``innoplat_stage_changed``, ``innoplat_method_applied``) is called for them.
+    """
     if ideas < 0:
         raise ValidationError("ideas", "must be zero or more")
     if city.is_peer:

@@ -43,7 +43,8 @@ def support_section(session, idea: Idea) -> Markup:
 
 @blueprint.get("/")
 def ranking() -> Response:
-    sort = request.args.get("sort") if request.args.get("sort") in supports.SORTS else "support"
+    asked = request.args.get("sort", "")
+    sort = asked if asked in supports.SORTS else "support"
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)

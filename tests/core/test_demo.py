@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from innoplat.core.models import Idea, Method, MethodApplication, Organisation, StageTransition
 from innoplat.core.services import demo
+from innoplat.core.toolkit import hookimpl
 
 CITIES = ["kiruna", "lund", "goteborg", "boras", "stockholm", "umea"]
 
@@ -90,3 +91,31 @@ def test_real_ideas_are_kept_when_demo_data_is_reloaded(make_platform):
         demo.load_demo(session, platform.city, city, ideas=50, seed=2)
         references = session.scalars(select(Idea.reference)).all()
     assert real.reference in references and len(set(references)) == 51
+
+
+class HookRecorder:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def innoplat_idea_submitted(self, idea):
+        self.calls.append("submitted")
+
+    @hookimpl
+    def innoplat_stage_changed(self, idea):
+        self.calls.append("stage_changed")
+
+    @hookimpl
+    def innoplat_method_applied(self, idea):
+        self.calls.append("method_applied")
+
+
+def test_demo_data_calls_no_lifecycle_hook(make_platform):
+    """As docs/hooks.md says: synthetic history is loaded, not lived (no e-mails go out)."""
+    recorder = HookRecorder()
+    platform = make_platform(extra_plugins=[recorder])
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        summary = demo.load_demo(session, platform.city, city, ideas=30, seed=1)
+    assert summary.transitions and summary.method_applications
+    assert recorder.calls == []

@@ -39,7 +39,7 @@ def test_the_tutorial_shows_the_commands_this_test_runs():
     text = TUTORIAL.read_text(encoding="utf-8")
     for command in (
         f"innoplat new-plugin {NAME}",
-        "pip install -e innoplat-bike-racks",
+        'pip install -e "innoplat-bike-racks[test]"',
         "pytest",
         f'enabled = ["catalogue", "{NAME}"]',
         "innoplat plugins --city kiruna",
@@ -139,3 +139,33 @@ def test_a_scaffolded_plugin_installs_passes_its_tests_and_is_enabled(tmp_path, 
     )
     line = next(line for line in shown.stdout.splitlines() if line.startswith(NAME))
     assert "misconfigured" in line and "colour: unknown setting" in line
+
+
+def test_the_scaffold_s_tests_need_only_what_the_tutorial_installs(tmp_path):
+    """Its tests import nothing beyond innoplat's dependencies and the plugin's ``test`` extra,
+    and the tutorial installs that extra (pytest was missing before)."""
+    import ast
+    import tomllib
+    from importlib.metadata import packages_distributions, requires
+
+    from packaging.requirements import Requirement
+
+    write_plugin(NAME, tmp_path / "plugin")
+    project = tomllib.loads((tmp_path / "plugin" / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in requires("innoplat") or [] if "extra ==" not in r] + [
+        Requirement(r) for r in project["optional-dependencies"]["test"]
+    ]
+    installed = {r.name.lower().replace("_", "-") for r in wanted} | {"innoplat"}
+    providers = packages_distributions()
+    for test_file in (tmp_path / "plugin" / "tests").glob("*.py"):
+        for node in ast.walk(ast.parse(test_file.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in providers.get(top, [top])}
+                assert dists & installed, f"{test_file.name} imports {top}, which nothing installs"
+    assert f'pip install -e "innoplat-bike-racks[{"test"}]"' in TUTORIAL.read_text(encoding="utf-8")

@@ -54,6 +54,9 @@ def record_scores(
                 f"expected a score from {matrix.low} to {matrix.high} (got {value!r})",
             )
         values[criterion.key] = number
+    # The idea's row is locked first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    # writers): two saves of the same scores at once queue, the second replacing the first.
+    session.execute(select(Idea.id).where(Idea.id == idea.id).with_for_update())
     existing = {
         s.criterion: s
         for s in session.scalars(

@@ -159,3 +159,32 @@ def test_evaluators_score_on_the_web_and_see_the_ranking(plugin_client, public_i
     assert saved.status_code == 303
     ranked = client.get("/evaluation/").get_data(as_text=True)
     assert "Snösmältning med spillvärme" in ranked and "3.0" in ranked
+
+
+def test_saving_the_same_scores_twice_at_once_stores_one_set(evaluating):
+    """A double click on "Save scores" on PostgreSQL: both succeed, one score per criterion."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from innoplat.plugins.evaluation.models import Score
+
+    platform, (anna, _olle) = evaluating
+    the_matrix = matrix(SETTINGS["evaluation"])
+    with platform.transaction() as session:
+        reference = ideas.submit_idea(session, platform.city_row(session), title="Dubbel").reference
+    barrier = threading.Barrier(2)
+
+    def save(value: int) -> None:
+        barrier.wait()
+        with platform.transaction() as session:
+            idea = ideas.get_idea(session, reference)
+            scores = {"citizen_value": value, "feasibility": value}
+            scoring.record_scores(session, idea, anna, scores, the_matrix)
+
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(save, value) for value in (2, 4)]:
+            future.result()
+    with platform.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Score)) == 2

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import click
@@ -44,6 +46,19 @@ def _report(result: exchange.PeerImport, source: str) -> None:
             f"{result.action.capitalize()} {label} ({result.city.slug}) as a read-only peer from "
             f"{source}: {result.ideas} public ideas."
         )
+    if result.redacted:
+        click.echo(
+            f"Personal data (e-mail addresses, phone numbers, personal identity numbers) was "
+            f"redacted from {result.redacted} texts.",
+            err=True,
+        )
+
+
+def _bar(length: int, label: str) -> Any:
+    """A progress bar on standard error when it is a terminal; nothing in scripts and logs."""
+    if not sys.stderr.isatty():
+        return nullcontext(SimpleNamespace(update=lambda n: None))
+    return click.progressbar(length=length, label=label, show_pos=True, file=sys.stderr)
 
 
 @click.command("export")
@@ -66,32 +81,42 @@ def _report(result: exchange.PeerImport, source: str) -> None:
 )
 @click.option("--pretty", is_flag=True, help="Indent the JSON for reading.")
 def export(city: str, database_url: str | None, output: str, pretty: bool) -> None:
-    """Write a city's public data as an exchange bundle (docs/exchange.md): no personal data."""
+    """Write a city's public data as an exchange bundle (docs/exchange.md): no personal data.
+
+    The bundle is written as the database is read, in constant memory; a file that cannot
+    be completed (a record that breaks a rule) is removed again.
+    """
     engine, sessions = _sessions(database_url)
+    target = Path(output)
     try:
         with db.transaction(sessions) as session:
             row = city_service.get_city(session, city)
-            bundle = exchange.export_city(session, row)
             # Only the instance's own city is signed: a peer's bundle is its publisher's word.
             key = None if row.is_peer else signing.ensure_key(session, row)
+            total = exchange.count_public_ideas(session, row)
+            if output == "-":
+                exchange.write_bundle(session, row, sys.stdout, pretty=pretty)
+                return
+            try:
+                with (
+                    target.open("w", encoding="utf-8") as out,
+                    _bar(total, f"Exporting {row.slug}") as bar,
+                ):
+                    exchange.write_bundle(session, row, out, pretty=pretty, progress=bar.update)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
     finally:
         engine.dispose()
-    text = exchange.dumps(bundle, pretty=pretty)
-    if output == "-":
-        click.echo(text)
-        return
-    Path(output).write_text(text + "\n", encoding="utf-8")
     signed = ""
     if key is not None:
-        signed = f", signed in {signing.write_sidecar(key, city, Path(output))}"
-    click.echo(
-        f"Exported {city}: {len(bundle['ideas'])} public ideas to {output}{signed}.", err=True
-    )
+        signed = f", signed in {signing.write_sidecar(key, city, target)}"
+    click.echo(f"Exported {city}: {total} public ideas to {output}{signed}.", err=True)
 
 
-def _check_signature(sessions: Any, bundle: Any, bundle_file: str, public_key: str | None) -> None:
-    city = bundle.get("city") if isinstance(bundle, dict) else None
-    slug = city.get("slug") if isinstance(city, dict) else None
+def _check_signature(
+    sessions: Any, slug: str | None, bundle_file: str, public_key: str | None
+) -> None:
     if public_key is None:
         with db.transaction(sessions) as session:
             public_key = peers.pinned_key(session, str(slug))
@@ -106,6 +131,17 @@ def _check_signature(sessions: Any, bundle: Any, bundle_file: str, public_key: s
             "import the file with its .sig, or pass --unsigned"
         )
     signing.verify_file(signing.check_public_key(public_key), Path(bundle_file))
+
+
+def _slug_of(path: Path) -> str | None:
+    """The city a bundle file is of, read from its first fields only."""
+    with path.open("rb") as stream:
+        for kind, key, value in exchange.items(stream, name=str(path)):
+            if kind != "field":
+                return None
+            if key == "city":
+                return value.get("slug") if isinstance(value, dict) else None
+    return None
 
 
 @click.command("import")
@@ -126,19 +162,29 @@ def import_(
 
     The bundle's signature (BUNDLE_FILE.sig beside it, written by innoplat export) must match
     the key pinned for its city, or the key given with --key; --unsigned skips the check.
+    The file is read once, record by record, and written in batches inside one
+    transaction: a refused record leaves the database as it was.
     """
-    text = sys.stdin.buffer.read() if bundle_file == "-" else Path(bundle_file).read_bytes()
-    bundle = exchange.loads(text, source=bundle_file)
     engine, sessions = _sessions(database_url)
+    source = str(Path(bundle_file).resolve()) if bundle_file != "-" else "stdin"
     try:
         if not unsigned:
-            _check_signature(sessions, bundle, bundle_file, public_key)
+            slug = None if bundle_file == "-" else _slug_of(Path(bundle_file))
+            _check_signature(sessions, slug, bundle_file, public_key)
         with db.transaction(sessions) as session:
-            result = exchange.import_bundle(
-                session,
-                bundle,
-                source=str(Path(bundle_file).resolve()) if bundle_file != "-" else "stdin",
-            )
+            if bundle_file == "-":
+                result = exchange.import_bundle(
+                    session, sys.stdin.buffer, source=source, name=bundle_file
+                )
+            else:
+                size = Path(bundle_file).stat().st_size
+                with (
+                    Path(bundle_file).open("rb") as stream,
+                    _bar(size, f"Importing {Path(bundle_file).name} (bytes)") as bar,
+                ):
+                    result = exchange.import_bundle(
+                        session, stream, source=source, name=bundle_file, progress=bar.update
+                    )
             _report(result, bundle_file)
     finally:
         engine.dispose()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..config import CityDefinition
@@ -42,7 +42,7 @@ from ..models import (
     ValueDimension,
     utcnow,
 )
-from . import audit
+from . import audit, bulk
 from . import ideas as ideas_service
 
 CHUNK = 5_000
@@ -316,7 +316,7 @@ def load_demo(
             numbers[year] += 1
             g["idea"]["reference"] = ideas_service.format_reference(city, year, numbers[year])
             g["idea"]["city_id"] = city.id
-        # Explicit ids and plain executemany: RETURNING would make SQLite insert row by row.
+        # Explicit ids and the bulk writer: RETURNING would make SQLite insert row by row.
         ids = range(next_id[Idea], next_id[Idea] + batch)
         next_id[Idea] += batch
         transitions, participations, sdgs, focus, apps, links = [], [], [], [], [], []
@@ -334,7 +334,7 @@ def load_demo(
                     {"method_application_id": app_id, "organisation_id": o}
                     for o in app["organisations"]
                 ]
-        _executemany(session, _table(Idea), [g["idea"] for g in generated])
+        bulk.insert_rows(session, _table(Idea), [g["idea"] for g in generated])
         for model, rows in (
             (StageTransition, transitions),
             (Participation, participations),
@@ -343,7 +343,7 @@ def load_demo(
             (MethodApplication, apps),
             (MethodApplicationOrganisation, links),
         ):
-            _executemany(session, _table(model), rows)
+            bulk.insert_rows(session, _table(model), rows)
         totals = [
             totals[0] + batch,
             totals[1] + len(transitions),
@@ -353,7 +353,7 @@ def load_demo(
         done += batch
         if progress:
             progress(batch)
-    _advance_sequences(session, (Idea, MethodApplication))
+    bulk.advance_sequences(session, (_table(Idea), _table(MethodApplication)))
     audit.record(
         session,
         city_id=city.id,
@@ -368,44 +368,6 @@ def load_demo(
 
 def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
-
-
-def _executemany(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows straight through the driver's executemany.
-
-    SQLAlchemy's Core insert spends most of its time preparing parameters row by row; the
-    demo inserts over a million rows, so values are bound with each column type's own bind
-    processor and handed to the driver as tuples.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    values = [
-        tuple(
-            v if p is None or v is None else p(v)
-            for v, p in zip(row.values(), processors, strict=True)
-        )
-        for row in rows
-    ]
-    connection.exec_driver_sql(sql, values)
-
-
-def _advance_sequences(session: Session, models: tuple[type[Any], ...]) -> None:
-    """After inserting explicit ids, PostgreSQL's sequences must move past them."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in models:
-        table = model.__tablename__
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
-            )
-        )
 
 
 def _idea(

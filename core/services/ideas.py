@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
@@ -38,7 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..plugins import hooks_of
-from . import audit, search
+from . import audit, records, search
 
 TITLE_MAX = 200
 SUMMARY_MAX = 600
@@ -66,7 +66,7 @@ def _enum_value(enum_cls: Any, value: Any, field_name: str) -> Any:
 
 
 def _text(value: str | None, field_name: str, maximum: int, required: bool) -> str:
-    value = (value or "").strip()
+    value = records.check_text((value or "").strip(), field_name)
     if required and not value:
         raise ValidationError(field_name, "is required")
     if len(value) > maximum:
@@ -174,7 +174,9 @@ def submit_idea(
     _writable(city)
     title = _text(title, "title", TITLE_MAX, required=True)
     summary = _text(summary, "summary", SUMMARY_MAX, required=False)
-    description = (description or "").strip()
+    description = records.check_text((description or "").strip(), "description")
+    if submitted_at is not None:
+        records.check_not_future(submitted_at, "submitted_at")
     channel = _enum_value(OriginChannel, origin_channel, "origin_channel")
     initiator = _enum_value(InitiatorKind, initiator_kind, "initiator_kind")
     visibility_value = _enum_value(Visibility, visibility, "visibility")
@@ -330,6 +332,31 @@ def _flush_versioned(session: Session, idea: Idea) -> None:
         ) from None
 
 
+def _history_time(session: Session, idea: Idea, at: datetime | None) -> datetime:
+    """When a move happens: not in the future, not before the idea's submission or last move.
+
+    An idea's history is in time order and starts at its submission; siblings refuse a
+    bundle whose histories are not (docs/exchange.md), so the move is refused here too.
+    """
+    if at is None:
+        at = utcnow()
+    else:
+        records.check_not_future(at, "at")
+        at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+    last = session.scalar(
+        select(func.max(StageTransition.at)).where(StageTransition.idea_id == idea.id)
+    )
+    earliest = max(t for t in (last, idea.submitted_at) if t is not None)
+    if at < earliest:
+        what = "last move" if last is not None and last > idea.submitted_at else "submission"
+        raise ValidationError(
+            "at",
+            f"{records.time_text(at)} is before {idea.reference}'s {what} "
+            f"({records.time_text(earliest)}): an idea's history is in time order",
+        )
+    return at
+
+
 def move_idea(
     session: Session,
     idea: Idea,
@@ -354,6 +381,7 @@ def move_idea(
             f"{idea.reference} cannot move from {idea.stage.key!r} to {target.key!r}; "
             f"allowed next stages: {', '.join(allowed) or 'none'}",
         )
+    when = _history_time(session, idea, at)
     before = snapshot(idea)
     transition = StageTransition(
         idea_id=idea.id,
@@ -361,7 +389,7 @@ def move_idea(
         to_stage_id=target.id,
         from_phase=idea.phase,
         to_phase=target.phase,
-        at=at or utcnow(),
+        at=when,
         actor=actor,
         note=(note or "").strip(),
     )

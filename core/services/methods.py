@@ -60,6 +60,39 @@ def _dates(started_on: date | None, ended_on: date | None) -> None:
         raise ValidationError("ended_on", f"ends ({ended_on}) before it starts ({started_on})")
 
 
+def _same(application: MethodApplication) -> tuple[object, ...]:
+    return (
+        application.method_id if application.method_id is not None else application.method.id,
+        application.started_on,
+        application.ended_on,
+        application.outcome,
+        application.facilitator.id if application.facilitator is not None else None,
+        tuple(sorted(o.id for o in application.organisations)),
+    )
+
+
+def _refuse_duplicate(session: Session, idea: Idea, application: MethodApplication) -> None:
+    """The same method applied twice to an idea with identical fields would be counted twice.
+
+    Siblings refuse such a bundle (docs/exchange.md), so it is refused when it is made.
+    """
+    with session.no_autoflush:
+        others = session.scalars(
+            select(MethodApplication).where(
+                MethodApplication.idea_id == idea.id,
+                MethodApplication.method_id == application.method.id,
+            )
+        ).all()
+        same = _same(application)
+        for other in others:
+            if other is not application and other.id != application.id and _same(other) == same:
+                raise ValidationError(
+                    "method",
+                    f"{idea.reference} already has this application of {application.method.key!r} "
+                    f"(the same dates, outcome and organisations): record its outcome instead",
+                )
+
+
 def apply_method(
     session: Session,
     idea: Idea,
@@ -91,6 +124,7 @@ def apply_method(
         organisations=orgs,
         outcome_note=(outcome_note or "").strip(),
     )
+    _refuse_duplicate(session, idea, application)
     application.idea = idea
     session.add(application)
     session.flush()
@@ -125,6 +159,7 @@ def record_outcome(
         application.ended_on = ended_on
     if outcome_note is not None:
         application.outcome_note = outcome_note.strip()
+    _refuse_duplicate(session, application.idea, application)
     session.flush()
     audit.record(
         session,

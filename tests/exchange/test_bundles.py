@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,7 +121,7 @@ def test_the_same_bundle_twice_changes_nothing(kiruna_bundle, lund):
 def test_a_newer_bundle_updates_the_peer_in_place(kiruna_bundle, lund):
     first = _import(lund, kiruna_bundle).city.id
     newer = copy.deepcopy(kiruna_bundle)
-    newer["exported_at"] = "2030-01-01T00:00:00.000000Z"
+    newer["exported_at"] = exchange.datetime_text(datetime.now(UTC).replace(tzinfo=None))
     dropped = newer["ideas"].pop()["reference"]
     for part in ("transitions", "method_applications", "participations"):
         newer[part] = [r for r in newer[part] if r["idea"] != dropped]
@@ -188,7 +188,6 @@ def _break(bundle, path, value):
         (["ideas", 0, "phase"], "daydreaming", "$.ideas[0].phase"),
         (["ideas", 0, "stage"], "no-such-stage", "$.ideas[0].stage"),
         (["ideas", 0, "submitted_at"], "2025-13-45T00:00:00Z", "$.ideas[0].submitted_at"),
-        (["ideas", 0, "submitter"], "Anna", "$.ideas[0]"),
         (["ideas", 1, "reference"], None, "$.ideas[1].reference"),
         (["transitions", 0, "idea"], "KIR-1999-9999", "$.transitions[0].idea"),
         (["method_applications", 0, "method"], "crystal_ball", "$.method_applications[0].method"),

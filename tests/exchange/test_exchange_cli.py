@@ -93,7 +93,9 @@ def test_a_broken_file_is_one_clear_line_naming_the_path(make_instance, innoplat
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "innoplat-exchange", "version": 7}))
     code, _, err = innoplat("import", str(bad), "--unsigned", "--db", _url(hub))
-    assert code == 1 and err.startswith("Error: $.version: this innoplat reads version 1")
+    assert code == 1 and err.startswith(
+        "Error: $.version: this bundle is in version 7 of the exchange format"
+    )
     bad.write_text("{")
     code, _, err = innoplat("import", str(bad), "--unsigned", "--db", _url(hub))
     assert code == 1 and "is not JSON" in err and "Traceback" not in err

@@ -1,15 +1,18 @@
-"""Round trip: any valid bundle imported and exported again comes back identical (property test)."""
+"""Generated histories: every valid bundle round-trips, every bundle with one rule broken is refused."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from innoplat.core.errors import ValidationError
 from innoplat.core.models import (
+    City,
     InitiatorKind,
     InnovationFacet,
     Method,
@@ -23,9 +26,15 @@ from innoplat.core.models import (
 from innoplat.core.services import cities, exchange
 
 KEY = st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True)
-TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+# No digits and no @: random text must not look like an e-mail address or a phone number,
+# which the exporter would redact (tests/exchange/test_bundle_gaps.py covers that).
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Nd"), blacklist_characters="@"), max_size=30
+)
 TRANSLATED = st.dictionaries(st.sampled_from(["sv", "en", "fi", "se"]), TEXT, max_size=2)
-MOMENT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 12, 31))
+URL = st.from_regex(r"https?://[a-z]{1,10}\.example/[a-z]{0,8}", fullmatch=True)
+MOMENT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2024, 12, 31))
+STEP = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=200))
 DAY = st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2030, 12, 31).date())
 SDGS = st.lists(st.integers(1, 17), unique=True, max_size=3).map(sorted)
 
@@ -40,7 +49,12 @@ def _maybe(strategy):
 
 @st.composite
 def bundles(draw, catalogue: dict[str, dict]):
-    """A valid bundle of the peer city "testby", in the order an export writes it."""
+    """A valid bundle of the peer city "testby", in the order an export writes it.
+
+    Each idea's history is generated as the workflow allows it: submitted to a stage, then
+    moved along the stages' allowed transitions, in time order; the idea stands where its
+    history ends.
+    """
     stage_keys = draw(st.lists(KEY, min_size=1, max_size=4, unique=True))
     stages = [
         {
@@ -53,6 +67,7 @@ def bundles(draw, catalogue: dict[str, dict]):
         for position, key in enumerate(stage_keys)
     ]
     phase_of = {s["key"]: s["phase"] for s in stages}
+    allowed = {s["key"]: s["transitions"] for s in stages}
     area_keys = draw(st.lists(KEY, max_size=3, unique=True))
     areas = [
         {"key": key, "position": position, "name": draw(TRANSLATED), "sdgs": draw(SDGS)}
@@ -67,7 +82,7 @@ def bundles(draw, catalogue: dict[str, dict]):
             "kind": draw(_values(OrganisationKind)),
             "platform_role": draw(_maybe(st.sampled_from(["owner", "partner", "funder"]))),
             "parent": draw(any_org),
-            "website": draw(_maybe(TEXT)),
+            "website": draw(_maybe(URL)),
             "is_synthetic": draw(st.booleans()),
         }
         for key in org_keys
@@ -83,7 +98,7 @@ def bundles(draw, catalogue: dict[str, dict]):
             "category": draw(st.sampled_from(["design", "experimentation"])),
             "phases": draw(st.lists(_values(Phase), max_size=2)),
             "guide_steps": draw(st.lists(TEXT, max_size=2)),
-            "reference": draw(_maybe(TEXT)),
+            "reference": draw(_maybe(URL)),
         }
         for key in draw(st.lists(KEY, max_size=2, unique=True))
     ]
@@ -92,7 +107,20 @@ def bundles(draw, catalogue: dict[str, dict]):
     ideas, transitions, applications, participations = [], [], [], []
     for number in range(1, draw(st.integers(0, 5)) + 1):
         reference = f"TST-2020-{number:04d}"
-        stage = draw(st.sampled_from(stage_keys))
+        submitted = draw(MOMENT)
+        history = []
+        if draw(st.integers(0, 9)) > 0:  # an idea without any history is valid too
+            stage, at = draw(st.sampled_from(stage_keys)), submitted + draw(STEP)
+            history.append((None, stage, at))
+            for _ in range(draw(st.integers(0, 3))):
+                if not allowed[stage]:
+                    break
+                target = draw(st.sampled_from(allowed[stage]))
+                at += draw(STEP)
+                history.append((stage, target, at))
+                stage = target
+        else:
+            stage = draw(st.sampled_from(stage_keys))
         ideas.append(
             {
                 "reference": reference,
@@ -114,41 +142,41 @@ def bundles(draw, catalogue: dict[str, dict]):
                 "sdgs": draw(SDGS),
                 "reused_from": draw(_maybe(st.sampled_from(["LUN-2019-0001", "KIR-2020-0042"]))),
                 "is_synthetic": draw(st.booleans()),
-                "submitted_at": exchange._datetime(draw(MOMENT)),
-                "updated_at": exchange._datetime(draw(MOMENT)),
+                "submitted_at": exchange.datetime_text(submitted),
+                "updated_at": exchange.datetime_text(submitted + draw(STEP)),
             }
         )
-        for at in sorted(draw(st.lists(MOMENT, max_size=3))):
-            transitions.append(
-                {
-                    "idea": reference,
-                    "from_stage": draw(_maybe(st.sampled_from(stage_keys))),
-                    "to_stage": draw(st.sampled_from(stage_keys)),
-                    "from_phase": draw(_maybe(_values(Phase))),
-                    "to_phase": draw(_values(Phase)),
-                    "at": exchange._datetime(at),
-                }
-            )
+        transitions += [
+            {
+                "idea": reference,
+                "from_stage": source,
+                "to_stage": target,
+                "from_phase": phase_of[source] if source else None,
+                "to_phase": phase_of[target],
+                "at": exchange.datetime_text(at),
+            }
+            for source, target, at in history
+        ]
         for _ in range(draw(st.integers(0, 2))):
             started = draw(_maybe(DAY))
             ended = draw(_maybe(DAY))
             if started and ended and ended < started:
                 started, ended = ended, started
-            applications.append(
-                {
-                    "idea": reference,
-                    "method": draw(st.sampled_from(usable)),
-                    "started_on": started.isoformat() if started else None,
-                    "ended_on": ended.isoformat() if ended else None,
-                    "outcome": draw(_values(Outcome)),
-                    "facilitator": draw(any_org),
-                    "organisations": sorted(
-                        draw(st.lists(st.sampled_from(org_keys), unique=True, max_size=2))
-                    )
-                    if org_keys
-                    else [],
-                }
-            )
+            application = {
+                "idea": reference,
+                "method": draw(st.sampled_from(usable)),
+                "started_on": started.isoformat() if started else None,
+                "ended_on": ended.isoformat() if ended else None,
+                "outcome": draw(_values(Outcome)),
+                "facilitator": draw(any_org),
+                "organisations": sorted(
+                    draw(st.lists(st.sampled_from(org_keys), unique=True, max_size=2))
+                )
+                if org_keys
+                else [],
+            }
+            if application not in applications:
+                applications.append(application)
         if org_keys:
             pairs = draw(
                 st.lists(
@@ -180,7 +208,7 @@ def bundles(draw, catalogue: dict[str, dict]):
             ),
             "default_locale": "sv",
             "timezone": "Europe/Stockholm",
-            "website": draw(_maybe(TEXT)),
+            "website": draw(_maybe(URL)),
         },
         "stages": stages,
         "focus_areas": areas,
@@ -191,6 +219,98 @@ def bundles(draw, catalogue: dict[str, dict]):
         "method_applications": applications,
         "participations": participations,
     }
+
+
+def _shift(text, **delta):
+    return exchange.datetime_text(
+        datetime.fromisoformat(text.removesuffix("Z")) + timedelta(**delta)
+    )
+
+
+def _other_phase(phase):
+    return next(p.value for p in Phase if p.value != phase)
+
+
+@st.composite
+def broken(draw, catalogue: dict[str, dict]):
+    """A valid bundle with one integrity rule broken: (bundle, the rule's JSON path)."""
+    bundle = draw(bundles(catalogue))
+    moves = [i for i, t in enumerate(bundle["transitions"]) if t["from_stage"] is not None]
+    firsts = [i for i, t in enumerate(bundle["transitions"]) if t["from_stage"] is None]
+    stage_keys = [s["key"] for s in bundle["stages"]]
+    allowed = {s["key"]: set(s["transitions"]) for s in bundle["stages"]}
+    choices = ["future_export", "nul_title", "javascript_method"]
+    if bundle["ideas"]:
+        choices += ["idea_phase", "updated_before_submitted"]
+    if bundle["transitions"]:
+        choices += ["to_phase", "before_submission"]
+    if moves:
+        choices += ["out_of_order"]
+        if any(set(stage_keys) - allowed[bundle["transitions"][i]["from_stage"]] for i in moves):
+            choices += ["not_allowed"]
+    if bundle["method_applications"]:
+        choices += ["duplicate_application"]
+    choice = draw(st.sampled_from(choices))
+    if choice == "future_export":
+        return bundle, "$.exported_at", choice
+    if choice == "nul_title":
+        bundle["ideas"] = bundle["ideas"] or []
+        if not bundle["ideas"]:
+            bundle["city"]["region"] = "Norr\x00botten"
+            return bundle, "$.city.region", choice
+        bundle["ideas"][0]["title"] = "Snö\x00"
+        return bundle, "$.ideas[0].title", choice
+    if choice == "javascript_method":
+        method = {**next(iter(catalogue.values())), "key": "evil", "shared_key": "evil"}
+        method["reference"] = "javascript:alert(1)"
+        bundle["methods"] = sorted([*bundle["methods"], method], key=lambda m: m["key"])
+        index = [m["key"] for m in bundle["methods"]].index("evil")
+        return bundle, f"$.methods[{index}].reference", choice
+    if choice == "idea_phase":
+        i = draw(st.integers(0, len(bundle["ideas"]) - 1))
+        bundle["ideas"][i]["phase"] = _other_phase(bundle["ideas"][i]["phase"])
+        return bundle, f"$.ideas[{i}].phase", choice
+    if choice == "updated_before_submitted":
+        i = draw(st.integers(0, len(bundle["ideas"]) - 1))
+        bundle["ideas"][i]["updated_at"] = _shift(bundle["ideas"][i]["submitted_at"], seconds=-1)
+        return bundle, f"$.ideas[{i}].updated_at", choice
+    if choice == "to_phase":
+        i = draw(st.integers(0, len(bundle["transitions"]) - 1))
+        t = bundle["transitions"][i]
+        t["to_phase"] = _other_phase(t["to_phase"])
+        return bundle, f"$.transitions[{i}].to_phase", choice
+    if choice == "before_submission":
+        i = draw(st.sampled_from(firsts))
+        t = bundle["transitions"][i]
+        idea = next(x for x in bundle["ideas"] if x["reference"] == t["idea"])
+        t["at"] = _shift(idea["submitted_at"], days=-1)
+        return bundle, f"$.transitions[{i}].at", choice
+    if choice == "out_of_order":
+        i = draw(st.sampled_from(moves))
+        previous = bundle["transitions"][i - 1]
+        idea = next(x for x in bundle["ideas"] if x["reference"] == previous["idea"])
+        previous["at"] = _shift(bundle["transitions"][i]["at"], seconds=1)
+        if previous["from_stage"] is None:  # the first one: still after the submission
+            idea["updated_at"] = max(idea["updated_at"], previous["at"])
+        return bundle, f"$.transitions[{i}].at", choice
+    if choice == "not_allowed":
+        i = draw(
+            st.sampled_from(
+                [
+                    i
+                    for i in moves
+                    if set(stage_keys) - allowed[bundle["transitions"][i]["from_stage"]]
+                ]
+            )
+        )
+        t = bundle["transitions"][i]
+        target = draw(st.sampled_from(sorted(set(stage_keys) - allowed[t["from_stage"]])))
+        t["to_stage"] = target
+        t["to_phase"] = next(s["phase"] for s in bundle["stages"] if s["key"] == target)
+        return bundle, f"$.transitions[{i}].to_stage", choice
+    i = draw(st.integers(0, len(bundle["method_applications"]) - 1))
+    bundle["method_applications"].insert(i + 1, dict(bundle["method_applications"][i]))
+    return bundle, f"$.method_applications[{i + 1}]", choice
 
 
 @settings(
@@ -211,7 +331,7 @@ def test_import_then_export_gives_back_the_same_bundle(platform, data):
             for m in session.scalars(select(Method).where(Method.city_id.is_(None)))
         }
     bundle = data.draw(bundles(catalogue))
-    bundle["exported_at"] = exchange._datetime(
+    bundle["exported_at"] = exchange.datetime_text(
         datetime(2026, 1, 1) + timedelta(seconds=next(_clock))
     )
     exchange.validate_bundle(bundle)
@@ -222,3 +342,35 @@ def test_import_then_export_gives_back_the_same_bundle(platform, data):
 
 
 _clock = itertools.count()
+
+
+def _catalogue(platform):
+    with platform.transaction() as session:
+        return {
+            m.key: exchange.method_record(m)
+            for m in session.scalars(select(Method).where(Method.city_id.is_(None)))
+        }
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(data=st.data())
+def test_a_bundle_with_one_rule_broken_is_refused_with_its_path_and_nothing_written(platform, data):
+    bundle, field, rule = data.draw(broken(_catalogue(platform)))
+    bundle["exported_at"] = exchange.datetime_text(
+        datetime(2026, 1, 1) + timedelta(seconds=next(_clock))
+    )
+    if rule == "future_export":
+        bundle["exported_at"] = "2099-01-01T00:00:00.000000Z"
+    with pytest.raises(ValidationError) as error, platform.transaction() as session:
+        exchange.import_bundle(session, bundle, source="generated")
+    assert error.value.field == field, (rule, error.value)
+    with platform.transaction() as session:
+        assert session.scalar(select(City).where(City.slug == "testby")) is None

@@ -1,0 +1,548 @@
+"""Checking a bundle record by record: the schema, the references, and that it agrees with itself.
+
+``Checker`` is fed a bundle's items in order (see reader.py) and raises ValidationError at
+the first problem, its ``field`` the JSON path of the bad field (``$.ideas[3].title``) and
+its message the rule. It keeps per bundle only the keys and, per idea, what the next record
+of that idea is checked against, so a bundle of any size is checked in constant memory per
+idea. The exporter runs the same checks on what it writes, and the services refuse the same
+data when it is created (ideas.py, methods.py), so an instance never exports a bundle its
+siblings would refuse. docs/exchange.md lists every rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from ...errors import ValidationError
+from ...models import utcnow
+from .. import records
+from .personal_data import redact
+from .schema import (
+    FAST_VALIDATORS,
+    FIELDS,
+    FORMAT,
+    HEADER,
+    IDEA_SECTIONS,
+    OPTIONAL,
+    SECTIONS,
+    VALIDATORS,
+    VERSION,
+)
+
+#: How far a time may lie ahead of the clock (and of the bundle's ``exported_at``).
+CLOCK_TOLERANCE = records.CLOCK_TOLERANCE
+#: Free text a citizen or staff member may have written: personal data in it is redacted.
+FREE_TEXT = {
+    "city": ("description",),
+    "organisation": ("name",),
+    "method": ("name", "description"),
+    "idea": ("title", "summary", "description"),
+}
+
+
+def path(parts: list[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def parse_datetime(value: str, where: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        raise ValidationError(where, f"{value!r} is not a valid date and time") from None
+
+
+def parse_date(value: str | None, where: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(where, f"{value!r} is not a valid date") from None
+
+
+def check_text(value: Any, where: str) -> None:
+    """Every string of a value follows the text rule (records.check_text), keys included."""
+    if isinstance(value, str):
+        records.check_text(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, where)
+            check_text(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_text(item, f"{where}[{i}]")
+
+
+def check_version(header: dict[str, Any]) -> None:
+    """The format and version policy: same major version read (minor ignored), others refused."""
+    if header.get("format") != FORMAT:
+        raise ValidationError(
+            "$.format",
+            f"expected {FORMAT!r} (got {header.get('format')!r}): not an innoplat exchange bundle",
+        )
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValidationError(
+            "$.version", f"expected the format's major version, an integer (got {version!r})"
+        )
+    if version != VERSION:
+        raise ValidationError(
+            "$.version",
+            f"this bundle is in version {version} of the exchange format; this innoplat reads "
+            f"version {VERSION} (any minor version): upgrade innoplat to import it",
+        )
+
+
+@dataclass(slots=True)
+class _Idea:
+    submitted_at: datetime
+    stage: str
+    index: int
+    closed: int = 0  # a bit per idea list whose records of this idea have been read
+    last_at: datetime | None = None
+    last_stage: str | None = None
+
+
+@dataclass
+class _Group:
+    """The records of the idea being read in one of the idea lists."""
+
+    reference: str | None = None
+    seen: dict[Any, int] = field(default_factory=dict)
+
+
+class Checker:
+    """Checks a bundle fed item by item; ``record`` returns the record as it is to be stored."""
+
+    def __init__(
+        self, *, now: datetime | None = None, schema: bool = True, redact_text: bool = True
+    ) -> None:
+        self.now = now or utcnow()
+        self.schema = schema
+        self.redact_text = redact_text
+        self.header: dict[str, Any] = {}
+        self.exported_at: datetime | None = None
+        self.latest = datetime.max  # the latest time a record may hold
+        self.prefix = ""
+        self.sections: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.redacted = 0
+        self.stages: dict[str, tuple[str, frozenset[str], int]] = {}
+        self.stage_targets: dict[str, list[str]] = {}
+        self.areas: dict[str, int] = {}
+        self.organisations: dict[str, tuple[str | None, int]] = {}
+        self.methods: dict[str, tuple[bool, str, int]] = {}
+        self.ideas: dict[str, _Idea] = {}
+        self.group = _Group()
+
+    # ------------------------------------------------------------------ the header
+
+    def field(self, name: str, value: Any) -> None:
+        if name in SECTIONS:
+            raise ValidationError(f"$.{name}", "must be a list")
+        if name in self.header:
+            raise ValidationError(f"$.{name}", "appears twice")
+        if self.sections and name in HEADER:
+            raise ValidationError(
+                f"$.{name}",
+                f"must come before the lists ({', '.join(SECTIONS)}): a bundle is read in one pass",
+            )
+        if name in HEADER or not self.sections:
+            self.header[name] = value  # unknown fields: ignored (a newer minor version's)
+
+    def check_header(self) -> dict[str, Any]:
+        """The header, checked: called when the first list begins."""
+        header = self.header
+        check_version(header)
+        for name in HEADER:
+            if name not in header and name not in OPTIONAL:
+                raise ValidationError("$", f"the bundle has no {name!r}")
+        minor = header.get("minor_version", 0)
+        if not isinstance(minor, int) or isinstance(minor, bool) or minor < 0:
+            raise ValidationError("$.minor_version", f"expected an integer ≥ 0 (got {minor!r})")
+        exported = header["exported_at"]
+        if not isinstance(exported, str):
+            raise ValidationError("$.exported_at", f"expected a time (got {exported!r})")
+        check_text(exported, "$.exported_at")
+        self.exported_at = parse_datetime(exported, "$.exported_at")
+        if not FAST_VALIDATORS["city"].is_valid(header["city"]):
+            self._explain("city", header["city"], ["city"])
+        if not exported.endswith("Z") or "T" not in exported:
+            raise ValidationError("$.exported_at", f"{exported!r} is not a UTC time ending in Z")
+        if self.exported_at > self.now + CLOCK_TOLERANCE:
+            raise ValidationError(
+                "$.exported_at",
+                f"{exported} lies in the future (this instance's clock says {_text_time(self.now)}; "
+                f"tolerance {_hours(CLOCK_TOLERANCE)})",
+            )
+        self.latest = self.exported_at + CLOCK_TOLERANCE
+        city = {k: header["city"][k] for k in FIELDS["city"]}
+        check_text(city, "$.city")
+        city = self._redact("city", city)
+        header["city"] = city
+        self.prefix = city["reference_prefix"] + "-"
+        return header
+
+    # ------------------------------------------------------------------ the lists
+
+    def start(self, section: str) -> None:
+        if not self.sections:
+            self.check_header()
+        if section in self.sections:
+            raise ValidationError(f"$.{section}", "appears twice")
+        order = list(SECTIONS)
+        if self.sections and order.index(section) < order.index(self.sections[-1]):
+            raise ValidationError(
+                f"$.{section}",
+                f"must come before $.{self.sections[-1]}: the lists come in the order "
+                f"{', '.join(order)} (a bundle is read in one pass)",
+            )
+        skipped = [s for s in order[: order.index(section)] if s not in self.sections]
+        if skipped:
+            raise ValidationError("$", f"the bundle has no {skipped[0]!r} list before {section!r}")
+        if self.sections:
+            self.close(self.sections[-1])
+        self.sections.append(section)
+        self.counts[section] = 0
+
+    def record(self, section: str, raw: Any) -> dict[str, Any]:
+        index = self.counts[section]
+        self.counts[section] = index + 1
+        kind = SECTIONS[section]
+        where = f"$.{section}[{index}]"
+        if self.schema:
+            if not isinstance(raw, dict) or not FAST_VALIDATORS[kind].is_valid(raw):
+                self._explain(kind, raw, [section, index])
+            for name in FIELDS[kind]:
+                check_text(raw[name], f"{where}.{name}")
+            record = {name: raw[name] for name in FIELDS[kind]}
+        else:
+            record = raw
+        record = self._redact(kind, record)
+        getattr(self, f"_{kind}")(record, index, where)
+        return record
+
+    def finish(self) -> None:
+        if not self.sections:
+            self.check_header()
+        missing = [s for s in SECTIONS if s not in self.sections]
+        if missing:
+            raise ValidationError("$", f"the bundle has no {missing[0]!r} list")
+        self.close(self.sections[-1])
+        if not self.stages:
+            raise ValidationError("$.stages", "a bundle has at least one stage")
+
+    def close(self, section: str) -> None:
+        if section == "stages":
+            for key, (_, _, i) in self.stages.items():
+                for j, target in enumerate(self.stage_targets[key]):
+                    if target not in self.stages:
+                        raise ValidationError(
+                            f"$.stages[{i}].transitions[{j}]",
+                            f"{target!r} is not a stage of the bundle",
+                        )
+        elif section == "organisations":
+            for parent, i in self.organisations.values():
+                if parent is not None and parent not in self.organisations:
+                    raise ValidationError(
+                        f"$.organisations[{i}].parent",
+                        f"{parent!r} is not an organisation of the bundle",
+                    )
+        elif section == "methods":
+            for local, shared_key, i in self.methods.values():
+                if local and shared_key not in self.methods:
+                    raise ValidationError(
+                        f"$.methods[{i}].shared_key",
+                        f"{shared_key!r} is not a method of the bundle",
+                    )
+        elif section in IDEA_SECTIONS:
+            self._close_group(section)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _explain(self, kind: str, raw: Any, where: list[Any]) -> None:
+        if not isinstance(raw, dict):
+            raise ValidationError(path(where), f"{raw!r} is not an object")
+        error = best_match(VALIDATORS[kind].iter_errors(raw))
+        if error is not None:
+            raise ValidationError(path([*where, *error.absolute_path]), error.message)
+
+    def _redact(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        if not self.redact_text:
+            return record
+        for name in FREE_TEXT.get(kind, ()):
+            value = record[name]
+            if isinstance(value, str):
+                clean = redact(value)
+                if clean != value:
+                    record = {**record, name: clean}
+                    self.redacted += 1
+            elif isinstance(value, dict):
+                cleaned = {k: redact(v) for k, v in value.items()}
+                if cleaned != value:
+                    record = {**record, name: cleaned}
+                    self.redacted += 1
+        return record
+
+    def _unique(self, other: int | None, key: str, section: str, name: str, index: int) -> None:
+        if other is not None:
+            raise ValidationError(
+                f"$.{section}[{index}].{name}",
+                f"{key!r} appears twice (also at {section}[{other}])",
+            )
+
+    def _time(self, value: str, where: str) -> datetime:
+        parsed = parse_datetime(value, where)
+        if parsed > self.latest:
+            raise ValidationError(
+                where,
+                f"{value} lies after the bundle was exported ({self.header['exported_at']}; "
+                f"tolerance {_hours(CLOCK_TOLERANCE)})",
+            )
+        return parsed
+
+    def _idea_of(self, reference: str, section: str, where: str) -> _Idea:
+        idea = self.ideas.get(reference)
+        if idea is None:
+            raise ValidationError(f"{where}.idea", f"{reference!r} is not an idea of the bundle")
+        if self.group.reference != reference:
+            self._close_group(section)
+            bit = 1 << IDEA_SECTIONS.index(section)
+            if idea.closed & bit:
+                raise ValidationError(
+                    f"{where}.idea",
+                    f"the records of {reference} in {section} must come together (grouped by idea)",
+                )
+            idea.closed |= bit
+            self.group = _Group(reference)
+        return idea
+
+    def _close_group(self, section: str) -> None:
+        reference = self.group.reference
+        if reference is not None and section == "transitions":
+            idea = self.ideas[reference]
+            if idea.last_stage is not None and idea.last_stage != idea.stage:
+                raise ValidationError(
+                    f"$.ideas[{idea.index}].stage",
+                    f"{idea.stage!r} is not where the idea's history ends ({idea.last_stage!r}, "
+                    "its last transition)",
+                )
+        self.group = _Group()
+
+    # ------------------------------------------------------------------ one rule set per record
+
+    def _stage(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._unique(
+            self.stages[r["key"]][2] if r["key"] in self.stages else None,
+            r["key"],
+            "stages",
+            "key",
+            i,
+        )
+        self.stages[r["key"]] = (r["phase"], frozenset(r["transitions"]), i)
+        self.stage_targets[r["key"]] = list(r["transitions"])
+
+    def _focus_area(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._unique(self.areas.get(r["key"]), r["key"], "focus_areas", "key", i)
+        self.areas[r["key"]] = i
+
+    def _organisation(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._unique(
+            self.organisations[r["key"]][1] if r["key"] in self.organisations else None,
+            r["key"],
+            "organisations",
+            "key",
+            i,
+        )
+        self.organisations[r["key"]] = (r["parent"], i)
+
+    def _method(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._unique(
+            self.methods[r["key"]][2] if r["key"] in self.methods else None,
+            r["key"],
+            "methods",
+            "key",
+            i,
+        )
+        if not r["local"] and r["shared_key"] != r["key"]:
+            raise ValidationError(
+                f"{where}.shared_key", "a shared method's shared_key is its own key"
+            )
+        self.methods[r["key"]] = (r["local"], r["shared_key"], i)
+
+    def _idea(self, r: dict[str, Any], i: int, where: str) -> None:
+        reference = r["reference"]
+        self._unique(
+            self.ideas[reference].index if reference in self.ideas else None,
+            reference,
+            "ideas",
+            "reference",
+            i,
+        )
+        if not reference.startswith(self.prefix):
+            raise ValidationError(
+                f"{where}.reference",
+                f"{reference!r} does not start with the city's prefix {self.prefix!r}",
+            )
+        stage = self.stages.get(r["stage"])
+        if stage is None:
+            raise ValidationError(f"{where}.stage", f"{r['stage']!r} is not a stage of the bundle")
+        if r["phase"] != stage[0]:
+            raise ValidationError(
+                f"{where}.phase",
+                f"{r['phase']!r} disagrees with the phase of its stage {r['stage']!r} ({stage[0]!r})",
+            )
+        owner = r["owner_organisation"]
+        if owner is not None and owner not in self.organisations:
+            raise ValidationError(
+                f"{where}.owner_organisation", f"{owner!r} is not an organisation of the bundle"
+            )
+        for j, key in enumerate(r["focus_areas"]):
+            if key not in self.areas:
+                raise ValidationError(
+                    f"{where}.focus_areas[{j}]", f"{key!r} is not a focus area of the bundle"
+                )
+        submitted = self._time(r["submitted_at"], f"{where}.submitted_at")
+        updated = self._time(r["updated_at"], f"{where}.updated_at")
+        if updated < submitted:
+            raise ValidationError(
+                f"{where}.updated_at",
+                f"{r['updated_at']} is before the idea was submitted ({r['submitted_at']})",
+            )
+        self.ideas[reference] = _Idea(submitted, r["stage"], i)
+
+    def _transition(self, r: dict[str, Any], i: int, where: str) -> None:
+        idea = self._idea_of(r["idea"], "transitions", where)
+        for name, phase_name in (("from_stage", "from_phase"), ("to_stage", "to_phase")):
+            key = r[name]
+            if key is None:
+                if r[phase_name] is not None:
+                    raise ValidationError(
+                        f"{where}.{phase_name}", f"must be null when {name} is null"
+                    )
+                continue
+            stage = self.stages.get(key)
+            if stage is None:
+                raise ValidationError(f"{where}.{name}", f"{key!r} is not a stage of the bundle")
+            if r[phase_name] != stage[0]:
+                raise ValidationError(
+                    f"{where}.{phase_name}",
+                    f"{r[phase_name]!r} disagrees with the phase of {name} {key!r} ({stage[0]!r})",
+                )
+        at = self._time(r["at"], f"{where}.at")
+        if at < idea.submitted_at:
+            raise ValidationError(
+                f"{where}.at",
+                f"{r['at']} is before the idea was submitted ({_text_time(idea.submitted_at)})",
+            )
+        if idea.last_at is not None and at < idea.last_at:
+            raise ValidationError(
+                f"{where}.at",
+                f"{r['at']} is before the idea's previous transition ({_text_time(idea.last_at)}): "
+                "an idea's history is in time order",
+            )
+        if idea.last_stage is None:
+            if r["from_stage"] is not None:
+                raise ValidationError(
+                    f"{where}.from_stage",
+                    "an idea's first transition is its submission (from_stage null)",
+                )
+        else:
+            if r["from_stage"] != idea.last_stage:
+                raise ValidationError(
+                    f"{where}.from_stage",
+                    f"{r['from_stage']!r} is not the stage the idea was in ({idea.last_stage!r})",
+                )
+            allowed = self.stages[idea.last_stage][1]
+            if r["to_stage"] not in allowed:
+                raise ValidationError(
+                    f"{where}.to_stage",
+                    f"the bundle's workflow does not allow {idea.last_stage!r} → {r['to_stage']!r} "
+                    f"(allowed: {', '.join(sorted(allowed)) or 'none'})",
+                )
+        idea.last_at = at
+        idea.last_stage = r["to_stage"]
+
+    def _method_application(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._idea_of(r["idea"], "method_applications", where)
+        if r["method"] not in self.methods:
+            raise ValidationError(
+                f"{where}.method", f"{r['method']!r} is not a method of the bundle"
+            )
+        if r["facilitator"] is not None and r["facilitator"] not in self.organisations:
+            raise ValidationError(
+                f"{where}.facilitator",
+                f"{r['facilitator']!r} is not an organisation of the bundle",
+            )
+        for j, key in enumerate(r["organisations"]):
+            if key not in self.organisations:
+                raise ValidationError(
+                    f"{where}.organisations[{j}]", f"{key!r} is not an organisation of the bundle"
+                )
+        started = parse_date(r["started_on"], f"{where}.started_on")
+        ended = parse_date(r["ended_on"], f"{where}.ended_on")
+        if started and ended and ended < started:
+            raise ValidationError(
+                f"{where}.ended_on", f"ends ({ended}) before it starts ({started})"
+            )
+        same = (
+            r["method"],
+            r["started_on"],
+            r["ended_on"],
+            r["outcome"],
+            r["facilitator"],
+            tuple(sorted(r["organisations"])),
+        )
+        if same in self.group.seen:
+            raise ValidationError(
+                where,
+                f"the same application of {r['method']!r} to {r['idea']} appears twice (also at "
+                f"method_applications[{self.group.seen[same]}]): it would be counted twice",
+            )
+        self.group.seen[same] = i
+
+    def _participation(self, r: dict[str, Any], i: int, where: str) -> None:
+        self._idea_of(r["idea"], "participations", where)
+        if r["organisation"] not in self.organisations:
+            raise ValidationError(
+                f"{where}.organisation",
+                f"{r['organisation']!r} is not an organisation of the bundle",
+            )
+        same = (r["organisation"], r["role"])
+        if same in self.group.seen:
+            raise ValidationError(
+                where,
+                f"the same participation appears twice (also at participations[{self.group.seen[same]}])",
+            )
+        self.group.seen[same] = i
+
+
+def _text_time(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
+
+
+def validate_bundle(bundle: Any, *, now: datetime | None = None) -> None:
+    """Check a parsed bundle (a dict) against every rule; raises ValidationError."""
+    from .reader import items
+
+    checker = Checker(now=now)
+    for kind, key, value in items(bundle):
+        if kind == "field":
+            checker.field(key, value)
+        elif kind == "start":
+            checker.start(key)
+        else:
+            checker.record(key, value)
+    checker.finish()

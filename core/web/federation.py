@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 from tempfile import SpooledTemporaryFile
+from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
@@ -62,16 +63,20 @@ def exchange_response() -> Response:
             <= request.if_modified_since.replace(tzinfo=None)
         ):
             return not_modified
-        bundle = exchange.export_city(session, city, exported_at=version.modified)
         key = signing.ensure_key(session, city)
-    body = SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 - closed by the response
-    digest = signing.Digest()
-    data = exchange.dumps(bundle).encode("utf-8")
-    del bundle
-    digest.update(data)
-    gzipped = "gzip" in request.accept_encodings
-    body.write(gzip.compress(data, compresslevel=6, mtime=0) if gzipped else data)
-    del data
+        # Written as the database is read: memory stays flat, a large bundle spills to disk.
+        body = SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 - closed by the response
+        digest = signing.Digest()
+        gzipped = "gzip" in request.accept_encodings
+        sink: Any = (
+            gzip.GzipFile(fileobj=body, mode="wb", compresslevel=6, mtime=0) if gzipped else body
+        )
+        for piece in exchange.chunks(session, city, exported_at=version.modified):
+            data = piece.encode("utf-8")
+            digest.update(data)
+            sink.write(data)
+        if gzipped:
+            sink.close()  # writes the gzip trailer; the body stays open
     length = body.tell()
     body.seek(0)
     response = Response(_chunks(body), mimetype="application/json", direct_passthrough=True)

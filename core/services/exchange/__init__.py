@@ -14,7 +14,7 @@ The package, one concern per module:
 * ``validate`` — every rule a bundle must follow, checked record by record;
 * ``personal_data`` — e-mail addresses, phone numbers and personal identity numbers redacted;
 * ``importer`` — a bundle stored as a read-only peer, in batches, in the caller's transaction;
-* ``fetch`` — a sibling's bundle over HTTP.
+* ``fetch`` — where a sibling publishes its bundle (``peers`` fetches it, bounded).
 
 Rows go through the bulk writer shared with the demo generator (``services.bulk``).
 """
@@ -33,7 +33,7 @@ from .export import (
     records,
     write_bundle,
 )
-from .fetch import EXCHANGE_PATH, exchange_url, fetch_bundle
+from .fetch import EXCHANGE_PATH, exchange_url
 from .importer import PeerImport, count_peer_ideas, import_bundle, peer_cities
 from .personal_data import redact
 from .reader import items, loads
@@ -65,7 +65,6 @@ __all__ = [
     "dumps",
     "exchange_url",
     "export_city",
-    "fetch_bundle",
     "import_bundle",
     "items",
     "loads",

@@ -430,10 +430,13 @@ def _redacted_city(city: dict[str, Any]) -> dict[str, Any]:
     return {**city, "description": {k: redact(v) for k, v in city["description"].items()}}
 
 
+# One encoder each, made once: json.dumps with options builds a new encoder per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_PRETTY = json.JSONEncoder(ensure_ascii=False, indent=1).encode
+
+
 def _dump(value: Any, pretty: bool) -> str:
-    if pretty:
-        return json.dumps(value, ensure_ascii=False, indent=1)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _PRETTY(value) if pretty else _COMPACT(value)
 
 
 def chunks(

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..cli.compare import rows_as_csv
 from ..errors import ValidationError
-from ..models import Method
+from ..models import Idea, Method
 from ..services import cities as city_service
 from ..services import comparison
 from ..services.comparison import ROW_KEYS, Comparison, Metric, Row
@@ -238,11 +238,25 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
         result=result,
         tables=tables,
         peers=[c for c in result.cities if c.is_peer],
+        synthetic=[c.label(locale) for c in _synthetic_cities(session, result.cities)],
         csv_url=url_for("compare.csv", **_query_args(selection)),
         csv_all_url=url_for("compare.csv", **_query_args(selection, metric=[])),
         json_url=url_for("compare.api", **_query_args(selection)),
     )
     return context
+
+
+def _synthetic_cities(session: Session, cities: list[Any]) -> list[Any]:
+    """The compared cities whose ideas include synthetic demo data: the page says so."""
+    ids = {c.id for c in cities}
+    found = set(
+        session.scalars(
+            select(Idea.city_id)
+            .where(Idea.is_synthetic.is_(True), Idea.city_id.in_(ids))
+            .distinct()
+        )
+    )
+    return [c for c in cities if c.id in found]
 
 
 @blueprint.get("/compare")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import func, select
 
@@ -44,7 +45,10 @@ def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_citie
     )
     assert {r["city"] for r in json.loads(out)} == SIX
     client = create_app(platform=platform, config={"TESTING": True}).test_client()
-    assert client.get("/compare?lang=en").get_data(as_text=True).count("(peer platform)") >= 5
+    html = client.get("/compare?lang=en").get_data(as_text=True)
+    assert html.count("(peer platform)") >= 5
+    note = re.search(r"Synthetic demo data, not real ideas: ([^<]*)\.</p>", html)
+    assert note and len(note.group(1).split(", ")) == 6  # the newcomer is told, city by city
 
     # Running it again (make run twice) updates the peers in place.
     code, out, err = _run(

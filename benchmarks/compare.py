@@ -5,6 +5,8 @@ applications and participations) in one database per size and kind of database, 
 
 * ``compare_methods`` (every city, method and built-in metric) against one hand-written SQL
   query computing the same aggregates, each the median of several runs, and their ratio;
+* ``method_evidence`` (cumulative incidence, crude, adjusted and pooled risk ratios for every
+  city and method), the median of several runs;
 * how the comparison grows from the smallest N to the largest;
 * exporting one city's bundle and importing it into another instance (ideas per second,
   the import counted from JSON text to committed rows, validation included);
@@ -39,6 +41,7 @@ from sqlalchemy import text
 
 from innoplat.core.platform import Platform
 from innoplat.core.services import cities, comparison, demo, exchange
+from innoplat.core.services.evidence.analysis import method_evidence
 from innoplat.core.testing import PostgresServer, throwaway_postgresql
 
 CITIES = ("kiruna", "lund", "goteborg", "boras", "stockholm", "umea")
@@ -86,8 +89,10 @@ WITH implemented AS (
 ), m1 AS (
     SELECT city_id, method,
            AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
-           MAX(CASE WHEN cnt * 0.5 - rn >= 0 AND (cnt * 0.5 - rn) * (cnt * 0.5 - rn) >= cnt * 0.9604 THEN v END) AS low,
-           MIN(CASE WHEN rn - 1 - cnt * 0.5 >= 0 AND (rn - 1 - cnt * 0.5) * (rn - 1 - cnt * 0.5) >= cnt * 0.9604 THEN v END) AS high,
+           MAX(CASE WHEN cnt * 0.5 - rn + 0.5 >= 0 AND (cnt * 0.5 - rn + 0.5) * (cnt * 0.5 - rn + 0.5) >= cnt * 0.9604
+                          AND (cnt * 0.5 - rn - 0.5 < 0 OR (cnt * 0.5 - rn - 0.5) * (cnt * 0.5 - rn - 0.5) < cnt * 0.9604) THEN v END) AS low,
+           MAX(CASE WHEN rn - 1 - cnt * 0.5 + 0.5 > 0 AND (rn - 1 - cnt * 0.5 + 0.5) * (rn - 1 - cnt * 0.5 + 0.5) > cnt * 0.9604
+                          AND (rn - 1 - cnt * 0.5 - 0.5 <= 0 OR (rn - 1 - cnt * 0.5 - 0.5) * (rn - 1 - cnt * 0.5 - 0.5) <= cnt * 0.9604) THEN v END) AS high,
            MAX(cnt) AS n
     FROM r1 GROUP BY city_id, method
 ), r2 AS (
@@ -98,8 +103,10 @@ WITH implemented AS (
 ), m2 AS (
     SELECT city_id, method,
            AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
-           MAX(CASE WHEN cnt * 0.5 - rn >= 0 AND (cnt * 0.5 - rn) * (cnt * 0.5 - rn) >= cnt * 0.9604 THEN v END) AS low,
-           MIN(CASE WHEN rn - 1 - cnt * 0.5 >= 0 AND (rn - 1 - cnt * 0.5) * (rn - 1 - cnt * 0.5) >= cnt * 0.9604 THEN v END) AS high,
+           MAX(CASE WHEN cnt * 0.5 - rn + 0.5 >= 0 AND (cnt * 0.5 - rn + 0.5) * (cnt * 0.5 - rn + 0.5) >= cnt * 0.9604
+                          AND (cnt * 0.5 - rn - 0.5 < 0 OR (cnt * 0.5 - rn - 0.5) * (cnt * 0.5 - rn - 0.5) < cnt * 0.9604) THEN v END) AS low,
+           MAX(CASE WHEN rn - 1 - cnt * 0.5 + 0.5 > 0 AND (rn - 1 - cnt * 0.5 + 0.5) * (rn - 1 - cnt * 0.5 + 0.5) > cnt * 0.9604
+                          AND (rn - 1 - cnt * 0.5 - 0.5 <= 0 OR (rn - 1 - cnt * 0.5 - 0.5) * (rn - 1 - cnt * 0.5 - 0.5) <= cnt * 0.9604) THEN v END) AS high,
            MAX(cnt) AS n
     FROM r2 GROUP BY city_id, method
 ), g AS (
@@ -229,6 +236,13 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
         result["ratio"] = result["compare_s"] / result["baseline_s"]
         result["compare_peak_mib"] = peak_memory(ours)
 
+        def evidence() -> list[dict[str, Any]]:
+            with platform.transaction() as session:
+                return method_evidence(session, as_of=NOW).rows
+
+        evidence()  # warm
+        result["evidence_s"] = median_time(evidence, repeat)
+
         with platform.transaction() as session:
             kiruna = cities.get_city(session, "kiruna")
             start = time.perf_counter()
@@ -271,14 +285,15 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | ideas/city | compare_methods | hand-written SQL | ratio | compare peak | "
-        "export (1 city) | import (1 city) | import peak | bundle |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | ideas/city | compare_methods | hand-written SQL | ratio | evidence | "
+        "compare peak | export (1 city) | import (1 city) | import peak | bundle |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['database']} | {r['ideas_per_city']:,} | {r['compare_s'] * 1000:,.0f} ms | "
-            f"{r['baseline_s'] * 1000:,.0f} ms | {r['ratio']:.2f}× | {r['compare_peak_mib']:.1f} MiB | "
+            f"{r['baseline_s'] * 1000:,.0f} ms | {r['ratio']:.2f}× | {r['evidence_s'] * 1000:,.0f} ms | "
+            f"{r['compare_peak_mib']:.1f} MiB | "
             f"{r['export_ideas_per_s']:,.0f} ideas/s | {r['import_ideas_per_s']:,.0f} ideas/s | "
             f"{r['import_peak_mib']:.0f} MiB | {r['bundle_ideas']:,} ideas, {r['bundle_mib']:.1f} MiB |"
         )

@@ -72,7 +72,7 @@ def test_json_nested_100000_deep_is_one_clear_line_not_a_recursion_error(lund):
     assert "a bundle is a JSON object" in error.value.message
     nested = b'{"format":"innoplat-exchange","x":' + deep + b"}"
     error = _refused(lund, io.BytesIO(nested))
-    assert error.field == "$.x" and "nested deeper than 16 levels" in error.message
+    assert error.field == "$.x" and "nested too deep" in error.message
 
 
 def test_deep_nesting_inside_a_record_is_refused_with_its_list(bundle, lund):
@@ -80,7 +80,7 @@ def test_deep_nesting_inside_a_record_is_refused_with_its_list(bundle, lund):
     deep = b'"description":' + b"[" * 100_000 + b"]" * 100_000
     text = text.replace(b'"description":"', deep + b',"was":"', 1)
     error = _refused(lund, io.BytesIO(text))
-    assert error.field == "$.ideas" and "nested deeper" in error.message
+    assert error.field == "$.ideas" and "nested too deep" in error.message
 
 
 def test_an_overlong_text_is_refused(bundle, lund):
@@ -96,7 +96,7 @@ def test_an_overlong_text_is_refused(bundle, lund):
     ("raw", "where"),
     [
         ('"Sn\\u00f6\\u0000r\\u00f6jning"', "$.ideas[0].title"),
-        ('"Sn\\ud800r\\u00f6jning"', "$"),
+        ('"Sn\\ud800r\\u00f6jning"', "$.ideas[0].title"),
     ],
     ids=["nul", "lone-surrogate"],
 )

@@ -10,7 +10,7 @@ The package, one concern per module:
 
 * ``schema`` — the one definition of the bundle's fields, its JSON Schema, the version policy;
 * ``export`` — the bundle written as the database is read (constant memory);
-* ``reader`` — a bundle read record by record (ijson), nesting bounded;
+* ``reader`` — a bundle read record by record (the C JSON decoder, a record at a time), nesting bounded;
 * ``validate`` — every rule a bundle must follow, checked record by record;
 * ``personal_data`` — e-mail addresses, phone numbers and personal identity numbers redacted;
 * ``importer`` — a bundle stored as a read-only peer, in batches, in the caller's transaction;

@@ -1,9 +1,10 @@
 """Reading a bundle record by record: from a file, a network stream, bytes, or an already parsed dict.
 
-The JSON is parsed incrementally with ijson (its C backend, yajl2_c, where installed), so a
-bundle of any size is read in constant memory: the fields before the lists come whole, each
-list record by record. Nesting is bounded (``MAX_DEPTH``): JSON nested 100,000 deep is
-refused with one line instead of exhausting the parser's stack.
+The text is read a block at a time and each record is decoded on its own by the standard
+library's JSON decoder (its C scanner), so a bundle of any size is read in memory
+proportional to one record, at the speed of ``json.loads``. JSON nested deeper than the
+decoder can follow is refused with one line (never a RecursionError); the schema bounds
+what a known field may hold.
 
 Items come as tuples:
 
@@ -14,96 +15,138 @@ Items come as tuples:
 
 from __future__ import annotations
 
+import codecs
 import io
-import re
+import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-import ijson
-
 from ...errors import ValidationError
-from .schema import MAX_DEPTH, SECTIONS
+from .schema import SECTIONS
 
 Item = tuple[str, str, Any]
 
-_SCALARS = frozenset(("string", "number", "boolean", "null"))
+BLOCK = 1 << 20
+#: A single record larger than this is refused (the largest real ones are a few KiB).
+MAX_RECORD = 64 << 20
+_WHITESPACE = " \t\n\r"
+_decode = json.JSONDecoder().raw_decode
 
 
-def _too_deep(where: str) -> ValidationError:
-    return ValidationError(where, f"nested deeper than {MAX_DEPTH} levels: not a bundle")
+class _Text:
+    """Text read from a binary stream a block at a time, decoded as UTF-8."""
+
+    def __init__(self, stream: IO[bytes], source: str, progress: Callable[[int], None] | None):
+        self.stream = stream
+        self.source = source
+        self.progress = progress
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+        self.consumed = 0  # characters before the buffer, for messages
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        data = self.stream.read(BLOCK) or b""
+        if self.progress is not None and data:
+            self.progress(len(data))
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError:
+            raise ValidationError("$", f"{self.source} is not UTF-8 text") from None
+        if not data:
+            self.eof = True
+        self.consumed += self.pos
+        self.buffer = self.buffer[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ('' at the end)."""
+        while True:
+            buffer, pos = self.buffer, self.pos
+            while pos < len(buffer) and buffer[pos] in _WHITESPACE:
+                pos += 1
+            self.pos = pos
+            if pos < len(buffer):
+                return buffer[pos]
+            if not self.more():
+                return ""
+
+    def expect(self, char: str, what: str) -> None:
+        if self.peek() != char:
+            found = self.peek() or "the end of the file"
+            raise self.error(f"expected {what}, found {found!r}")
+        self.pos += 1
+
+    def error(self, message: str) -> ValidationError:
+        return ValidationError(
+            "$", f"{self.source} is not JSON: {message} (character {self.consumed + self.pos})"
+        )
+
+    def value(self, where: str) -> Any:
+        """Decode the JSON value that starts here."""
+        self.peek()
+        while True:
+            try:
+                value, end = _decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                # Cut off at the end of the block: read on and try again.
+                cut = exc.pos >= len(self.buffer) - 1 or exc.msg.startswith("Unterminated")
+                if cut and len(self.buffer) - self.pos <= MAX_RECORD and self.more():
+                    continue
+                if len(self.buffer) - self.pos > MAX_RECORD:
+                    raise ValidationError(
+                        where, f"a record larger than {MAX_RECORD >> 20} MiB: not a bundle"
+                    ) from None
+                raise ValidationError(
+                    "$",
+                    f"{self.source} is not JSON: {exc.msg} (character {self.consumed + exc.pos})",
+                ) from None
+            except RecursionError:
+                raise ValidationError(where, "nested too deep: not a bundle") from None
+            self.pos = end
+            return value
 
 
-def _not_json(source: str, exc: Exception) -> ValidationError:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return ValidationError("$", f"{source} is not JSON: {message}")
-
-
-def _value(
-    events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int, where: str
-) -> Any:
-    """The JSON value that starts with ``event``, built from the events that follow it."""
-    if event in _SCALARS:
-        return value
-    if depth > MAX_DEPTH:
-        raise _too_deep(where)
-    root: Any = {} if event == "start_map" else []
-    stack: list[Any] = [root]
-    key: str | None = None
-    for event, value in events:
-        top = stack[-1]
-        if event == "map_key":
-            key = value
-            continue
-        if event in _SCALARS:
-            item = value
-        elif event == "start_map" or event == "start_array":
-            if depth + len(stack) > MAX_DEPTH:
-                raise _too_deep(where)
-            item = {} if event == "start_map" else []
-        else:  # end_map / end_array
-            stack.pop()
-            if not stack:
-                return root
-            continue
-        if type(top) is dict:
-            top[key] = item
-        else:
-            top.append(item)
-        if type(item) is dict or type(item) is list:
-            stack.append(item)
-    raise ValidationError(where, "the bundle ends in the middle of a value")
-
-
-def _events(stream: IO[bytes], source: str) -> Iterator[tuple[str, Any]]:
-    try:
-        yield from ijson.basic_parse(stream, use_float=True)
-    except ijson.JSONError as exc:
-        raise _not_json(source, exc) from None
-    except UnicodeDecodeError:
-        raise ValidationError("$", f"{source} is not UTF-8 text") from None
-
-
-def _stream_items(stream: IO[bytes], source: str) -> Iterator[Item]:
-    events = _events(stream, source)
-    first = next(events, None)
-    if first is None:
-        raise ValidationError("$", f"{source} is empty: not a bundle")
-    if first[0] != "start_map":
+def _stream_items(text: _Text) -> Iterator[Item]:
+    if text.peek() == "":
+        raise ValidationError("$", f"{text.source} is empty: not a bundle")
+    if text.peek() != "{":
         raise ValidationError("$", "a bundle is a JSON object")
-    for event, key in events:
-        if event == "end_map":
+    text.pos += 1
+    if text.peek() == "}":
+        text.pos += 1
+    else:
+        while True:
+            if text.peek() != '"':
+                raise text.error("expected a field name")
+            key = text.value("$")
+            text.expect(":", "':'")
+            if key in SECTIONS and text.peek() == "[":
+                text.pos += 1
+                yield ("start", key, None)
+                if text.peek() == "]":
+                    text.pos += 1
+                else:
+                    while True:
+                        yield ("record", key, text.value(f"$.{key}"))
+                        if text.peek() == ",":
+                            text.pos += 1
+                            continue
+                        text.expect("]", f"',' or ']' in $.{key}")
+                        break
+            else:
+                yield ("field", key, text.value(f"$.{key}"))
+            if text.peek() == ",":
+                text.pos += 1
+                continue
+            text.expect("}", "',' or '}'")
             break
-        event, value = next(events)
-        if key in SECTIONS and event == "start_array":
-            yield ("start", key, None)
-            for event, value in events:
-                if event == "end_array":
-                    break
-                yield ("record", key, _value(events, event, value, 3, f"$.{key}"))
-        else:
-            yield ("field", key, _value(events, event, value, 2, f"$.{key}"))
-    for _ in events:
-        raise ValidationError("$", f"{source} is not JSON: text after the bundle's end")
+    if text.peek() != "":
+        raise text.error("text after the bundle's end")
 
 
 def _dict_items(bundle: Any) -> Iterator[Item]:
@@ -116,50 +159,6 @@ def _dict_items(bundle: Any) -> Iterator[Item]:
                 yield ("record", key, record)
         else:
             yield ("field", key, value)
-
-
-# A UTF-16 surrogate escape that is not half of a pair: the C parser would turn it into "?"
-# silently, so the raw text is checked as it streams past.
-_LONE_SURROGATE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
-_KEEP = 18  # bytes held back so that a pair split between two reads is seen whole
-
-
-class _Guard(io.RawIOBase):
-    """A binary stream read through: lone surrogate escapes refused, progress reported."""
-
-    def __init__(self, stream: IO[bytes], progress: Callable[[int], None] | None) -> None:
-        self._stream = stream
-        self._progress = progress
-        self._tail = b""
-        self._offset = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer)) or b""
-        window = self._tail + data
-        start = self._offset - len(self._tail)  # where the window starts in the stream
-        if b"\\u" in window:
-            for match in _LONE_SURROGATE.finditer(window):
-                # Judged only with its neighbours in view; otherwise the next window sees it.
-                if (match.start() >= 6 or start == 0) and (
-                    not data or match.end() + 6 <= len(window)
-                ):
-                    raise ValidationError(
-                        "$",
-                        f"contains a lone UTF-16 surrogate ({match.group(0).decode()}) at byte "
-                        f"{start + match.start()}: not text",
-                    )
-        self._tail = window[-_KEEP:]
-        self._offset += len(data)
-        buffer[: len(data)] = data
-        if self._progress is not None and data:
-            self._progress(len(data))
-        return len(data)
 
 
 def items(
@@ -177,7 +176,7 @@ def items(
         source = io.BytesIO(source)
     if not hasattr(source, "read"):
         raise ValidationError("$", "a bundle is a JSON object")
-    return _stream_items(io.BufferedReader(_Guard(source, progress), 64 * 1024), name)
+    return _stream_items(_Text(source, name, progress))
 
 
 def loads(text: str | bytes, *, source: str = "bundle") -> dict[str, Any]:

@@ -37,8 +37,7 @@ VERSION = 1
 #: releases that predate the field read it too).
 MINOR_VERSION = 0
 
-#: Bounds that keep a hostile bundle from exhausting memory or the parser.
-MAX_DEPTH = 16
+#: Bounds that keep a hostile bundle from exhausting memory.
 MAX_TEXT = 100_000
 MAX_LIST = 1_000
 
@@ -235,3 +234,16 @@ VALIDATORS = {
     name: Draft202012Validator(definition) for name, definition in SCHEMA["$defs"].items()
 }
 FIELDS: dict[str, tuple[str, ...]] = {name: tuple(fields) for name, fields in RECORDS.items()}
+#: The fields that hold free text (no pattern or enumeration confines them): checked for
+#: characters both databases cannot store alike.
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "city": ("name", "description", "region", "locales", "default_locale", "timezone", "website"),
+    "stage": ("name",),
+    "focus_area": ("name",),
+    "organisation": ("name", "platform_role", "website"),
+    "method": ("name", "description", "category", "guide_steps", "reference"),
+    "idea": ("title", "summary", "description"),
+    "transition": (),
+    "method_application": (),
+    "participation": (),
+}

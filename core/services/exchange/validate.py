@@ -29,6 +29,7 @@ from .schema import (
     IDEA_SECTIONS,
     OPTIONAL,
     SECTIONS,
+    TEXT_FIELDS,
     VALIDATORS,
     VERSION,
 )
@@ -220,7 +221,7 @@ class Checker:
         if self.schema:
             if not isinstance(raw, dict) or not FAST_VALIDATORS[kind].is_valid(raw):
                 self._explain(kind, raw, [section, index])
-            for name in FIELDS[kind]:
+            for name in TEXT_FIELDS[kind]:
                 check_text(raw[name], f"{where}.{name}")
             record = {name: raw[name] for name in FIELDS[kind]}
         else:

@@ -116,8 +116,16 @@ def move(reference: str) -> ResponseReturnValue:
 def _conflict(
     session: Any, idea: Idea, reason: str, yours: dict[str, Any] | None = None
 ) -> tuple[str, int]:
-    """Both versions side by side; nothing was overwritten."""
+    """Both versions side by side; nothing was overwritten.
+
+    An edit that lost keeps its text: the form below holds it, against the saved version, so
+    the editor can merge by hand and send it again.
+    """
     session.refresh(idea)
+    form = None
+    if yours is not None:
+        form = EditIdeaForm(formdata=None, data={**yours, "version": str(idea.version)})
+        form.visibility.choices = labels.choices(Visibility)
     return (
         render_template(
             "work/conflict.html",
@@ -126,6 +134,7 @@ def _conflict(
             reason=reason,
             theirs=idea_service.snapshot(idea),
             yours=yours,
+            form=form,
         ),
         409,
     )

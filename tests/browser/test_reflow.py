@@ -130,3 +130,10 @@ def test_the_desktop_header_fits_on_one_line_at_1280_pixels(browser, live_server
                 page.locator("main").get_by_role("button").click()
     finally:
         context.close()
+
+
+def test_after_a_server_side_error_focus_moves_to_the_error_summary(page, live_server):
+    page.goto(live_server("/ideas/new"))
+    page.get_by_role("button", name="Skicka idén").click()
+    page.wait_for_selector(".error-summary")
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,15 +41,20 @@ def site_url(url: str) -> str:
     return endpoint[: -len(exchange.EXCHANGE_PATH)]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Fetched:
-    """A bundle fetched from a sibling (``bundle`` None: not modified since ``etag``)."""
+    """A bundle fetched from a sibling: ``body`` is its bytes in a temporary file, positioned
+    at the start (None: not modified since ``etag``). Close it when done."""
 
     endpoint: str
-    bundle: dict[str, Any] | None
+    body: IO[bytes] | None
     etag: str | None
     last_modified: str | None
     size: int
+
+    def close(self) -> None:
+        if self.body is not None:
+            self.body.close()
 
 
 def fetch_bundle(
@@ -62,6 +67,7 @@ def fetch_bundle(
 ) -> Fetched:
     """Download a sibling's bundle within ``limits`` and check its signature.
 
+    The bundle is not parsed here: the importer reads it from the file record by record.
     :param public_key: the pinned key the signature must match; None accepts an unsigned bundle.
     :raises InnoplatError: one line naming the address and what went wrong.
     """
@@ -80,6 +86,7 @@ def fetch_bundle(
     )
     try:
         if got.status == 304:
+            got.close()
             return Fetched(endpoint, None, etag, last_modified, 0)
         if got.status != 200:
             raise InnoplatError(f"{endpoint} answered HTTP {got.status}, not a bundle")
@@ -87,12 +94,25 @@ def fetch_bundle(
             digest = signing.digest_of(got.body)
             signing.verify(public_key, got.headers.get(signing.HEADER), digest, source=endpoint)
             got.body.seek(0)
-        bundle = exchange.loads(got.body.read(), source=endpoint)
-        return Fetched(
-            endpoint, bundle, got.headers.get("ETag"), got.headers.get("Last-Modified"), got.size
-        )
-    finally:
+    except BaseException:
         got.close()
+        raise
+    return Fetched(
+        endpoint, got.body, got.headers.get("ETag"), got.headers.get("Last-Modified"), got.size
+    )
+
+
+def _slug_of(body: IO[bytes], name: str) -> str | None:
+    """The city a bundle is of, from its first fields only; the file is rewound."""
+    try:
+        for kind, key, value in exchange.items(body, name=name):
+            if kind != "field":
+                return None
+            if key == "city":
+                return value.get("slug") if isinstance(value, dict) else None
+        return None
+    finally:
+        body.seek(0)
 
 
 def fetch_key(url: str, limits: Limits) -> tuple[str, str]:
@@ -214,12 +234,16 @@ def pull(
         known = (peer.public_key, peer.etag, peer.last_modified, peer.city_slug) if peer else None
     if known is None:
         fetched = fetch_bundle(endpoint, public_key=None, limits=limits)
-        return _import(sessions, None, fetched, actor)
-    key, etag, last_modified, slug = known
-    fetched = fetch_bundle(
-        endpoint, public_key=key, limits=limits, etag=etag, last_modified=last_modified
-    )
-    return _import(sessions, slug, fetched, actor)
+        slug = None
+    else:
+        key, etag, last_modified, slug = known
+        fetched = fetch_bundle(
+            endpoint, public_key=key, limits=limits, etag=etag, last_modified=last_modified
+        )
+    try:
+        return _import(sessions, slug, fetched, actor)
+    finally:
+        fetched.close()
 
 
 def _import(
@@ -227,13 +251,12 @@ def _import(
 ) -> PeerSync:
     with db.transaction(sessions) as session:
         peer = session.scalar(select(Peer).where(Peer.url == fetched.endpoint))
-        if fetched.bundle is None:
+        if fetched.body is None:
             if peer is not None:
                 peer.synced_at = utcnow()
                 peer.last_result = "unchanged"
             return PeerSync(slug or "?", fetched.endpoint, "unchanged")
-        city = fetched.bundle.get("city") if isinstance(fetched.bundle, dict) else None
-        bundle_slug = city.get("slug") if isinstance(city, dict) else None
+        bundle_slug = _slug_of(fetched.body, fetched.endpoint)
         if slug is not None and bundle_slug != slug:
             raise InnoplatError(
                 f"{fetched.endpoint} sent a bundle of {bundle_slug!r}, not of {slug}; "
@@ -242,7 +265,7 @@ def _import(
         existing = session.scalar(select(City).where(City.slug == str(bundle_slug)))
         before = exchange.count_peer_ideas(session, existing) if existing is not None else 0
         result = exchange.import_bundle(
-            session, fetched.bundle, source=fetched.endpoint, actor=actor
+            session, fetched.body, source=fetched.endpoint, name=fetched.endpoint, actor=actor
         )
         outcome = PeerSync(
             result.city.slug,

@@ -105,7 +105,9 @@ def seconds(function: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def measure(kind: str, ideas: int, repeat: int, folder: Path, server: Any) -> dict[str, Any]:
+def measure(
+    kind: str, ideas: int, repeat: int, folder: Path, server: Any, python_peak: bool
+) -> dict[str, Any]:
     counter = iter(range(1, 10_000))
 
     def new_database() -> str:
@@ -132,7 +134,9 @@ def measure(kind: str, ideas: int, repeat: int, folder: Path, server: Any) -> di
     result: dict[str, Any] = {"database": kind, "ideas": ideas, "bundle_ideas": exported}
     result["bundle_mib"] = Path(bundle).stat().st_size / 2**20
     result["export_s"] = seconds(lambda: export_to(source, bundle), repeat)
-    result["export_py_mib"] = peak_python(lambda: export_to(source, bundle))
+    result["export_py_mib"] = (
+        peak_python(lambda: export_to(source, bundle)) if python_peak else None
+    )
     result["export_rss_mib"] = peak_rss("export_to", source, bundle)
 
     def fresh() -> str:
@@ -152,8 +156,10 @@ def measure(kind: str, ideas: int, repeat: int, folder: Path, server: Any) -> di
         assert import_from(url, bundle) == exported
         times.append(time.perf_counter() - start)
     result["import_s"] = statistics.median(times)
-    url = fresh()
-    result["import_py_mib"] = peak_python(lambda: import_from(url, bundle))
+    result["import_py_mib"] = None
+    if python_peak:
+        url = fresh()
+        result["import_py_mib"] = peak_python(lambda: import_from(url, bundle))
     url = fresh()
     result["import_rss_mib"] = peak_rss("import_from", url, bundle)
     target = Platform.open("lund", url)
@@ -166,11 +172,18 @@ def measure(kind: str, ideas: int, repeat: int, folder: Path, server: Any) -> di
     return result
 
 
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--python-peak", action="store_true", help="also trace Python allocations (slow)"
+    )
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,9 +192,15 @@ def main(argv: list[str] | None = None) -> None:
                 with throwaway_postgresql() as server:
                     if server is None:
                         raise SystemExit("no PostgreSQL server binaries found")
-                    rows += [measure(kind, n, args.repeat, Path(tmp), server) for n in args.sizes]
+                    rows += [
+                        measure(kind, n, args.repeat, Path(tmp), server, args.python_peak)
+                        for n in args.sizes
+                    ]
             else:
-                rows += [measure(kind, n, args.repeat, Path(tmp), None) for n in args.sizes]
+                rows += [
+                    measure(kind, n, args.repeat, Path(tmp), None, args.python_peak)
+                    for n in args.sizes
+                ]
     print(
         "| database | ideas | bundle | export | export peak (Python / RSS) | import | "
         "import peak (Python / RSS) | baseline RSS |"
@@ -191,9 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"| {r['database']} | {r['bundle_ideas']:,} | {r['bundle_mib']:.1f} MiB | "
             f"{r['bundle_ideas'] / r['export_s']:,.0f} ideas/s ({r['export_s']:.1f} s) | "
-            f"{r['export_py_mib']:.0f} / {r['export_rss_mib']:.0f} MiB | "
+            f"{_mib(r['export_py_mib'])} / {r['export_rss_mib']:.0f} MiB | "
             f"{r['bundle_ideas'] / r['import_s']:,.0f} ideas/s ({r['import_s']:.1f} s) | "
-            f"{r['import_py_mib']:.0f} / {r['import_rss_mib']:.0f} MiB | "
+            f"{_mib(r['import_py_mib'])} / {r['import_rss_mib']:.0f} MiB | "
             f"{r['baseline_rss_mib']:.0f} MiB |"
         )
 

@@ -317,3 +317,39 @@ def test_an_export_is_one_record_per_line_and_reads_back(platform, exported):
     lines = text.splitlines()
     assert len(lines) > 5 and json.loads(text)["format"] == "innoplat-exchange"
     assert exchange.loads(text) == json.loads(text)
+
+
+# --------------------------------------------------------------------------- the search index
+
+
+def test_imported_ideas_are_searchable_after_the_bulk_load_and_after_an_update(bundle, lund):
+    """On SQLite the search index is built once after the load, not by the per-row trigger."""
+    from innoplat.core.services.ideas import IdeaFilter
+
+    bundle["ideas"][0]["title"] = "Snöskoterled till Jukkasjärvi"
+
+    def hits(word):
+        with lund.transaction() as session:
+            peer = cities.get_city(session, "kiruna")
+            return [
+                i.reference for i in ideas.list_ideas(session, peer, IdeaFilter(text=word), limit=5)
+            ]
+
+    with lund.transaction() as session:
+        exchange.import_bundle(session, bundle, source="test")
+    assert hits("Jukkasjärvi") == [bundle["ideas"][0]["reference"]]
+    newer = copy.deepcopy(bundle)
+    newer["exported_at"] = exchange.datetime_text(utcnow())
+    newer["ideas"][0]["title"] = "Hundspann till Abisko"
+    with lund.transaction() as session:
+        assert exchange.import_bundle(session, newer, source="test").action == "updated"
+    assert hits("Jukkasjärvi") == []
+    assert hits("Abisko") == [bundle["ideas"][0]["reference"]]
+    with lund.transaction() as session:  # the trigger is back: an idea made here is indexed
+        ideas.submit_idea(session, lund.city_row(session), title="Isbana vid Abisko")
+    with lund.transaction() as session:
+        own = [
+            i.title
+            for i in ideas.list_ideas(session, lund.city_row(session), IdeaFilter(text="Isbana"))
+        ]
+    assert own == ["Isbana vid Abisko"]

@@ -88,6 +88,11 @@ def catalog_sources(
     return [p for p in paths if p.is_file()]
 
 
+#: Part of the compiled cache's key: raise it when the merging below changes, so catalogs
+#: compiled by an older release are not reused.
+CACHE_FORMAT = "2"
+
+
 def merged_catalog(sources: Sequence[Path], babel_name: str) -> Catalog:
     """One catalog from several .po files; a later file's translation replaces an earlier one."""
     messages: dict[tuple[object, str | None], object] = {}
@@ -95,12 +100,26 @@ def merged_catalog(sources: Sequence[Path], babel_name: str) -> Catalog:
         with path.open("rb") as handle:
             catalog = read_po(handle)
         for message in catalog:
+            string = message.string
+            if isinstance(string, (list, tuple)):
+                # A catalog may leave its locale's rarer forms empty (Sami's dual): the forms
+                # it gives count, and the general plural stands in for the rest below.
+                string = tuple(string)
+                while len(string) > 1 and not string[-1]:
+                    string = string[:-1]
             # Fuzzy and empty entries are not translations yet: the earlier catalog's stays.
-            if not message.id or message.fuzzy or not _translated(message.string):
+            if not message.id or message.fuzzy or not _translated(string):
                 continue
-            messages[(message.id, message.context)] = message.string
+            messages[(message.id, message.context)] = string
     merged = Catalog(locale=babel_name, domain=DOMAIN, fuzzy=False)
+    forms = merged.num_plurals
     for (message_id, context), string in messages.items():
+        if isinstance(string, (list, tuple)):
+            # The compiled catalog counts with the locale's CLDR plural rule (Northern Sami has
+            # one, two and other): a catalog written with fewer forms would leave gettext
+            # without a string for some numbers, and it would show the English source. The
+            # last form given is the general plural, so it stands in for the missing ones.
+            string = (list(string) + [string[-1]] * forms)[:forms]
         merged.add(message_id, string, context=context)  # type: ignore[arg-type]
     return merged
 
@@ -123,7 +142,7 @@ def compile_catalogs(
     """
     fallbacks = dict(city.config.locale_fallbacks)
     sources = {loc: catalog_sources(city, plugin_folders, loc) for loc in city.config.locales}
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
     for locale, paths in sorted(sources.items()):
         digest.update(babel_locale(locale, fallbacks).encode())
         for path in paths:

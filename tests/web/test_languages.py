@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -175,3 +176,32 @@ def test_every_main_page_renders_in_every_language(app, locale):
         response = client.get(f"{url}{'&' if '?' in url else '?'}lang={locale}")
         assert response.status_code == 200, (url, locale)
         assert f'<html lang="{locale}">' in response.get_data(as_text=True)
+
+
+def test_northern_sami_counts_past_two_in_sami(app, client):
+    """CLDR gives Sami three plural forms (one, two, other): counts above two stay in Sami."""
+    for n in range(3):
+        add_idea(app, title=f"Idé {n}")
+    page = client.get("/ideas?lang=se").get_data(as_text=True)
+    assert "3 jurdaga gávdnojedje." in page
+    assert "ideas found" not in page
+
+
+def test_a_catalog_with_fewer_plural_forms_than_the_locale_falls_back_to_its_plural():
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from innoplat.core.i18n import merged_catalog
+
+    source = Catalog(locale="se")
+    source.add(("%(num)d idea", "%(num)d ideas"), ("%(num)d jurdda", "%(num)d jurdaga"))
+    path = Path(tempfile.mkdtemp()) / "messages.po"
+    with path.open("wb") as handle:
+        write_po(handle, source)
+    merged = merged_catalog([path], "se")
+    assert merged.num_plurals == 3
+    assert list(merged.get("%(num)d idea").string) == [
+        "%(num)d jurdda",
+        "%(num)d jurdaga",
+        "%(num)d jurdaga",
+    ]

@@ -38,6 +38,7 @@ from .models import City, Idea
 from .platform import Platform
 from .plugins import hooks_of
 from .services.audit import record as record_audit
+from .services.bulk import insert_rows, insert_with_ids
 from .services.cities import get_city
 from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
@@ -81,6 +82,8 @@ __all__ = [
     "section",
     # writing rows, the audit trail, mail, comparison metrics
     "dialect_insert",
+    "insert_rows",
+    "insert_with_ids",
     "record_audit",
     "send_mail",
     "mail_available",

@@ -60,3 +60,14 @@ def test_hookspecs_import_nothing_at_run_time():
     runtime = source.split("if TYPE_CHECKING:")[0]
     imports = re.findall(r"^(?:from|import) ([\w.]+)", runtime, flags=re.MULTILINE)
     assert set(imports) <= {"__future__", "typing", "pluggy"}
+
+
+def test_every_toolkit_name_exists_and_is_in_the_reference():
+    """The plugin API is what docs/hooks.md documents: nothing more, nothing less."""
+    from innoplat.core import toolkit
+
+    reference = (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
+    section = reference.split("## The plugin toolkit")[1].split("## Compatibility policy")[0]
+    missing = [name for name in toolkit.__all__ if f"`{name}" not in section]
+    assert all(hasattr(toolkit, name) for name in toolkit.__all__)
+    assert not missing, f"docs/hooks.md does not document toolkit names: {missing}"

@@ -113,13 +113,14 @@ def merged_catalog(sources: Sequence[Path], babel_name: str) -> Catalog:
             messages[(message.id, message.context)] = string
     merged = Catalog(locale=babel_name, domain=DOMAIN, fuzzy=False)
     forms = merged.num_plurals
-    for (message_id, context), string in messages.items():
-        if isinstance(string, (list, tuple)):
+    for (message_id, context), translation in messages.items():
+        string = translation
+        if isinstance(translation, (list, tuple)):
             # The compiled catalog counts with the locale's CLDR plural rule (Northern Sami has
             # one, two and other): a catalog written with fewer forms would leave gettext
             # without a string for some numbers, and it would show the English source. The
             # last form given is the general plural, so it stands in for the missing ones.
-            string = (list(string) + [string[-1]] * forms)[:forms]
+            string = (list(translation) + [translation[-1]] * forms)[:forms]
         merged.add(message_id, string, context=context)  # type: ignore[arg-type]
     return merged
 

@@ -114,14 +114,14 @@ def merged_catalog(sources: Sequence[Path], babel_name: str) -> Catalog:
     merged = Catalog(locale=babel_name, domain=DOMAIN, fuzzy=False)
     forms = merged.num_plurals
     for (message_id, context), translation in messages.items():
-        string = translation
+        value: object = translation
         if isinstance(translation, (list, tuple)):
             # The compiled catalog counts with the locale's CLDR plural rule (Northern Sami has
             # one, two and other): a catalog written with fewer forms would leave gettext
             # without a string for some numbers, and it would show the English source. The
             # last form given is the general plural, so it stands in for the missing ones.
-            string = (list(translation) + [translation[-1]] * forms)[:forms]
-        merged.add(message_id, string, context=context)  # type: ignore[arg-type]
+            value = (list(translation) + [translation[-1]] * forms)[:forms]
+        merged.add(message_id, value, context=context)  # type: ignore[arg-type]
     return merged
 
 

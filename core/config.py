@@ -8,11 +8,20 @@ from collections import deque
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from . import validation
 from .errors import ConfigError
 from .models import OrganisationKind, Phase
 
@@ -27,6 +36,16 @@ class _Strict(BaseModel):
 
 
 Translated = dict[str, str]
+
+
+def _web_address(value: str) -> str:
+    if not validation.is_web_address(value):
+        raise ValueError("expected a web address starting with https:// or http://")
+    return value
+
+
+#: A link shown on the city's pages: http or https only.
+WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 
 class StageConfig(_Strict):
@@ -56,7 +75,7 @@ class OrganisationConfig(_Strict):
     kind: OrganisationKind
     role: Literal["owner", "project_lead", "partner", "funder"] | None = None
     parent: str | None = None
-    website: str | None = None
+    website: WebAddress | None = None
 
 
 class LocalMethodConfig(_Strict):
@@ -128,7 +147,7 @@ class CityConfig(_Strict):
     default_locale: str = "sv"
     locale_fallbacks: dict[str, str] = Field(default_factory=dict)
     timezone: str = "Europe/Stockholm"
-    website: str | None = None
+    website: WebAddress | None = None
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
     stages: list[StageConfig] = Field(min_length=2)
     focus_areas: list[FocusAreaConfig] = Field(default_factory=list)

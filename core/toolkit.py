@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from . import validation
 from .cli.common import (
     city_options,
     city_transaction,
@@ -44,6 +45,7 @@ from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
+from .web.forms import email_address
 from .web.languages import current_locale
 from .web.public import idea_or_404
 
@@ -78,6 +80,8 @@ __all__ = [
     # forms and pages
     "Form",
     "form_errors",
+    "email_address",
+    "validation",
     "render",
     "section",
     # writing rows, the audit trail, mail, comparison metrics

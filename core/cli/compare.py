@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from ..services import comparison
-from ..services.comparison import ROW_KEYS, Metric, Row
+from ..services.comparison import Metric, Row, rows_as_csv, rows_as_json
 from .common import city_options, city_transaction
 
 SMALL_MARK = "*"
@@ -21,25 +18,6 @@ def _split(values: Sequence[str]) -> list[str] | None:
     """``--cities a,b --cities c`` → [a, b, c]; nothing given → None (all)."""
     found = [v.strip() for value in values for v in value.split(",") if v.strip()]
     return found or None
-
-
-def rows_as_csv(rows: Sequence[Row]) -> str:
-    """The tidy rows as CSV: empty cells for missing figures, true/false for the flag."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                **{k: "" if row[k] is None else row[k] for k in ROW_KEYS},
-                "small_sample": "true" if row["small_sample"] else "false",
-            }
-        )
-    return out.getvalue()
-
-
-def rows_as_json(rows: Sequence[Row]) -> str:
-    return json.dumps([{k: row[k] for k in ROW_KEYS} for row in rows], ensure_ascii=False, indent=2)
 
 
 def format_figure(value: Any, unit: str) -> str:

@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .. import validation
 from ..errors import NotFound, ValidationError
 from ..models import Account, City, CityRole, Role
 from . import audit
@@ -20,10 +21,7 @@ _DUMMY_HASH = _hasher.hash("innoplat-no-such-account")
 
 
 def _email(value: str) -> str:
-    email = (value or "").strip().lower()
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise ValidationError("email", f"{value!r} is not an e-mail address")
-    return email
+    return (validation.email(value, required=True) or "").lower()
 
 
 def create_account(
@@ -38,14 +36,21 @@ def create_account(
 ) -> Account:
     """Create a staff account with a role in ``city``, or give an existing account a role there."""
     address = _email(email)
-    if not (name or "").strip():
-        raise ValidationError("name", "is required")
+    # The name and the address together name the account in the audit trail.
+    name = validation.text(
+        name,
+        "name",
+        maximum=min(
+            validation.column_length(Account.name) or 200, audit.ACTOR_MAX - len(address) - 3
+        ),
+        required=True,
+    )
     role_value = _enum_value(Role, role, "role")
     account = session.scalar(select(Account).where(func.lower(Account.email) == address))
     if account is None:
         if len(password or "") < PASSWORD_MIN:
             raise ValidationError("password", f"needs at least {PASSWORD_MIN} characters")
-        account = Account(email=address, name=name.strip(), password_hash=_hasher.hash(password))
+        account = Account(email=address, name=name, password_hash=_hasher.hash(password))
         session.add(account)
         session.flush()
     existing = next((r for r in account.roles if r.city_id == city.id), None)

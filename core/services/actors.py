@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import db
+from .. import db, validation
 from ..errors import NotFound, ValidationError
 from ..models import (
     City,
@@ -23,6 +24,9 @@ from ..models import (
 )
 from . import audit
 from .ideas import _enum_value, _writable
+
+#: Organisation keys appear in web addresses.
+KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def list_organisations(
@@ -66,11 +70,11 @@ def add_organisation(
     actor: str | None = None,
 ) -> Organisation:
     _writable(city)
-    key = (key or "").strip().lower()
-    if not key or not key.replace("-", "").replace("_", "").isalnum():
+    key = validation.text(key, "key", column=Organisation.key, required=True).lower()
+    if not KEY_PATTERN.fullmatch(key):
         raise ValidationError("key", "use lower-case letters, digits, '-' or '_'")
-    if not (name or "").strip():
-        raise ValidationError("name", "is required")
+    name = validation.text(name, "name", column=Organisation.name, required=True)
+    website = validation.url(website, "website", column=Organisation.website)
     if session.scalar(
         select(Organisation.id).where(Organisation.city_id == city.id, Organisation.key == key)
     ):
@@ -78,10 +82,10 @@ def add_organisation(
     org = Organisation(
         city_id=city.id,
         key=key,
-        name=name.strip(),
+        name=name,
         kind=_enum_value(OrganisationKind, kind, "kind"),
         parent_id=get_organisation(session, city, parent).id if parent else None,
-        website=(website or "").strip() or None,
+        website=website,
     )
     try:
         with session.begin_nested():  # someone may create the same key at the same moment
@@ -180,12 +184,11 @@ def add_person(
         raise ValidationError(
             "consent", "storing a person's name or e-mail address needs their consent"
         )
-    if not (name or "").strip():
-        raise ValidationError("name", "is required")
-    if email and "@" not in email:
-        raise ValidationError("email", f"{email!r} is not an e-mail address")
     person = Person(
-        city_id=city.id, name=name.strip(), email=(email or "").strip() or None, consent_at=utcnow()
+        city_id=city.id,
+        name=validation.text(name, "name", column=Person.name, required=True),
+        email=validation.email(email),
+        consent_at=utcnow(),
     )
     session.add(person)
     session.flush()
@@ -211,14 +214,13 @@ def add_membership(
     actor: str | None = None,
 ) -> Membership:
     """A person's role in an organisation, e.g. member of the platform's working group."""
-    if not (role or "").strip():
-        raise ValidationError("role", "is required")
+    role = validation.text(role, "role", column=Membership.role, required=True)
     if start_date and end_date and end_date < start_date:
         raise ValidationError("end_date", "ends before it starts")
     membership = Membership(
         person_id=person.id,
         organisation_id=organisation.id,
-        role=role.strip(),
+        role=role,
         start_date=start_date,
         end_date=end_date,
     )

@@ -8,6 +8,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent
+from ..validation import column_length, text
+
+#: How long the name of whoever made a change may be (the audit trail's column).
+ACTOR_MAX = column_length(AuditEvent.actor) or 200
+
+
+def actor_label(name: str, email: str) -> str:
+    """How a staff account is named in the audit trail: ``Name <address>``, always fitting.
+
+    New accounts cannot have a name too long for it (see ``accounts.create_account``); an
+    older one is shortened with an ellipsis rather than failing every change its owner makes.
+    """
+    label = f"{name} <{email}>"
+    if len(label) <= ACTOR_MAX:
+        return label
+    room = ACTOR_MAX - len(email) - 4
+    return f"{name[:room]}… <{email}>" if room > 0 else label[:ACTOR_MAX]
 
 
 def record(
@@ -26,7 +43,7 @@ def record(
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,
-        actor=actor or "system",
+        actor=text(actor, "actor", maximum=ACTOR_MAX) or "system",
         before=before,
         after=after,
     )

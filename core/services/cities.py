@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import validation
 from ..config import CityDefinition
 from ..errors import NotFound, ValidationError
 from ..models import City, FocusArea, Method, Organisation, Phase, Stage, utcnow
@@ -103,6 +104,9 @@ def sync_catalogue(session: Session, contributions: Contributions) -> int:
             values["guide_steps"] = list(values["guide_steps"] or [])
             values["description"] = values["description"] or {}
             values["category"] = values["category"] or "design"
+            values["reference"] = validation.url(
+                values["reference"], f"{source}: {key}.reference", column=Method.reference
+            )
             method = existing.get(key)
             if method is None:
                 method = Method(key=key, shared_key=key, source=source, **values)

@@ -23,6 +23,9 @@ the per-group counts and sums come back to Python, which turns them into interva
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -761,3 +764,22 @@ def method_across_cities(
         "cities": shown,
         "table": table,
     }
+
+
+def rows_as_csv(rows: Sequence[Row]) -> str:
+    """The tidy rows as CSV: empty cells for missing figures, true/false for the flag."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **{k: "" if row[k] is None else row[k] for k in ROW_KEYS},
+                "small_sample": "true" if row["small_sample"] else "false",
+            }
+        )
+    return out.getvalue()
+
+
+def rows_as_json(rows: Sequence[Row]) -> str:
+    return json.dumps([{k: row[k] for k in ROW_KEYS} for row in rows], ensure_ascii=False, indent=2)

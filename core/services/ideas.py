@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import db
+from .. import db, validation
 from ..errors import ConflictError, IllegalTransition, NotFound, ReadOnlyError, ValidationError
 from ..models import (
     IMPLEMENTED_PHASES,
@@ -40,8 +40,12 @@ from ..models import (
 from ..plugins import hooks_of
 from . import audit, records, search
 
-TITLE_MAX = 200
-SUMMARY_MAX = 600
+TITLE_MAX = validation.column_length(Idea.title) or 200
+SUMMARY_MAX = validation.column_length(Idea.summary) or 600
+#: Descriptions are Markdown of any reasonable length (a page or two), not whole documents.
+DESCRIPTION_MAX = 20_000
+#: The longest note on a stage change.
+NOTE_MAX = 2_000
 EDITABLE = ("title", "summary", "description", "visibility", "facet", "value_dimensions")
 
 
@@ -65,15 +69,12 @@ def _enum_value(enum_cls: Any, value: Any, field_name: str) -> Any:
         raise ValidationError(field_name, f"expected one of {allowed} (got {value!r})") from None
 
 
-def _text(value: str | None, field_name: str, maximum: int, required: bool) -> str:
-    value = records.check_text((value or "").strip(), field_name)
-    if required and not value:
-        raise ValidationError(field_name, "is required")
-    if len(value) > maximum:
-        raise ValidationError(
-            field_name, f"is {len(value)} characters long; at most {maximum} are allowed"
-        )
-    return value
+def _text(
+    value: str | None, field_name: str, maximum: int, required: bool, multiline: bool = True
+) -> str:
+    return validation.text(
+        value, field_name, maximum=maximum, required=required, multiline=multiline
+    )
 
 
 def snapshot(idea: Idea) -> dict[str, Any]:
@@ -172,9 +173,9 @@ def submit_idea(
 ) -> Idea:
     """Submit an idea to the city's first stage; the idea gets a reference such as KIR-2026-0042."""
     _writable(city)
-    title = _text(title, "title", TITLE_MAX, required=True)
+    title = _text(title, "title", TITLE_MAX, required=True, multiline=False)
     summary = _text(summary, "summary", SUMMARY_MAX, required=False)
-    description = records.check_text((description or "").strip(), "description")
+    description = _text(description, "description", DESCRIPTION_MAX, required=False)
     if submitted_at is not None:
         records.check_not_future(submitted_at, "submitted_at")
     channel = _enum_value(OriginChannel, origin_channel, "origin_channel")
@@ -186,16 +187,19 @@ def submit_idea(
     ]
 
     areas = []
-    for key in focus_areas:
+    for key in validation.distinct(focus_areas, "focus_areas"):
         area = session.scalar(
             select(FocusArea).where(FocusArea.city_id == city.id, FocusArea.key == key)
         )
         if area is None:
             raise ValidationError("focus_areas", f"{key!r} is not a focus area of {city.slug}")
         areas.append(area)
-    goals = set(int(n) for n in sdgs)
-    if any(not 1 <= n <= 17 for n in goals):
-        raise ValidationError("sdgs", "UN SDGs are numbered 1 to 17")
+    goals = set()
+    for n in validation.distinct(sdgs, "sdgs"):
+        number = validation.integer(n, "sdgs", minimum=1, maximum=17)
+        if number is None:
+            raise ValidationError("sdgs", "UN SDGs are numbered 1 to 17")
+        goals.add(number)
     for area in areas:
         goals.update(area.sdgs)
 
@@ -209,14 +213,11 @@ def submit_idea(
             raise ValidationError(
                 "consent", "storing a name or e-mail address needs the submitter's consent"
             )
-        email = (submitter.email or "").strip() or None
-        if email and ("@" not in email or len(email) > 254):
-            raise ValidationError("email", f"{email!r} is not an e-mail address")
         person = Person(
             city_id=city.id,
-            name=(submitter.name or "").strip() or None,
-            email=email,
-            locale=submitter.locale,
+            name=validation.optional_text(submitter.name, "name", column=Person.name),
+            email=validation.email(submitter.email),
+            locale=validation.optional_text(submitter.locale, "locale", column=Person.locale),
             consent_at=utcnow(),
         )
         session.add(person)
@@ -241,7 +242,9 @@ def submit_idea(
         submitter=person,
         facet=facet_value,
         value_dimensions=dimensions,
-        reused_from_reference=(reused_from or "").strip() or None,
+        reused_from_reference=validation.optional_text(
+            reused_from, "reused_from", column=Idea.reused_from_reference
+        ),
         visibility=visibility_value,
         submitted_at=when,
         updated_at=when,
@@ -311,6 +314,11 @@ def allowed_stages(session: Session, idea: Idea) -> list[Stage]:
     return sorted(stages, key=lambda s: s.position)
 
 
+def _version(value: Any) -> int | None:
+    """The version a client edited: a whole number (a form sends it as text)."""
+    return validation.integer(value, "version", minimum=0)
+
+
 def _check_version(idea: Idea, expected_version: int | None) -> None:
     if expected_version is not None and idea.version != expected_version:
         raise ConflictError(
@@ -364,12 +372,14 @@ def move_idea(
     *,
     note: str = "",
     actor: str | None = None,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     at: datetime | None = None,
 ) -> StageTransition:
     """Move an idea to another stage, if the city's workflow allows it."""
     _writable(idea.city)
-    _check_version(idea, expected_version)
+    _check_version(idea, _version(expected_version))
+    note = _text(note, "note", NOTE_MAX, required=False)
+    actor = validation.optional_text(actor, "actor", column=StageTransition.actor)
     target = session.scalar(select(Stage).where(Stage.city_id == idea.city_id, Stage.key == to))
     if target is None:
         known = ", ".join(s.key for s in idea.city.stages)
@@ -391,7 +401,7 @@ def move_idea(
         to_phase=target.phase,
         at=when,
         actor=actor,
-        note=(note or "").strip(),
+        note=note,
     )
     transition.from_stage = idea.stage
     transition.to_stage = target
@@ -418,7 +428,7 @@ def update_idea(
     session: Session,
     idea: Idea,
     *,
-    expected_version: int,
+    expected_version: int | str,
     actor: str | None = None,
     **changes: Any,
 ) -> Idea:
@@ -429,14 +439,16 @@ def update_idea(
         raise ValidationError(
             sorted(unknown)[0], f"cannot be edited; editable fields: {', '.join(EDITABLE)}"
         )
-    _check_version(idea, expected_version)
+    _check_version(idea, _version(expected_version))
     before = snapshot(idea)
     if "title" in changes:
-        idea.title = _text(changes["title"], "title", TITLE_MAX, required=True)
+        idea.title = _text(changes["title"], "title", TITLE_MAX, required=True, multiline=False)
     if "summary" in changes:
         idea.summary = _text(changes["summary"], "summary", SUMMARY_MAX, required=False)
     if "description" in changes:
-        idea.description = (changes["description"] or "").strip()
+        idea.description = _text(
+            changes["description"], "description", DESCRIPTION_MAX, required=False
+        )
     if "visibility" in changes:
         idea.visibility = _enum_value(Visibility, changes["visibility"], "visibility")
     if "facet" in changes:

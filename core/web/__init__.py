@@ -11,6 +11,7 @@ from flask import Flask, has_request_context, request
 from gunicorn.errors import AppImportError
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
+from .. import validation
 from ..config import CityDefinition
 from ..db import default_database_url
 from ..errors import InnoplatError, StartupFailed
@@ -125,8 +126,22 @@ def create_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import auth, compare, errors, federation, languages, public, security, submit, workgroup
+    from . import (
+        auth,
+        compare,
+        errors,
+        federation,
+        languages,
+        public,
+        request_input,
+        security,
+        submit,
+        workgroup,
+    )
 
+    request_input.init_app(app)
+    # `{% if url is web_address %}`: only http(s) addresses become links, whatever is stored.
+    app.jinja_env.tests["web_address"] = validation.is_web_address
     languages.init_app(app, platform)
     auth.init_app(app)
     security.init_app(app)

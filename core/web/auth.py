@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import NotFound, ValidationError
 from ..models import Account, Role
-from ..services import accounts
+from ..services import accounts, audit
 from .current import platform as _platform
 from .forms import LoginForm, LogoutForm, PasswordForm
 
@@ -110,7 +110,7 @@ def can_edit() -> bool:
 
 def actor() -> str | None:
     """How the signed-in person is named in the audit trail."""
-    return f"{current_user.name} <{current_user.email}>" if is_staff() else None
+    return audit.actor_label(current_user.name, current_user.email) if is_staff() else None
 
 
 def staff_required(view: F) -> F:

@@ -3,8 +3,7 @@
 ``/compare`` is a GET form (works without JavaScript): pick cities, methods and a metric; the
 page shows a chart drawn server-side by pygal as SVG (served from ``/compare/chart.svg``, no
 script), with the same figures in an accessible table beside it and a CSV download.
-``/api/v1/compare`` gives the tidy rows as JSON and ``/api/v1/exchange`` serves this city's
-exchange bundle, which ``innoplat pull`` on a sibling instance imports.
+The same selection as JSON is ``/api/v1/compare`` (in :mod:`innoplat.core.web.api.comparison`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    jsonify,
     render_template,
     request,
     url_for,
@@ -27,14 +25,12 @@ from pygal.style import Style
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..cli.compare import rows_as_csv
 from ..errors import ValidationError
 from ..models import Idea, Method
 from ..services import cities as city_service
 from ..services import comparison
-from ..services.comparison import ROW_KEYS, Comparison, Metric, Row
+from ..services.comparison import Comparison, Metric, Row, rows_as_csv
 from .current import platform
-from .federation import exchange_response
 from .languages import current_locale
 
 blueprint = Blueprint("compare", __name__)
@@ -182,6 +178,7 @@ def _chart(
 
 
 def _compare(session: Session, selection: dict[str, Any]) -> Comparison:
+    """The comparison a selection asks for: the page, its chart, its CSV and the API share it."""
     return comparison.compare(
         session,
         cities=selection["cities"],
@@ -241,7 +238,7 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
         synthetic=[c.label(locale) for c in _synthetic_cities(session, result.cities)],
         csv_url=url_for("compare.csv", **_query_args(selection)),
         csv_all_url=url_for("compare.csv", **_query_args(selection, metric=[])),
-        json_url=url_for("compare.api", **_query_args(selection)),
+        json_url=url_for("api.compare", **_query_args(selection)),
     )
     return context
 
@@ -307,49 +304,6 @@ def csv() -> Response:
     response = Response(rows_as_csv(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="innoplat-comparison.csv"'
     return response
-
-
-def _api_error(exc: ValidationError) -> Response:
-    response = jsonify({"error": {"status": 400, "message": exc.message, "field": exc.field}})
-    response.status_code = 400
-    return response
-
-
-@blueprint.get("/api/v1/compare")
-def api() -> Response:
-    """The tidy rows as JSON, with what the comparison covered."""
-    selection = _selection(default_metric=None)
-    locale = current_locale()
-    with platform().transaction() as session:
-        try:
-            result = _compare(session, selection)
-        except ValidationError as exc:
-            return _api_error(exc)
-        return jsonify(
-            {
-                "cities": [
-                    {"slug": c.slug, "name": c.label(locale), "peer": c.is_peer}
-                    for c in result.cities
-                ],
-                "metrics": [
-                    {
-                        "key": m.key,
-                        "label": m.label_for(locale),
-                        "unit": m.unit,
-                        "description": m.description_for(locale),
-                    }
-                    for m in result.metrics
-                ],
-                "small_sample_below": comparison.SMALL_SAMPLE,
-                "rows": [{k: r[k] for k in ROW_KEYS} for r in result.rows],
-            }
-        )
-
-
-@blueprint.get("/api/v1/exchange")
-def exchange_bundle() -> Response:
-    """This city's signed exchange bundle (public ideas only, no personal data): docs/exchange.md."""
-    return exchange_response()
 
 
 def _method_across_cities(method_key: str) -> dict[str, Any]:

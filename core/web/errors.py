@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .. import db
-from ..errors import NotFound, PluginError, ReadOnlyError
+from ..errors import NotFound, PluginError, ReadOnlyError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,14 @@ MESSAGES = {
     ),
 }
 CSRF_MESSAGE = _l("The form had expired or came from another site. Please fill it in again.")
+INVALID_MESSAGE = _l("“%(field)s” cannot be used: %(problem)s")
 READ_ONLY_MESSAGE = _l("This city's data comes from its own platform and cannot be changed here.")
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(ValidationError, _invalid)
     app.register_error_handler(NotFound, lambda _e: _page(404))
     app.register_error_handler(ReadOnlyError, lambda _e: _page(403, READ_ONLY_MESSAGE))
     app.register_error_handler(IntegrityError, _lost_race)
@@ -73,10 +75,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _internal_error)
 
 
-def _page(code: int, detail: Any | None = None) -> tuple[Any, int]:
+def _page(code: int, detail: Any | None = None, field: str | None = None) -> tuple[Any, int]:
     title, text = MESSAGES.get(code, MESSAGES[500])
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"status": code, "message": str(title)}}), code
+        message = str(detail or title)
+        return jsonify({"error": {"status": code, "message": message, "field": field}}), code
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 
@@ -88,6 +91,13 @@ def _http_error(error: HTTPException) -> Any:
     if code == 429:
         return response
     return response
+
+
+def _invalid(error: ValidationError) -> Any:
+    """Bad input that a view did not show beside its form field: a 400 naming the field."""
+    if request.path.startswith("/api/"):
+        return _page(400, error.message, error.field)
+    return _page(400, INVALID_MESSAGE % {"field": error.field, "problem": error.message})
 
 
 def _csrf_error(_error: CSRFError) -> Any:

@@ -24,7 +24,8 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
-from ..services.ideas import SUMMARY_MAX, TITLE_MAX
+from .. import validation
+from ..services.ideas import DESCRIPTION_MAX, NOTE_MAX, SUMMARY_MAX, TITLE_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,9 +36,17 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def email_address(_form: Any, field: Any) -> None:
+    """The one e-mail check of the services, worded for a form (plugins' forms use it too)."""
     value = (field.data or "").strip()
-    if value and ("@" not in value or " " in value or value.startswith("@") or value.endswith("@")):
+    if value and not validation.is_email(value):
         raise ValidationError(_l("Enter an e-mail address such as name@example.org."))
+
+
+def web_address(_form: Any, field: Any) -> None:
+    """An http or https address, as the services require."""
+    value = (field.data or "").strip()
+    if value and not validation.is_web_address(value):
+        raise ValidationError(_l("Enter a web address starting with https:// or http://."))
 
 
 class LoginForm(FlaskForm):
@@ -94,7 +103,10 @@ class IdeaForm(FlaskForm):
     )
     description = TextAreaField(
         _l("Description"),
-        validators=[Optional(), Length(max=20000, message=_l("At most %(max)d characters."))],
+        validators=[
+            Optional(),
+            Length(max=DESCRIPTION_MAX, message=_l("At most %(max)d characters.")),
+        ],
         description=_l(
             "As long as you like. You may use Markdown: *italic*, **bold**, lists and links."
         ),
@@ -128,7 +140,9 @@ class EditIdeaForm(FlaskForm):
         validators=[DataRequired(_l("Give the idea a title.")), Length(max=TITLE_MAX)],
     )
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=SUMMARY_MAX)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)]
+    )
     visibility = SelectField(_l("Visibility"), choices=[])
     version = HiddenField(validators=[InputRequired()])
     submit = SubmitField(_l("Save changes"))
@@ -140,7 +154,7 @@ class MoveForm(FlaskForm):
     )
     note = TextAreaField(
         _l("Note"),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), Length(max=NOTE_MAX)],
         description=_l("Why the idea moves: shown in the idea's history."),
     )
     version = HiddenField(validators=[InputRequired()])
@@ -189,7 +203,7 @@ class OrganisationForm(FlaskForm):
     )
     kind = SelectField(_l("Kind"), choices=[])
     parent = SelectField(_l("Part of"), choices=[], validators=[Optional()])
-    website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=300), web_address])
     submit = SubmitField(_l("Add organisation"))
 
 

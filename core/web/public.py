@@ -24,7 +24,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import object_session
 
-from ..errors import NotFound
+from .. import validation
+from ..errors import NotFound, ValidationError
 from ..models import (
     Idea,
     OrganisationKind,
@@ -171,9 +172,12 @@ def _figures(name: str, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
+def _int_arg(name: str, minimum: int, maximum: int) -> int | None:
+    """A whole-number filter within bounds; anything else is ignored, like other filters."""
+    try:
+        return validation.integer(request.args.get(name), name, minimum=minimum, maximum=maximum)
+    except ValidationError:
+        return None
 
 
 def _choice(name: str, allowed: Any) -> str | None:
@@ -220,13 +224,13 @@ def home() -> str:
 @blueprint.get("/ideas")
 def ideas() -> str:
     page_size = current_app.config["INNOPLAT_PAGE_SIZE"]
-    page = max(_int_arg("page", 1) or 1, 1)
-    sdg = _int_arg("sdg")
+    page = validation.page(request.args.get("page"))
+    sdg = _int_arg("sdg", 1, 17)
     filters = idea_service.IdeaFilter(
         stage=request.args.get("stage") or None,
         phase=request.args.get("phase") if request.args.get("phase") in Phase.__members__ else None,
         focus_area=request.args.get("focus_area") or None,
-        sdg=sdg if sdg and 1 <= sdg <= 17 else None,
+        sdg=sdg,
         method=request.args.get("method") or None,
         organisation=request.args.get("organisation") or None,
         origin_channel=_choice("origin_channel", OriginChannel.__members__),

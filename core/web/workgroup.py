@@ -90,7 +90,7 @@ def move(reference: str) -> ResponseReturnValue:
                         form.to.data,
                         note=form.note.data or "",
                         actor=auth.actor(),
-                        expected_version=int(form.version.data),
+                        expected_version=form.version.data,
                     )
             except ConflictError:
                 return _conflict(
@@ -162,7 +162,7 @@ def edit(reference: str) -> ResponseReturnValue:
                     idea_service.update_idea(
                         session,
                         idea,
-                        expected_version=int(form.version.data or 0),
+                        expected_version=form.version.data,
                         actor=auth.actor(),
                         **yours,
                     )

@@ -43,7 +43,7 @@ def score_section(session, idea: Idea) -> Markup | None:
 @blueprint.get("/")
 @staff_required
 def ranked() -> Response:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = toolkit.validation.page(request.args.get("page"))
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
         total = scoring.evaluated_count(session, city)

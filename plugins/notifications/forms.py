@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from innoplat.core.toolkit import email_address
 
 
 class FollowForm(FlaskForm):
@@ -16,7 +16,7 @@ class FollowForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter your e-mail address.")),
             Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address such as namn@example.se.")),
+            email_address,
         ],
     )
     consent = BooleanField(

@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, StageTransition, utcnow
-from innoplat.core.toolkit import get_city
+from innoplat.core.toolkit import get_city, validation
 
 from .messages import N_, message_locale, translate
 from .models import Follower, MessageStatus, OutboxMessage
@@ -59,10 +58,7 @@ def queue_message(
 
 
 def _normalised_email(email: str) -> str:
-    email = (email or "").strip()
-    if "@" not in email or len(email) > 254 or " " in email:
-        raise ValidationError("email", f"{email!r} is not an e-mail address")
-    return email
+    return validation.email(email, required=True) or ""
 
 
 def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Visibility, utcnow
-from innoplat.core.toolkit import dialect_insert
+from innoplat.core.toolkit import dialect_insert, validation
 
 from .models import Support
 
@@ -23,9 +23,7 @@ SORTS = ("support", "newest")
 
 def email_supporter(email: str) -> str:
     """The pseudonymous key of an e-mail address: counts it once without storing it."""
-    address = (email or "").strip().lower()
-    if "@" not in address or len(address) > 254 or " " in address:
-        raise ValidationError("email", f"{email!r} is not an e-mail address")
+    address = (validation.email(email, required=True) or "").lower()
     return "email:" + hashlib.sha256(address.encode()).hexdigest()
 
 

@@ -45,7 +45,7 @@ def support_section(session, idea: Idea) -> Markup:
 def ranking() -> Response:
     asked = request.args.get("sort", "")
     sort = asked if asked in supports.SORTS else "support"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = toolkit.validation.page(request.args.get("page"))
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
         ranked = supports.most_supported(

@@ -58,6 +58,11 @@ def calls(known) -> list[tuple[str, str, int]]:
         ("/evidence", "/api/v1/evidence?methods=crystal_ball", 400),
         ("/evidence", "/api/v1/evidence?as_of=someday", 400),
         ("/openapi.json", "/api/v1/openapi.json", 200),
+        ("/compare", "/api/v1/compare", 200),
+        ("/compare", "/api/v1/compare?cities=kiruna&metric=implementation_share&lang=en", 200),
+        ("/compare", "/api/v1/compare?cities=atlantis", 400),
+        ("/compare", "/api/v1/compare?since=yesterday", 400),
+        ("/exchange", "/api/v1/exchange", 200),
     ]
 
 
@@ -106,3 +111,21 @@ def test_every_documented_parameter_is_accepted(client, known):
                 continue
             response = client.get(url, query_string={parameter["name"]: ""})
             assert response.status_code == 200, (url, parameter["name"], response.get_json())
+
+
+def test_every_api_route_is_in_the_document(app):
+    """Each route the app serves under /api/v1, with each of its methods, is documented."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        template = rule.rule.removeprefix("/api/v1") or "/"
+        template = template.replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            served.add((template, method.lower()))
+    documented = {
+        (template, method) for template, item in document["paths"].items() for method in item
+    }
+    assert served - documented == set(), "served but not documented"
+    assert documented - served == set(), "documented but not served"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
-from ... import db
+from ... import db, validation
 from ...errors import ConflictError, InnoplatError, NotFound, ReadOnlyError, ValidationError
 from ...models import (
     PHASE_ORDER,
@@ -145,7 +145,7 @@ def _internal_error(error: Exception) -> Response:
 @blueprint.after_request
 def _caching(response: Response) -> Response:
     """Cache-Control and an ETag on successful reads; If-None-Match gets a 304."""
-    if request.method == "GET" and response.status_code == 200:
+    if request.method == "GET" and response.status_code == 200 and "ETag" not in response.headers:
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response.add_etag()
         response.make_conditional(request)
@@ -165,24 +165,12 @@ class Arguments:
             raise ValidationError(unknown[0], f"is not a parameter here (parameters: {known})")
 
     def text(self, name: str, maximum: int = 100) -> str | None:
-        value = request.args.get(name, "").strip()
-        if len(value) > maximum:
-            raise ValidationError(
-                name, f"is {len(value)} characters long; at most {maximum} are allowed"
-            )
-        return value or None
+        return validation.optional_text(request.args.get(name), name, maximum=maximum)
 
     def integer(self, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValidationError(name, f"must be a whole number (got {raw!r})") from None
-        if not minimum <= value <= maximum:
-            raise ValidationError(name, f"must be between {minimum} and {maximum} (got {value})")
-        return value
+        return validation.integer(
+            request.args.get(name), name, minimum=minimum, maximum=maximum, default=default
+        )
 
     def choice(self, name: str, choices: list[str], default: str | None = None) -> str | None:
         value = self.text(name)
@@ -319,7 +307,7 @@ def ideas() -> Any:
         args = Arguments(IDEA_LIST_PARAMETERS)
         lang = language(city)
         filters = _idea_filter(session, city, args)
-        page = args.integer("page", 1, 1, 1_000_000) or 1
+        page = args.integer("page", 1, 1, validation.PAGE_MAX) or 1
         per_page = args.integer("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX) or PER_PAGE_DEFAULT
         total = idea_service.count_ideas(session, city, filters)
         query = (

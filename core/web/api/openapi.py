@@ -51,6 +51,7 @@ def _array(items: dict[str, Any]) -> dict[str, Any]:
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
 COUNT = {"type": "integer", "minimum": 0}
 BOOLEAN = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
@@ -378,6 +379,64 @@ SCHEMAS: dict[str, Any] = {
         },
         "Counts of public ideas only.",
     ),
+    "Comparison": _object(
+        {
+            "cities": _array(
+                _object(
+                    {
+                        "slug": STRING,
+                        "name": STRING,
+                        "peer": {
+                            **BOOLEAN,
+                            "description": "Data imported from the city's own platform.",
+                        },
+                    }
+                )
+            ),
+            "metrics": _array(
+                _object(
+                    {
+                        "key": STRING,
+                        "label": STRING,
+                        "unit": {
+                            **STRING,
+                            "description": "share, ratio, days, ideas, kinds, or a plugin's own.",
+                        },
+                        "description": STRING,
+                    }
+                )
+            ),
+            "small_sample_below": {
+                **COUNT,
+                "description": "Rows resting on fewer ideas than this have small_sample true.",
+            },
+            "rows": {
+                **_array(
+                    _object(
+                        {
+                            "city": STRING,
+                            "method": {**STRING, "description": "A shared catalogue key."},
+                            "metric": STRING,
+                            "value": _nullable(NUMBER),
+                            "low": {**_nullable(NUMBER), "description": "95 % interval."},
+                            "high": _nullable(NUMBER),
+                            "n": {**_nullable(COUNT), "description": "Ideas behind the value."},
+                            "small_sample": BOOLEAN,
+                        }
+                    )
+                ),
+                "description": "One row per city, method and metric (tidy data).",
+            },
+        },
+        "How each method fared in each city; docs/comparing.md explains the metrics.",
+    ),
+    "ExchangeBundle": {
+        "type": "object",
+        "required": ["format", "version"],
+        "properties": {"format": {"const": "innoplat-exchange"}, "version": INTEGER},
+        "description": "The city's public data as an exchange bundle; its full JSON Schema is "
+        "docs/exchange.schema.json and docs/exchange.md describes it.",
+    },
 }
 
 
@@ -422,6 +481,29 @@ IDEA_PARAMETERS = [
         "Ideas per page.",
     ),
     LANG,
+]
+
+
+def _listed(name: str, description: str) -> dict[str, Any]:
+    return _parameter(
+        name, STRING, f"{description} Repeat the parameter or separate values with commas."
+    )
+
+
+COMPARE_PARAMETERS = [
+    _listed("cities", "City slugs (all cities in the database when left out)."),
+    _listed("methods", "Shared method keys (every method applied when left out)."),
+    _listed("metric", "Metric keys (all metrics when left out)."),
+    _parameter(
+        "since",
+        {"type": "string", "format": "date"},
+        "Only ideas submitted on or after this date (YYYY-MM-DD).",
+    ),
+    _parameter(
+        "lang",
+        STRING,
+        "Language of city names and metric labels (an interface language of the platform).",
+    ),
 ]
 
 
@@ -601,6 +683,18 @@ def document() -> dict[str, Any]:
                     ),
                     LANG,
                 ],
+            ),
+            "/compare": _get(
+                "compareMethods",
+                "How each method fared in each city (all cities in this database)",
+                "Comparison",
+                COMPARE_PARAMETERS,
+            ),
+            "/exchange": _get(
+                "getExchangeBundle",
+                "This city's exchange bundle, which `innoplat pull` on a sibling imports",
+                "ExchangeBundle",
+                [],
             ),
         },
         "components": {"schemas": SCHEMAS},

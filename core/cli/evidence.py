@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Sequence
 from datetime import datetime
 
 import click
 
-from ..services.evidence.analysis import EVIDENCE_KEYS, Evidence, Row, method_evidence
+from ..services.evidence.analysis import (
+    Evidence,
+    Row,
+    evidence_as_csv,
+    evidence_as_json,
+    method_evidence,
+)
 from .common import city_options, city_transaction
 from .compare import _split
-
-
-def evidence_as_csv(rows: Sequence[Row]) -> str:
-    """The evidence rows as CSV: empty cells for missing figures (the pooled rows' city too)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EVIDENCE_KEYS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row[k] is None else row[k] for k in EVIDENCE_KEYS})
-    return out.getvalue()
-
-
-def evidence_as_json(rows: Sequence[Row]) -> str:
-    return json.dumps(
-        [{k: row[k] for k in EVIDENCE_KEYS} for row in rows], ensure_ascii=False, indent=2
-    )
 
 
 def _ratio(row: Row | None) -> str:

@@ -19,9 +19,14 @@ from flask_babel import format_decimal, format_percent, gettext
 from pygal.style import Style
 from sqlalchemy.orm import Session
 
-from ..cli.evidence import evidence_as_csv
 from ..errors import ValidationError
-from ..services.evidence.analysis import HORIZONS, Evidence, Row, method_evidence
+from ..services.evidence.analysis import (
+    HORIZONS,
+    Evidence,
+    Row,
+    evidence_as_csv,
+    method_evidence,
+)
 from .compare import CHART_COLOURS, CHART_POLICY, SCRIPT, _listed, _method_labels, platform
 from .languages import current_locale
 

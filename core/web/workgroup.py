@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import Field
 
+from .. import validation
 from ..errors import ConflictError, ValidationError
 from ..models import Idea, OrganisationKind, Outcome, ParticipationRole, Visibility
 from ..services import actors, audit
@@ -77,6 +78,7 @@ def move(reference: str) -> ResponseReturnValue:
         if request.method == "GET":
             form.version.data = str(idea.version)
         elif form.version.data and form.version.data != str(idea.version):
+            validation.integer(form.version.data, "version", minimum=0)  # else a 400
             # Checked before the form: the stage the other person chose changed the choices.
             return _conflict(
                 session, idea, _("Someone else changed the idea while you were moving it.")

@@ -56,7 +56,8 @@ def test_every_operation_answers_without_server_errors_as_documented(api_schema)
                 suppress_health_check=list(HealthCheck),
             )
             def call(case):
-                case.call_and_validate(checks=CHECKS)
+                # The test transport does not undo gzip (the exchange bundle offers it).
+                case.call_and_validate(headers={"Accept-Encoding": "identity"}, checks=CHECKS)
 
             try:
                 call()

@@ -19,9 +19,12 @@ Definitions (docs/comparing.md, "Evidence", explains them for readers):
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -423,3 +426,19 @@ def _risk_ratio_rows(
     if ratio is None or ratio <= 0 or variance is None or variance <= 0:
         return crude_row, adjusted_row, None
     return crude_row, adjusted_row, (math.log(ratio), variance)
+
+
+def evidence_as_csv(rows: Sequence[Row]) -> str:
+    """The evidence rows as CSV: empty cells for missing figures (the pooled rows' city too)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EVIDENCE_KEYS), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in EVIDENCE_KEYS})
+    return out.getvalue()
+
+
+def evidence_as_json(rows: Sequence[Row]) -> str:
+    return json.dumps(
+        [{k: row[k] for k in EVIDENCE_KEYS} for row in rows], ensure_ascii=False, indent=2
+    )

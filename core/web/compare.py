@@ -91,7 +91,9 @@ def figure(value: Any, unit: str) -> str:
     if value is None:
         return "–"
     if unit == "share":
-        return format_percent(value, format="#,##0%")
+        return format_percent(
+            value
+        )  # the language's own pattern: "22 %" in Swedish, "22%" in English
     if unit in ("ideas", "days"):
         return format_decimal(value, format="#,##0")
     return format_decimal(value, format="#,##0.00")
@@ -140,21 +142,21 @@ def _chart(
         for r in rows.values()
         if r["value"] is not None
     ]
-    chart = pygal.Bar(
+    shown_cities = sum(1 for c in cities if any((c, m) in rows for m in shown_methods))
+    # Horizontal bars: method names are long, and read best on the left, unrotated.
+    chart = pygal.HorizontalBar(
         style=style,
         js=[],  # no script: the page's CSP allows none, and the table carries the figures
-        # The picture scales to the page's width: keep its proportions readable.
-        width=min(1100, max(640, 90 + 14 * max(1, len(shown_methods)) * max(1, len(cities)))),
-        height=460,
-        x_label_rotation=(40 if len(shown_methods) > 8 else 25) if len(shown_methods) > 3 else 0,
+        width=900,
+        height=max(260, 110 + 16 * max(1, len(shown_methods)) * max(1, shown_cities)),
         truncate_label=-1,
         truncate_legend=-1,
         legend_at_bottom=True,
         show_y_guides=True,
         range=(0, max(highs) * 1.08) if highs and max(highs) > 0 else None,
         value_formatter=lambda v: figure(v, metric.unit),
-        title=metric.label_for(current_locale()),
-        y_title=_unit_label(metric.unit),
+        # No title: the page's heading above the picture already names the metric.
+        x_title=_unit_label(metric.unit),
         print_values=False,
     )
     chart.x_labels = [methods[m] for m in shown_methods]

@@ -45,7 +45,7 @@ def ratio(value: float | None) -> str:
 
 
 def share(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, format="#,##0%")
+    return "–" if value is None else format_percent(value)
 
 
 def span(row: Row | None, fmt: Any, low: str = "low", high: str = "high") -> str:

@@ -156,7 +156,9 @@ def test_every_plugin_speaks_all_five_languages(plugin):
         problems = [f"{message.id!r}: {errors}" for message, errors in catalog.check() if errors]
         assert not problems, "\n".join(problems)
         if locale in REVIEWED_LATER:
-            assert "awaits review by a native" in path.read_text(encoding="utf-8").split('msgid ""')[0]
+            assert (
+                "awaits review by a native" in path.read_text(encoding="utf-8").split('msgid ""')[0]
+            )
 
 
 def _translated_string(string: object) -> bool:

@@ -43,6 +43,7 @@ from .services.bulk import insert_rows, insert_with_ids
 from .services.cities import get_city
 from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
+from .services.records import timestamp
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
 from .web.forms import email_address
@@ -92,6 +93,7 @@ __all__ = [
     "send_mail",
     "mail_available",
     "Metric",
+    "timestamp",
     # command line
     "city_options",
     "json_option",

@@ -47,3 +47,16 @@ def check_not_future(value: datetime, field: str, *, now: datetime | None = None
             f"tolerance {CLOCK_TOLERANCE.total_seconds() / 3600:g} hour)",
         )
     return value
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A time as the API, the CLI and open data show it: UTC, ISO 8601 to the second, ``Z``.
+
+    Stored times are naive UTC; an aware time is converted. Exchange bundles keep
+    microseconds (:func:`time_text`) so that a round trip loses nothing.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"

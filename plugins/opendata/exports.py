@@ -25,6 +25,7 @@ from innoplat.core.models import (
     Person,
     Visibility,
 )
+from innoplat.core.toolkit import timestamp
 
 #: The columns of the ideas export, in order: documented in docs/plugins.md.
 IDEA_FIELDS = (
@@ -86,8 +87,8 @@ def idea_row(idea: Idea, url: Callable[[str], str]) -> dict[str, Any]:
         "value_dimensions": list(idea.value_dimensions or []),
         "methods": sorted({a.method.shared_key for a in idea.method_applications}),
         "reused_from": idea.reused_from_reference,
-        "submitted_at": idea.submitted_at.isoformat(timespec="seconds"),
-        "updated_at": idea.updated_at.isoformat(timespec="seconds"),
+        "submitted_at": timestamp(idea.submitted_at),
+        "updated_at": timestamp(idea.updated_at),
         "synthetic": idea.is_synthetic,
         "url": url(idea.reference),
     }

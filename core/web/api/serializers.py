@@ -23,11 +23,11 @@ from ...models import (
     Stage,
     localized,
 )
+from ...services import records
 
 
 def _time(value: datetime | None) -> str | None:
-    # Times are stored as naive UTC; say so, so clients need not guess.
-    return value.isoformat(timespec="seconds") + "Z" if value else None
+    return records.timestamp(value)
 
 
 def _day(value: date | None) -> str | None:

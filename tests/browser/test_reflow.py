@@ -45,16 +45,20 @@ def narrow(browser):
 
 
 @pytest.mark.parametrize("name", [*PUBLIC_PAGES, *PLUGIN_PAGES])
-def test_public_pages_reflow_at_320_pixels(narrow, live_server, name):
+def test_public_pages_reflow_and_pass_axe_at_320_pixels(narrow, live_server, name):
     narrow.goto(live_server({**PUBLIC_PAGES, **PLUGIN_PAGES}[name]))
     _assert_reflows(narrow, name)
+    results = AXE.run(narrow, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
 
 
-def test_the_idea_page_reflows_in_every_language(narrow, live_server):
+def test_the_idea_page_reflows_and_passes_axe_in_every_language(narrow, live_server):
     reference = _a_public_idea(live_server)
     for locale in LOCALES:
         narrow.goto(live_server(f"/ideas/{reference}?lang={locale}"))
         _assert_reflows(narrow, f"the idea page in {locale}")
+        results = AXE.run(narrow, options=AXE_OPTIONS)
+        assert results.violations_count == 0, f"{locale}: {results.generate_report()}"
 
 
 def test_working_group_pages_reflow_and_pass_axe_at_320_pixels(narrow, live_server):

@@ -126,6 +126,14 @@ class DemoProfile(_Strict):
     methods: dict[str, DemoMethodProfile] = Field(default_factory=dict)
 
 
+class PrivacyConfig(_Strict):
+    """How long personal data is kept (the register of processing in docs/privacy.md)."""
+
+    #: Days after an idea is closed before its submitter's name and e-mail address are removed
+    #: (``innoplat persons expire-contacts``, run daily).
+    contact_retention_days: int = Field(default=365, gt=0, le=36500)
+
+
 class PluginsConfig(BaseModel):
     # Per-plugin settings tables sit beside "enabled"; each plugin validates its own.
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -154,6 +162,7 @@ class CityConfig(_Strict):
     organisations: list[OrganisationConfig] = Field(default_factory=list)
     methods: list[LocalMethodConfig] = Field(default_factory=list)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     demo: DemoProfile = Field(default_factory=DemoProfile)
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # hookspecs.py imports nothing at run time: it never takes pa
 
     from .config import CityDefinition
     from .models import City, Idea, MethodApplication, StageTransition
+    from .services.persons import DataSubject
 
 PROJECT = "innoplat"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -264,4 +265,47 @@ def innoplat_cli_commands() -> list[click.Command] | None:
     city is chosen, so ``innoplat --help`` lists them all.
 
     :return: a list of ``click.Command`` objects (or groups).
+    """
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+@hookspec
+def innoplat_export_personal_data(
+    session: Session, city: City, subject: DataSubject
+) -> dict[str, Any] | None:
+    """Contribute what this plugin stores about a person to their data export (GDPR Art. 15).
+
+    Called by ``innoplat persons export`` and the admins' persons page, inside one
+    transaction, on every installed plugin (a disabled plugin's rows are still someone's data).
+
+    :param session: the database session of the request; read only.
+    :param city: the city the request is made to; export only rows of this city.
+    :param subject: the person: ``email`` (lower-cased), ``names`` they are known by,
+        ``account_ids`` of their staff accounts here, ``person_ids`` of their person records,
+        and ``keyed_hash(purpose)`` for data stored under a keyed hash of the address.
+    :return: a dict of sections (e.g. ``{"followed_ideas": [...]}``) holding JSON-ready
+        values (dates are written as ISO text), or None when the plugin stores nothing
+        about the person.
+    """
+
+
+@hookspec
+def innoplat_erase_personal_data(
+    session: Session, city: City, subject: DataSubject
+) -> dict[str, int] | None:
+    """Remove or anonymise what this plugin stores about a person (GDPR Art. 17).
+
+    Called by ``innoplat persons erase`` and the admins' persons page, inside one
+    transaction, on every installed plugin, before core anonymises the person's own records
+    (so ``subject.account_ids`` and ``subject.person_ids`` still lead to their rows). Keep
+    what the platform's records need, with the person replaced by "anonymised"; delete the
+    rest. Raising aborts the erasure and nothing is changed.
+
+    :param session: the database session of the request; change rows, never commit.
+    :param city: the city the request is made to; change only rows of this city.
+    :param subject: the person, as for ``innoplat_export_personal_data``.
+    :return: how many rows of each kind were deleted or anonymised (e.g. ``{"followers": 2}``),
+        shown to the staff member and kept in the audit trail; None when nothing was stored.
     """

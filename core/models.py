@@ -253,6 +253,8 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     locale: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Which consent text the person agreed to (``innoplat.core.services.consent``).
+    consent_version: Mapped[str | None] = mapped_column(String(80))
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

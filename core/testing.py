@@ -357,6 +357,8 @@ class SmtpServer:
         self.messages: list[email.message.EmailMessage] = []
         #: The SMTP envelope recipients of each received message, in the same order.
         self.recipients: list[list[str]] = []
+        #: Addresses the server refuses for good (``550``), as a real server refuses unknown users.
+        self.refused: set[str] = set()
         self._controller: Any = None
 
     @property
@@ -373,6 +375,14 @@ class SmtpServer:
         server = self
 
         class Collect:
+            async def handle_RCPT(
+                self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+            ) -> str:
+                if address.lower() in server.refused:
+                    return "550 5.1.1 No such user here"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
                 raw = envelope.original_content or envelope.content
                 server.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]

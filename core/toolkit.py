@@ -35,6 +35,7 @@ from .config import CityDefinition
 from .db import insert as dialect_insert
 from .errors import PluginError
 from .hookspecs import hookimpl
+from .links import base_url
 from .models import City, Idea
 from .platform import Platform
 from .plugins import hooks_of
@@ -48,6 +49,7 @@ from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, sta
 from .web.current import platform
 from .web.forms import email_address
 from .web.languages import current_locale
+from .web.links import external_url
 from .web.public import idea_or_404
 
 __all__ = [
@@ -94,6 +96,9 @@ __all__ = [
     "mail_available",
     "Metric",
     "timestamp",
+    # links that leave the site
+    "external_url",
+    "base_url",
     # command line
     "city_options",
     "json_option",

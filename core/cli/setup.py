@@ -134,7 +134,11 @@ def serve(
     """
     from ..web import create_app, instance_folder, stored_secret_key
 
-    config = {}
+    shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+    # Flask's development server: links point at it unless INNOPLAT_BASE_URL says otherwise.
+    config = {
+        "INNOPLAT_BASE_URL": os.environ.get("INNOPLAT_BASE_URL") or f"http://{shown_host}:{port}"
+    }
     if not os.environ.get("INNOPLAT_SECRET_KEY"):
         config["SECRET_KEY"] = stored_secret_key()
         click.echo(

@@ -23,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from . import audit
+from . import consent as consent_texts
 from .ideas import _enum_value, _writable
 
 #: Organisation keys appear in web addresses.
@@ -189,6 +190,7 @@ def add_person(
         name=validation.text(name, "name", column=Person.name, required=True),
         email=validation.email(email),
         consent_at=utcnow(),
+        consent_version=consent_texts.REGISTERED_BY_STAFF.version,
     )
     session.add(person)
     session.flush()
@@ -241,22 +243,6 @@ def add_membership(
 def memberships(session: Session, organisation: Organisation) -> list[Membership]:
     return list(
         session.scalars(select(Membership).where(Membership.organisation_id == organisation.id))
-    )
-
-
-def erase_person(session: Session, person: Person, *, actor: str | None = None) -> None:
-    """GDPR erasure: remove a person's name and e-mail address, keep the ideas they gave."""
-    person.name = None
-    person.email = None
-    person.anonymised_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        city_id=person.city_id,
-        entity_type="person",
-        entity_id=person.id,
-        action="anonymised",
-        actor=actor,
     )
 
 

@@ -39,6 +39,7 @@ from ..models import (
 )
 from ..plugins import hooks_of
 from . import audit, records, search
+from . import consent as consent_texts
 
 TITLE_MAX = validation.column_length(Idea.title) or 200
 SUMMARY_MAX = validation.column_length(Idea.summary) or 600
@@ -57,6 +58,8 @@ class Submitter:
     email: str | None = None
     consent: bool = False
     locale: str | None = None
+    #: The consent text the submitter agreed to (its version is stored with the timestamp).
+    consent_text: consent_texts.ConsentText = consent_texts.IDEA_SUBMISSION
 
 
 def _enum_value(enum_cls: Any, value: Any, field_name: str) -> Any:
@@ -219,6 +222,7 @@ def submit_idea(
             email=validation.email(submitter.email),
             locale=validation.optional_text(submitter.locale, "locale", column=Person.locale),
             consent_at=utcnow(),
+            consent_version=submitter.consent_text.version,
         )
         session.add(person)
 

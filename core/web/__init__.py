@@ -83,6 +83,8 @@ def _defaults() -> dict[str, Any]:
         "INNOPLAT_PAGE_SIZE": 20,
         "INNOPLAT_TRANSLATIONS_CACHE": os.environ.get("INNOPLAT_TRANSLATIONS_CACHE"),
         "INNOPLAT_PROXY_FIX": os.environ.get("INNOPLAT_PROXY_FIX", "") in ("1", "true", "yes"),
+        # The address links in e-mails and open data point at; required unless testing or debugging.
+        "INNOPLAT_BASE_URL": os.environ.get("INNOPLAT_BASE_URL"),
     }
 
 
@@ -132,6 +134,8 @@ def create_app(
         errors,
         federation,
         languages,
+        links,
+        persons,
         public,
         request_input,
         security,
@@ -142,6 +146,7 @@ def create_app(
     request_input.init_app(app)
     # `{% if url is web_address %}`: only http(s) addresses become links, whatever is stored.
     app.jinja_env.tests["web_address"] = validation.is_web_address
+    links.init_app(app)
     languages.init_app(app, platform)
     auth.init_app(app)
     security.init_app(app)
@@ -151,6 +156,7 @@ def create_app(
     app.register_blueprint(submit.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(workgroup.blueprint)
+    app.register_blueprint(persons.blueprint)
     from .api import blueprint as api_blueprint
 
     app.register_blueprint(api_blueprint)

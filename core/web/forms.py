@@ -231,3 +231,22 @@ class MembershipForm(FlaskForm):
     start_date = DateField(_l("From"), validators=[Optional()])
     end_date = DateField(_l("Until"), validators=[Optional()])
     submit = SubmitField(_l("Add membership"))
+
+
+class DataSubjectForm(FlaskForm):
+    """A data subject's request, answered by an admin: export or erase everything about them."""
+
+    email = EmailField(
+        _l("The person's e-mail address"),
+        validators=[DataRequired(_l("Enter the e-mail address.")), Length(max=254), email_address],
+    )
+    name = StringField(
+        _l("A name they signed with (optional)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Names on their records are found anyway; this finds comments signed by hand."
+        ),
+    )
+    confirm = BooleanField(_l("I have checked the request: erase this person's data."))
+    export = SubmitField(_l("Export as JSON"))
+    erase = SubmitField(_l("Erase"))

@@ -11,6 +11,7 @@ prefix for hosts without DNS of their own (``/kiruna/…``), or both::
 
     [cities.lund]
     hosts = ["future.lund.example"]
+    base_url = "https://future.lund.example"   # optional: where its e-mails' links point
 
 A city without hosts is reached at ``/<slug>``. Each city is its own Flask app (its own
 plugin manager, so only its enabled plugins are ever called; its theme, templates,
@@ -39,6 +40,7 @@ from werkzeug.wrappers import Request
 
 from .. import db
 from ..errors import ConfigError
+from ..links import BASE_URL_ENV, checked_base_url
 from ..platform import Platform
 
 log = logging.getLogger("innoplat.sites")
@@ -51,6 +53,8 @@ class Site:
     prefix: str | None = None
     #: A folder holding the city's city.toml (default: the slug, looked up as usual).
     folder: str | None = None
+    #: The address links in the city's e-mails and open data point at (see ``base_url_of``).
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def parse_sites(raw: dict[str, Any], shown: str = "sites") -> Sites:
         where = f"cities.{slug}"
         if not isinstance(entry, dict):
             raise ConfigError(shown, where, "expected a table with hosts and/or prefix")
-        extra = set(entry) - {"hosts", "prefix", "folder"}
+        extra = set(entry) - {"hosts", "prefix", "folder", "base_url"}
         if extra:
             raise ConfigError(shown, f"{where}.{sorted(extra)[0]}", "unknown key")
         hosts = entry.get("hosts", [])
@@ -111,7 +115,10 @@ def parse_sites(raw: dict[str, Any], shown: str = "sites") -> Sites:
         folder = entry.get("folder")
         if folder is not None and not isinstance(folder, str):
             raise ConfigError(shown, f"{where}.folder", "expected a folder path")
-        sites.append(Site(slug, tuple(h.lower() for h in hosts), prefix, folder))
+        base_url = entry.get("base_url")
+        if base_url is not None:
+            base_url = checked_base_url(str(base_url), f"{shown}: {where}.base_url")
+        sites.append(Site(slug, tuple(h.lower() for h in hosts), prefix, folder, base_url))
     url = raw.get("database_url")
     if url is not None and not isinstance(url, str):
         raise ConfigError(shown, "database_url", "expected a database URL")
@@ -122,6 +129,23 @@ def city_secret(secret: str | bytes, slug: str) -> str:
     """The key a city's sessions are signed with, derived from the install's secret."""
     key = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(key, f"innoplat-city:{slug}".encode(), hashlib.sha256).hexdigest()
+
+
+def base_url_of(site: Site, config: dict[str, Any] | None = None) -> str | None:
+    """Where a city's links point: never the request's Host header, always configuration.
+
+    Its ``base_url`` in the sites file; else ``https://`` and its first host name; else the
+    install's address (``INNOPLAT_BASE_URL``, or the development server's) and its prefix.
+    None leaves the decision to ``create_app`` (an error in production).
+    """
+    if site.base_url:
+        return site.base_url
+    if site.hosts:
+        return f"https://{site.hosts[0]}"
+    root = (config or {}).get(BASE_URL_ENV) or os.environ.get(BASE_URL_ENV)
+    if not root and (config or {}).get("TESTING"):
+        root = "http://localhost"
+    return root.rstrip("/") + (site.prefix or "") if root else None
 
 
 def city_config(site: Site) -> dict[str, Any]:
@@ -196,6 +220,7 @@ def create_sites_app(
                     **(config or {}),
                     **city_config(site),
                     "SECRET_KEY": city_secret(secret, site.slug),
+                    BASE_URL_ENV: base_url_of(site, config),
                 },
             )
         except Exception as exc:  # one broken city never takes the others down

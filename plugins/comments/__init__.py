@@ -10,7 +10,7 @@ from flask_babel import ngettext
 
 from innoplat.core.toolkit import can_edit, hookimpl
 
-from . import discussion, views
+from . import discussion, personal_data, views
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -56,3 +56,13 @@ def innoplat_idea_card_facts(session, ideas) -> dict[int, list[str]]:
         idea_id: [ngettext("%(num)d comment", "%(num)d comments", count)]
         for idea_id, count in discussion.comment_counts(session, ideas).items()
     }
+
+
+@hookimpl
+def innoplat_export_personal_data(session, city, subject) -> dict[str, Any]:
+    return personal_data.export(session, city, subject)
+
+
+@hookimpl
+def innoplat_erase_personal_data(session, city, subject) -> dict[str, int]:
+    return personal_data.erase(session, city, subject)

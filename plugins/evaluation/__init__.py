@@ -57,3 +57,9 @@ def innoplat_idea_sections(session, idea) -> list[Any]:
 @hookimpl
 def innoplat_comparison_metrics() -> list[Any]:
     return [scoring.comparison_metric()]
+
+
+@hookimpl
+def innoplat_export_personal_data(session, city, subject) -> dict[str, Any]:
+    """An evaluator's scores are theirs; erasure leaves them to the anonymised account."""
+    return scoring.scores_by_accounts(session, city, subject.account_ids)

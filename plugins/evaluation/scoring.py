@@ -219,3 +219,22 @@ def comparison_metric() -> Metric:
             "en": "The mean weighted score (by the city's scoring matrix) of the evaluated ideas the method was applied to.",
         },
     )
+
+
+def scores_by_accounts(
+    session: Session, city: City, account_ids: tuple[int, ...] | list[int]
+) -> dict[str, Any]:
+    """The scores these staff accounts gave in the city, for a data subject's export."""
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(Idea.reference, Score.criterion, Score.score, Score.updated_at)
+        .join(Idea, Idea.id == Score.idea_id)
+        .where(Idea.city_id == city.id, Score.account_id.in_(list(account_ids)))
+        .order_by(Idea.reference, Score.criterion)
+    ).all()
+    scores = [
+        {"idea": ref, "criterion": criterion, "score": score, "updated_at": at}
+        for ref, criterion, score, at in rows
+    ]
+    return {"evaluation_scores": scores} if scores else {}

@@ -7,7 +7,7 @@ from typing import Any
 
 from innoplat.core.toolkit import hookimpl
 
-from . import outbox, views
+from . import outbox, personal_data, views
 from .cli import notifications
 from .settings import problems as settings_problems
 
@@ -58,3 +58,13 @@ def innoplat_idea_sections(session, idea) -> list[Any]:
 @hookimpl
 def innoplat_cli_commands() -> list[Any]:
     return [notifications]
+
+
+@hookimpl
+def innoplat_export_personal_data(session, city, subject) -> dict[str, Any]:
+    return personal_data.export(session, city, subject.email)
+
+
+@hookimpl
+def innoplat_erase_personal_data(session, city, subject) -> dict[str, int]:
+    return personal_data.erase(session, city, subject.email)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from innoplat.core.errors import PluginError
+from innoplat.core.errors import ConfigError, PluginError
+from innoplat.core.toolkit import base_url as toolkit_base_url
 from innoplat.core.toolkit import (
     city_options,
     json_option,
@@ -42,30 +43,45 @@ def notifications() -> None:
 def send(city: str, database_url: str | None, as_json: bool) -> None:
     """Send the due e-mails of the outbox over SMTP (INNOPLAT_SMTP_URL or smtp_url in city.toml).
 
-    A message that cannot be delivered is retried on later runs with a growing delay
-    (retry_delay seconds, doubled each time) and marked failed after max_attempts tries.
-    Sent and failed messages older than keep_days are deleted. Run it every minute or so
-    from cron or a systemd timer.
+    A message the server refuses for now is retried on later runs with a growing delay
+    (retry_delay seconds, doubled each time) and marked failed after max_attempts tries; one
+    that can never go out (a bad header, a recipient refused for good) is marked failed at
+    once with its reason, and the others still go out. Exits 0 unless the SMTP server itself
+    cannot be reached. Links in the e-mails are built from base_url in city.toml or
+    INNOPLAT_BASE_URL. Sent and failed messages older than keep_days, and followers who did
+    not confirm within a week, are deleted. Run it every minute or so from cron or a systemd
+    timer.
     """
     platform = _enabled_platform(city, database_url)
     try:
         settings = platform.city.config.plugins.settings(PLUGIN)
         transport = SmtpTransport.configured(settings)
+        # Links in e-mails (confirm, stop following) point at the configured address only;
+        # without one, nothing that needs a link is sent.
+        try:
+            base_url: str | None = toolkit_base_url(
+                settings.get("base_url"), source=f"plugins.{PLUGIN}.base_url"
+            )
+        except ConfigError:
+            with platform.transaction() as session:
+                if outbox.links_due(session, platform.city_row(session)):
+                    raise
+            base_url = None
         report = outbox.deliver(
             platform.transaction,
             platform.city.slug,
             transport.send,
             sender=settings["sender"],
-            base_url=settings.get("base_url"),
+            base_url=base_url,
             max_attempts=settings.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
             retry_delay=settings.get("retry_delay", DEFAULT_RETRY_DELAY),
         )
         with platform.transaction() as session:
+            row = platform.city_row(session)
             purged = outbox.purge_delivered(
-                session,
-                platform.city_row(session),
-                older_than_days=settings.get("keep_days", DEFAULT_KEEP_DAYS),
+                session, row, older_than_days=settings.get("keep_days", DEFAULT_KEEP_DAYS)
             )
+            purged += outbox.purge_unconfirmed(session, row)
     finally:
         platform.dispose()
     if as_json:
@@ -85,7 +101,8 @@ def send(city: str, database_url: str | None, as_json: bool) -> None:
         )
         for error in report.errors:
             click.echo(f"  {error}", err=True)
-    if report.retrying or report.failed:
+    if report.smtp_down:
+        click.echo(f"Error: the SMTP server cannot be reached: {report.smtp_down}", err=True)
         raise click.exceptions.Exit(1)
 
 

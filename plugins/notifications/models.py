@@ -12,7 +12,11 @@ from innoplat.core.models import Base, enum_column, utcnow
 
 
 class Follower(Base):
-    """Someone who asked to be told when an idea moves; following is their consent."""
+    """Someone who asked to be told when an idea moves; following is their consent.
+
+    Nothing is sent to the address until its owner confirms through the link mailed to it
+    (``confirmed_at``): anyone can type any address, only its owner can confirm.
+    """
 
     __tablename__ = "notifications_follower"
     __table_args__ = (UniqueConstraint("idea_id", "email"),)
@@ -24,6 +28,7 @@ class Follower(Base):
     #: A random secret in the e-mails' "stop following" link.
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class MessageStatus(enum.StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from innoplat.core.models import City, Idea, StageTransition, utcnow
+from innoplat.core.models import City, Idea, StageTransition, Visibility, utcnow
 from innoplat.core.toolkit import get_city, validation
 
 from .messages import N_, message_locale, translate
@@ -24,6 +24,8 @@ from .models import Follower, MessageStatus, OutboxMessage
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY = 60  # seconds before the first retry; doubled after each failure
 DEFAULT_KEEP_DAYS = 90  # sent and failed messages (with their addresses) are deleted after this
+UNCONFIRMED_DAYS = 7  # a follower who has not confirmed by then is deleted
+FOLLOW_CONFIRMATION = "follow_confirmation"
 
 
 def queue_message(
@@ -62,7 +64,12 @@ def _normalised_email(email: str) -> str:
 
 
 def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower:
-    """Follow an idea's progress by e-mail (idempotent: following twice keeps one follower)."""
+    """Ask to follow an idea by e-mail: nothing is sent to the address until it confirms.
+
+    A confirmation e-mail with a link goes out (double opt-in): anyone can type any address,
+    only its owner can confirm. Following again while unconfirmed sends the link again;
+    following again when confirmed changes nothing but the language.
+    """
     email = _normalised_email(email)
     existing = session.scalar(
         select(Follower).where(
@@ -71,6 +78,8 @@ def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower
     )
     if existing is not None:
         existing.locale = locale
+        if existing.confirmed_at is None:
+            queue_follow_confirmation(session, idea, existing)
         return existing
     follower = Follower(
         idea_id=idea.id,
@@ -81,7 +90,70 @@ def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower
     )
     session.add(follower)
     session.flush()
+    queue_follow_confirmation(session, idea, follower)
     return follower
+
+
+def queue_follow_confirmation(session: Session, idea: Idea, follower: Follower) -> OutboxMessage:
+    """The e-mail asking the address's owner to confirm; the sender adds the link."""
+    city = idea.city
+    locale = message_locale(follower.locale, city.default_locale)
+    values = {"reference": idea.reference, "title": idea.title, "platform": city.label(locale)}
+    body = "\n".join(
+        [
+            translate(locale, "Hello,"),
+            "",
+            translate(
+                locale,
+                "Someone (hopefully you) asked to get an e-mail when the idea “%(title)s” (%(reference)s) on %(platform)s changes stage.",
+                **values,
+            ),
+            translate(
+                locale,
+                "If it was not you, ignore this e-mail: nothing more is sent and your address is deleted within a week.",
+            ),
+        ]
+    )
+    return queue_message(
+        session,
+        city,
+        recipient=follower.email,
+        locale=locale,
+        subject=translate(locale, "Confirm that you follow %(reference)s", **values),
+        body=body + "\n",
+        kind=FOLLOW_CONFIRMATION,
+        idea=idea,
+        follower_token=follower.token,
+    )
+
+
+def confirm_follower(session: Session, follower: Follower) -> bool:
+    """The address's owner opened the link: from now on it gets the idea's news. Returns new?"""
+    if follower.confirmed_at is not None:
+        return False
+    follower.confirmed_at = utcnow()
+    session.flush()
+    return True
+
+
+def purge_unconfirmed(
+    session: Session,
+    city: City,
+    *,
+    older_than_days: float = UNCONFIRMED_DAYS,
+    now: datetime | None = None,
+) -> int:
+    """Delete followers who never confirmed: an address nobody vouched for is not kept."""
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    stale = (
+        select(Follower.id)
+        .join(Idea, Idea.id == Follower.idea_id)
+        .where(
+            Idea.city_id == city.id, Follower.confirmed_at.is_(None), Follower.created_at < cutoff
+        )
+    )
+    result = session.execute(delete(Follower).where(Follower.id.in_(stale)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def follower_by_token(session: Session, token: str) -> Follower | None:
@@ -97,7 +169,15 @@ def unfollow(session: Session, follower: Follower) -> None:
 
 
 def follower_count(session: Session, idea: Idea) -> int:
-    return session.scalar(select(func.count()).where(Follower.idea_id == idea.id)) or 0
+    """Confirmed followers only: an unconfirmed address may not even belong to anyone."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Follower.idea_id == idea.id, Follower.confirmed_at.is_not(None)
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -117,9 +197,16 @@ def recipients(session: Session, idea: Idea) -> list[Recipient]:
         found[person.email.lower()] = Recipient(
             person.email, message_locale(person.locale, city.default_locale), "submitter"
         )
-    for follower in session.scalars(
-        select(Follower).where(Follower.idea_id == idea.id).order_by(Follower.id)
-    ):
+    followers = (
+        session.scalars(
+            select(Follower)
+            .where(Follower.idea_id == idea.id, Follower.confirmed_at.is_not(None))
+            .order_by(Follower.id)
+        )
+        if idea.visibility is Visibility.public
+        else []
+    )
+    for follower in followers:
         found.setdefault(
             follower.email.lower(),
             Recipient(
@@ -154,11 +241,10 @@ def stage_changed_message(
             **values,
         ),
     ]
-    if transition.note:
-        lines += [
-            "",
-            translate(locale, "Note from the working group: %(note)s", note=transition.note),
-        ]
+    # The transition note is internal (it may name people, docs/api.md keeps it out of public
+    # data): the e-mail carries only what the idea's public page shows.
+    if idea.summary:
+        lines += ["", idea.summary]
     why = (
         N_("You receive this e-mail because you submitted the idea and agreed to be contacted.")
         if reason == "submitter"
@@ -199,6 +285,12 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Why the SMTP server could not be reached, when it could not: the rest of the batch waits.
+    smtp_down: str | None = None
+
+
+class SmtpUnavailable(Exception):
+    """The server itself cannot be reached or broke off: no message of the batch can go out now."""
 
 
 def due_message_ids(session: Session, city: City, now: datetime) -> list[int]:
@@ -214,25 +306,43 @@ def due_message_ids(session: Session, city: City, now: datetime) -> list[int]:
     return list(session.scalars(query))
 
 
-def unfollow_footer(message: OutboxMessage, base_url: str | None) -> str:
-    """The "stop following" link, added when sending: only the sender knows the site's address."""
+def links_due(session: Session, city: City, now: datetime | None = None) -> bool:
+    """Whether a due message carries a follower's link (so the site's address is needed)."""
+    found = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.city_id == city.id,
+            OutboxMessage.status == MessageStatus.pending,
+            OutboxMessage.next_attempt_at <= (now or utcnow()),
+            OutboxMessage.follower_token.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def link_footer(message: OutboxMessage, base_url: str | None) -> str:
+    """The follower's link, added when sending: built from the site's configured address only."""
     if not message.follower_token or not base_url:
         return ""
-    link = f"{base_url.rstrip('/')}/notifications/unfollow/{message.follower_token}"
-    return (
-        "\n"
-        + translate(message.locale, "To stop following this idea, open: %(link)s", link=link)
-        + "\n"
-    )
+    base = base_url.rstrip("/")
+    if message.kind == FOLLOW_CONFIRMATION:
+        link = f"{base}/notifications/confirm/{message.follower_token}"
+        text = translate(message.locale, "To confirm, open: %(link)s", link=link)
+    else:
+        link = f"{base}/notifications/unfollow/{message.follower_token}"
+        text = translate(message.locale, "To stop following this idea, open: %(link)s", link=link)
+    return "\n" + text + "\n"
 
 
 def as_email(message: OutboxMessage, sender: str, base_url: str | None = None) -> EmailMessage:
+    """The message as an e-mail; ValueError when a header cannot be written (CR/LF in it)."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    email.set_content(message.body + unfollow_footer(message, base_url))
+    email.set_content(message.body + link_footer(message, base_url))
     email["Content-Language"] = message.locale  # after set_content, which drops Content-* headers
     return email
 
@@ -247,6 +357,28 @@ def record_failure(
         message.status = MessageStatus.failed
     else:
         message.next_attempt_at = now + timedelta(seconds=retry_delay * 2 ** (message.attempts - 1))
+
+
+def record_refusal(message: OutboxMessage, error: str) -> None:
+    """A message that can never go out (bad header, recipient refused for good): failed at once."""
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.status = MessageStatus.failed
+
+
+def _server_unavailable(exc: BaseException) -> bool:
+    """The server cannot be reached or broke off (smtplib's errors are OSErrors too: not those)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    """A 5xx answer about this message (recipient, sender or content), not about the server."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
 
 
 def deliver(
@@ -264,7 +396,10 @@ def deliver(
 
     One transaction per message (not one for the batch) because an e-mail that went out
     cannot be rolled back: its "sent" mark is committed at once, so a crash later in the
-    batch never sends it twice.
+    batch never sends it twice. A message that cannot be sent never holds up the others:
+    one that can never go out (a header with a line break, a recipient refused for good)
+    is marked failed with the reason at once; one refused for now is retried later. Only
+    when the server itself cannot be reached does the batch stop (``smtp_down``).
     """
     now = now or utcnow()
     report = DeliveryReport()
@@ -275,21 +410,45 @@ def deliver(
             message = session.get(OutboxMessage, message_id, with_for_update=True)
             if message is None or message.status is not MessageStatus.pending:
                 continue  # another sender got there first
+            where = f"message {message.id} to {message.recipient!r}"
             try:
-                send(as_email(message, sender, base_url))
-            except (OSError, smtplib.SMTPException) as exc:
-                record_failure(
-                    message,
-                    f"{type(exc).__name__}: {exc}",
-                    now,
-                    max_attempts=max_attempts,
-                    retry_delay=retry_delay,
-                )
-                report.errors.append(f"message {message.id} to {message.recipient}: {exc}")
+                email = as_email(message, sender, base_url)
+            except (ValueError, TypeError, UnicodeError) as exc:
+                record_refusal(message, f"cannot be written as an e-mail: {exc}")
+                report.failed += 1
+                report.errors.append(f"{where}: cannot be written as an e-mail: {exc}")
+                continue
+            try:
+                send(email)
+            except Exception as exc:  # noqa: BLE001 - sorted below: this message, or the server
+                if _server_unavailable(exc):
+                    record_failure(
+                        message,
+                        f"{type(exc).__name__}: {exc}",
+                        now,
+                        max_attempts=max_attempts,
+                        retry_delay=retry_delay,
+                    )
+                    report.smtp_down = f"{type(exc).__name__}: {exc}"
+                elif isinstance(exc, smtplib.SMTPException) and not _permanent(exc):
+                    record_failure(
+                        message,
+                        f"{type(exc).__name__}: {exc}",
+                        now,
+                        max_attempts=max_attempts,
+                        retry_delay=retry_delay,
+                    )
+                elif isinstance(exc, smtplib.SMTPException | ValueError | UnicodeError):
+                    record_refusal(message, f"{type(exc).__name__}: {exc}")
+                else:
+                    raise
                 if message.status is MessageStatus.failed:
                     report.failed += 1
                 else:
                     report.retrying += 1
+                report.errors.append(f"{where}: {exc}")
+                if report.smtp_down:
+                    break  # the others wait for the server without spending an attempt
                 continue
             message.attempts += 1
             message.status = MessageStatus.sent

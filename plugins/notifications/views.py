@@ -44,6 +44,28 @@ def unfollow(token: str) -> Response:
         return toolkit.render("notifications/unfollow.html", city=city, idea=idea, form=form)
 
 
+@blueprint.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response:
+    """The link in the confirmation e-mail; asks before confirming (mail scanners open links)."""
+    form = UnfollowForm()
+    with toolkit.platform().transaction() as session:
+        city = toolkit.city_row(session)
+        follower = outbox.follower_by_token(session, token)
+        idea = session.get(Idea, follower.idea_id) if follower is not None else None
+        if follower is None or idea is None or idea.city_id != city.id:
+            return toolkit.render("notifications/unfollowed.html", status=404, city=city, idea=None)
+        if form.validate_on_submit():
+            outbox.confirm_follower(session, follower)
+            flash(
+                _(
+                    "You now follow %(reference)s. We will e-mail you when it changes stage.",
+                    reference=idea.reference,
+                )
+            )
+            return redirect(url_for("public.idea", reference=idea.reference), code=303)
+        return toolkit.render("notifications/confirm.html", city=city, idea=idea, form=form)
+
+
 @blueprint.post("/follow/<reference>")
 def follow(reference: str) -> Response:
     form = FollowForm()
@@ -63,9 +85,11 @@ def follow(reference: str) -> Response:
             form.email.data,
             locale=current_locale(),  # the visitor's language: their e-mails come in it
         )
+        # The same words whether or not the address already follows: nobody learns who does.
         flash(
             _(
-                "You now follow %(reference)s. We will e-mail you when it changes stage.",
+                "Almost done: we sent a link to %(email)s. You follow %(reference)s once you open it.",
+                email=form.email.data,
                 reference=idea.reference,
             )
         )

@@ -16,7 +16,7 @@ LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
 
 
 def _idea_url(reference: str) -> str:
-    return url_for("public.idea", reference=reference, _external=True)
+    return toolkit.external_url("public.idea", reference=reference)
 
 
 def _stream(produce, mimetype: str, filename: str) -> Response:
@@ -77,7 +77,7 @@ def ideas_json() -> Response:
 def popolo() -> Response:
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
-        data = exports.popolo(session, city, base=url_for("opendata.index", _external=True))
+        data = exports.popolo(session, city, base=toolkit.external_url("opendata.index"))
     response = Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{city.slug}-popolo.json"'
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -16,6 +16,7 @@ from flask_babel import ngettext
 from innoplat.core.toolkit import hookimpl
 
 from . import supports, views
+from .cli import voting as voting_commands
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -51,3 +52,18 @@ def innoplat_idea_card_facts(session, ideas) -> dict[int, list[str]]:
         idea_id: [ngettext("%(num)d support", "%(num)d supports", count)]
         for idea_id, count in supports.support_counts(session, ideas).items()
     }
+
+
+@hookimpl
+def innoplat_export_personal_data(session, city, subject) -> dict[str, Any]:
+    return supports.export_supports(session, city, subject)
+
+
+@hookimpl
+def innoplat_erase_personal_data(session, city, subject) -> dict[str, int]:
+    return supports.erase_supports(session, city, subject)
+
+
+@hookimpl
+def innoplat_cli_commands() -> list[Any]:
+    return [voting_commands]

@@ -13,8 +13,10 @@ from innoplat.core.models import Base, utcnow
 class Support(Base):
     """A resident's or staff member's support for an idea.
 
-    ``supporter`` is ``account:<id>`` for a signed-in staff account, or ``email:<sha256>`` of a
-    verified e-mail address: the address itself is never stored, only enough to count it once.
+    ``supporter`` is ``account:<id>`` for a signed-in staff account, or ``email-hmac:<hex>``, a
+    keyed hash of a verified e-mail address: the address itself is never stored, only enough to
+    count it once (``email:<sha256>`` is the unkeyed form of 0.1.0, converted by
+    ``innoplat voting rekey-supports``; ``anonymised:<random>`` a support whose person was erased).
     """
 
     __tablename__ = "voting_support"

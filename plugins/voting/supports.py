@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -21,10 +24,59 @@ TOKEN_MAX_AGE = 7 * 24 * 3600  # a confirmation link works for a week
 SORTS = ("support", "newest")
 
 
-def email_supporter(email: str) -> str:
-    """The pseudonymous key of an e-mail address: counts it once without storing it."""
-    address = (validation.email(email, required=True) or "").lower()
-    return "email:" + hashlib.sha256(address.encode()).hexdigest()
+#: A supporter key of 0.1.0: the unsalted SHA-256 of the address (guessable for a known address).
+LEGACY_PREFIX = "email:"
+#: The key since: HMAC-SHA256, under the instance secret, of that same SHA-256 of the address.
+KEYED_PREFIX = "email-hmac:"
+ANONYMISED_PREFIX = "anonymised:"
+
+
+def _address(email: str) -> str:
+    return (validation.email(email, required=True) or "").lower()
+
+
+def _keyed(secret_key: str, digest: str) -> str:
+    if not secret_key:
+        raise ValidationError("secret", "supports by e-mail need the instance secret")
+    return KEYED_PREFIX + hmac.new(secret_key.encode(), digest.encode(), hashlib.sha256).hexdigest()
+
+
+def email_supporter(email: str, secret_key: str) -> str:
+    """The pseudonymous key of an e-mail address: counts it once without storing it.
+
+    A keyed hash (HMAC with the instance secret): without the secret, nobody holding the
+    database can tell whether a known address supported an idea. It is keyed over the
+    address's plain SHA-256 so the keys of 0.1.0 can be converted without the addresses
+    (``rekey_legacy_supports``).
+    """
+    return _keyed(secret_key, hashlib.sha256(_address(email).encode()).hexdigest())
+
+
+def legacy_supporter(email: str) -> str:
+    """The 0.1.0 key of an address, still found by erasure until ``rekey-supports`` has run."""
+    return LEGACY_PREFIX + hashlib.sha256(_address(email).encode()).hexdigest()
+
+
+def rekey_legacy_supports(session: Session, secret_key: str) -> int:
+    """Convert every unsalted 0.1.0 key into the keyed one; a duplicate counts once. Idempotent."""
+    converted = 0
+    legacy = session.scalars(select(Support).where(Support.supporter.startswith(LEGACY_PREFIX)))
+    for row in list(legacy):
+        keyed = _keyed(secret_key, row.supporter.removeprefix(LEGACY_PREFIX))
+        if has_supported_id(session, row.idea_id, keyed):
+            session.delete(row)
+        else:
+            row.supporter = keyed
+        converted += 1
+    session.flush()
+    return converted
+
+
+def has_supported_id(session: Session, idea_id: int, supporter: str) -> bool:
+    found = session.scalar(
+        select(Support.id).where(Support.idea_id == idea_id, Support.supporter == supporter)
+    )
+    return found is not None
 
 
 def account_supporter(account_id: int) -> str:
@@ -125,7 +177,7 @@ def public_idea_count(session: Session, city: City) -> int:
 def confirmation_token(secret_key: str, reference: str, email: str) -> str:
     """A signed token carrying the idea and the pseudonymous supporter, never the address."""
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
-    return serializer.dumps({"idea": reference, "supporter": email_supporter(email)})
+    return serializer.dumps({"idea": reference, "supporter": email_supporter(email, secret_key)})
 
 
 def read_confirmation_token(
@@ -142,3 +194,46 @@ def read_confirmation_token(
     except BadSignature:
         raise ValidationError("token", "the confirmation link is not valid") from None
     return str(data["idea"]), str(data["supporter"])
+
+
+# --------------------------------------------------------------------------- data subjects
+
+
+def _subject_keys(subject: Any) -> list[str]:
+    keys = [account_supporter(i) for i in subject.account_ids]
+    keys.append(legacy_supporter(subject.email))
+    if subject.secret:
+        keys.append(email_supporter(subject.email, subject.secret))
+    return keys
+
+
+def _subject_supports(session: Session, city: City, subject: Any) -> list[Support]:
+    return list(
+        session.scalars(
+            select(Support)
+            .join(Idea, Idea.id == Support.idea_id)
+            .where(Idea.city_id == city.id, Support.supporter.in_(_subject_keys(subject)))
+            .order_by(Support.id)
+        )
+    )
+
+
+def export_supports(session: Session, city: City, subject: Any) -> dict[str, Any]:
+    ids = [s.id for s in _subject_supports(session, city, subject)]
+    found = session.execute(
+        select(Idea.reference, Support.kind, Support.created_at)
+        .join(Idea, Idea.id == Support.idea_id)
+        .where(Support.id.in_(ids or [-1]))
+        .order_by(Support.id)
+    ).all()
+    rows = [{"idea": ref, "kind": kind, "at": at} for ref, kind, at in found]
+    return {"supports": rows} if rows else {}
+
+
+def erase_supports(session: Session, city: City, subject: Any) -> dict[str, int]:
+    """A support keeps counting for its idea, but nothing links it to the person any more."""
+    rows = _subject_supports(session, city, subject)
+    for row in rows:
+        row.supporter = ANONYMISED_PREFIX + secrets.token_hex(16)
+    session.flush()
+    return {"supports_unlinked": len(rows)}

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from innoplat.core import toolkit
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import Idea
-from innoplat.core.toolkit import current_locale
+from innoplat.core.toolkit import current_locale, external_url
 
 from . import supports
 from .forms import EmailSupportForm, StaffSupportForm
@@ -101,7 +101,7 @@ def support(reference: str) -> Response:
 
 def _send_confirmation(session, idea: Idea, email: str) -> None:
     token = supports.confirmation_token(current_app.config["SECRET_KEY"], idea.reference, email)
-    link = url_for("voting.confirm", token=token, _external=True)
+    link = external_url("voting.confirm", token=token)
     platform_name = idea.city.label(current_locale())
     subject = _("Confirm your support for %(reference)s", reference=idea.reference)
     body = "\n".join(

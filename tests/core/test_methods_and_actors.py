@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from innoplat.core.errors import NotFound, ReadOnlyError, ValidationError
 from innoplat.core.models import AuditEvent, Method
-from innoplat.core.services import actors, audit, ideas, methods
+from innoplat.core.services import actors, audit, ideas, methods, persons
 
 REQUIRED_METHODS = [
     "service_design",
@@ -133,11 +133,10 @@ def test_adding_organisations_people_and_memberships(db_session, city):
     )
     assert [m.role for m in actors.memberships(db_session, org)] == ["innovationskoordinator"]
     assert membership.person.name == "Per Persson"
-    actors.erase_person(db_session, person)
+    persons.erase_personal_data(db_session, city, persons.data_subject("per@example.org"))
     assert person.name is None and person.email is None and person.anonymised_at is not None
-    assert (
-        db_session.scalar(select(AuditEvent).where(AuditEvent.action == "anonymised")) is not None
-    )
+    assert membership.person is person  # the membership stays, with the person anonymised
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "erased")) is not None
 
 
 def test_a_peer_city_is_read_only(submit, db_session, city):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from innoplat.core.errors import PluginError
 from innoplat.core.models import utcnow
@@ -27,6 +27,17 @@ def notifying(make_platform):
     return make_platform(plugins=["notifications"], settings=_settings(retry_delay=0))
 
 
+def _follow(session, idea, email, *, locale="sv"):
+    """A follower who opened the confirmation link."""
+    follower = outbox.follow(session, idea, email, locale=locale)
+    outbox.confirm_follower(session, follower)
+    return follower
+
+
+def _stage_messages(session):
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "stage_changed")))
+
+
 def _submit(session, platform, **fields):
     city = platform.city_row(session)
     fields.setdefault("title", "Uppvärmda busshållplatser")
@@ -41,14 +52,14 @@ def test_a_stage_change_queues_one_email_per_recipient_in_their_language(notifyi
             notifying,
             submitter=Submitter(name="Anna", email="anna@example.org", consent=True, locale="en"),
         )
-        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        _follow(session, idea, "olle@example.org", locale="sv")
         ideas.move_idea(session, idea, "bedomning", note="Bedöms nästa vecka")
     with notifying.transaction() as session:
-        messages = {m.recipient: m for m in session.scalars(select(OutboxMessage))}
+        messages = {m.recipient: m for m in _stage_messages(session)}
     assert set(messages) == {"anna@example.org", "olle@example.org"}
     anna, olle = messages["anna@example.org"], messages["olle@example.org"]
     assert anna.locale == "en" and "is now in the stage “Assessment”" in anna.subject
-    assert "because you submitted the idea" in anna.body and "Bedöms nästa vecka" in anna.body
+    assert "because you submitted the idea" in anna.body
     assert olle.locale == "sv" and "är nu i steget ”Bedömning”" in olle.subject
     assert "eftersom du följer idén" in olle.body
 
@@ -61,7 +72,7 @@ def test_no_email_without_consent_or_after_the_move_is_rolled_back(notifying):
         reference = idea.reference
     with pytest.raises(RuntimeError), notifying.transaction() as session:
         idea = ideas.get_idea(session, reference)
-        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        _follow(session, idea, "olle@example.org", locale="sv")
         ideas.move_idea(session, idea, "utveckling")
         raise RuntimeError("the request failed after the move")
     with notifying.transaction() as session:
@@ -73,8 +84,8 @@ def test_following_twice_keeps_one_follower_and_bad_addresses_are_refused(notify
 
     with notifying.transaction() as session:
         idea = _submit(session, notifying)
-        outbox.follow(session, idea, "olle@example.org", locale="sv")
-        outbox.follow(session, idea, "OLLE@example.org", locale="en")
+        _follow(session, idea, "olle@example.org", locale="sv")
+        _follow(session, idea, "OLLE@example.org", locale="en")
         assert outbox.follower_count(session, idea) == 1
         with pytest.raises(ValidationError) as error:
             outbox.follow(session, idea, "not an address", locale="sv")
@@ -170,7 +181,8 @@ def test_the_send_command_delivers_and_reports(
     assert code == 0, err
     with platform.transaction() as session:
         idea = ideas.get_idea(session, f"KIR-{utcnow().year}-0001")
-        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        _follow(session, idea, "olle@example.org", locale="sv")
+        session.execute(delete(OutboxMessage))  # the confirmation e-mail is another test's
     code, out, err = run_cli(
         "ideas",
         "move",
@@ -184,6 +196,7 @@ def test_the_send_command_delivers_and_reports(
     )
     assert code == 0, err
     monkeypatch.setenv("INNOPLAT_SMTP_URL", smtp_server.url)
+    monkeypatch.setenv("INNOPLAT_BASE_URL", "https://idéer.kiruna.example")
     code, out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
     assert code == 0, err
     assert "Sent 1" in out
@@ -249,7 +262,8 @@ def test_a_follower_stops_following_through_the_link_in_the_email(
     )
     with platform.transaction() as session:
         idea = _submit(session, platform)
-        outbox.follow(session, idea, "olle@example.org", locale="en")
+        _follow(session, idea, "olle@example.org", locale="en")
+        session.execute(delete(OutboxMessage))
         ideas.move_idea(session, idea, "bedomning")
     outbox.deliver(
         platform.transaction,
@@ -290,3 +304,152 @@ def test_delivered_messages_are_deleted_after_keep_days(notifying, smtp_server):
         later = utcnow() + timedelta(days=31)
         assert outbox.purge_delivered(session, city, older_than_days=30, now=later) == 1
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# --------------------------------------------------------------------------- the outbox never jams
+
+
+def _queue(platform, *recipients):
+    from innoplat.plugins.notifications.outbox import queue_message
+
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        for recipient in recipients:
+            queue_message(
+                session,
+                city,
+                recipient=recipient,
+                locale="sv",
+                subject="Hej",
+                body="Hej!\n",
+                kind="test",
+            )
+
+
+def test_a_message_that_cannot_be_written_fails_and_the_rest_go_out(notifying, smtp_server):
+    """Issue 8: one address with ``\\r\\nBcc:`` stopped every later ``notifications send``."""
+    _queue(notifying, "anna@example.org\r\nBcc: evil@example.org", "olle@example.org")
+    report = outbox.deliver(
+        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
+    )
+    assert report.sent == 1 and report.failed == 1 and report.smtp_down is None
+    assert smtp_server.wait_for(1)[0]["To"] == "olle@example.org"
+    assert smtp_server.recipients == [["olle@example.org"]]
+    with notifying.transaction() as session:
+        bad = session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        assert bad.attempts == 1 and "cannot be written as an e-mail" in bad.last_error
+
+
+def test_a_refused_recipient_fails_at_once_and_the_rest_go_out(notifying, smtp_server):
+    smtp_server.refused.add("nobody@example.org")
+    _queue(notifying, "nobody@example.org", "olle@example.org")
+    report = outbox.deliver(
+        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
+    )
+    assert report.sent == 1 and report.failed == 1 and report.retrying == 0
+    with notifying.transaction() as session:
+        bad = session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        assert bad.recipient == "nobody@example.org" and "550" in bad.last_error
+
+
+def test_the_send_command_exits_0_unless_smtp_itself_is_down(
+    platform, database_url, city_folder, smtp_server, run_cli, monkeypatch
+):
+    folder = city_folder(plugins=["notifications"], settings={"notifications": ["retry_delay = 0"]})
+    notifying = platform  # the same database
+    _queue(notifying, "anna@example.org\nBcc: evil@example.org", "olle@example.org")
+    monkeypatch.setenv("INNOPLAT_SMTP_URL", smtp_server.url)
+    monkeypatch.setenv("INNOPLAT_BASE_URL", "https://idéer.kiruna.example")
+    code, out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
+    assert code == 0, err
+    assert "Sent 1" in out and "gave up on 1" in out
+    _queue(notifying, "pia@example.org")
+    smtp_server.stop()
+    code, out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
+    assert code == 1 and "the SMTP server cannot be reached" in err, (out, err)
+
+
+def test_the_send_command_needs_the_site_address_for_links(
+    platform, database_url, city_folder, run_cli, monkeypatch, smtp_server
+):
+    """An e-mail with a follower's link is never sent with a link guessed from somewhere else."""
+    folder = city_folder(plugins=["notifications"])
+    monkeypatch.delenv("INNOPLAT_BASE_URL", raising=False)
+    monkeypatch.setenv("INNOPLAT_SMTP_URL", smtp_server.url)
+    code, out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
+    assert code == 0 and "Sent 0" in out, err  # nothing needs a link yet
+    with platform.transaction() as session:
+        outbox.follow(session, _submit(session, platform), "olle@example.org", locale="sv")
+    code, _out, err = run_cli("notifications", "send", "--city", str(folder), "--db", database_url)
+    assert code == 1 and err.startswith("Error: INNOPLAT_BASE_URL: is not set")
+    assert not smtp_server.messages
+
+
+# --------------------------------------------------------------------------- double opt-in
+
+
+def test_following_needs_a_confirmed_address(plugin_client, public_idea, smtp_server):
+    """Issue 8: anyone could make any address follow an idea; now only its owner can confirm."""
+    from innoplat.plugins.notifications.models import Follower
+
+    client, app = plugin_client(["notifications"], _settings())
+    reference = public_idea(app)
+    platform = app.extensions["innoplat"]
+    response = client.post(
+        f"/notifications/follow/{reference}?lang=en",
+        data={"email": "olle@example.org", "consent": "y"},
+    )
+    assert response.status_code == 303
+    with platform.transaction() as session:
+        (follower,) = session.scalars(select(Follower))
+        assert follower.confirmed_at is None
+        ideas.move_idea(session, ideas.get_idea(session, reference), "bedomning")
+        assert _stage_messages(session) == []  # not confirmed: no news
+    outbox.deliver(
+        platform.transaction,
+        "kiruna",
+        SmtpTransport.from_url(smtp_server.url).send,
+        sender=SENDER,
+        base_url="http://localhost",
+    )
+    (mail,) = smtp_server.wait_for(1)
+    assert mail["Subject"] == f"Confirm that you follow {reference}"
+    link = next(w for w in mail.get_content().split() if "/notifications/confirm/" in w)
+    assert client.get(link).status_code == 200  # opening only asks (mail scanners open links)
+    with platform.transaction() as session:
+        assert session.scalar(select(Follower.confirmed_at)) is None
+    assert client.post(link).status_code == 303
+    with platform.transaction() as session:
+        assert session.scalar(select(Follower.confirmed_at)) is not None
+        ideas.move_idea(session, ideas.get_idea(session, reference), "utveckling")
+        assert [m.recipient for m in _stage_messages(session)] == ["olle@example.org"]
+
+
+def test_unconfirmed_followers_are_deleted_after_a_week(notifying):
+    from innoplat.plugins.notifications.models import Follower
+
+    with notifying.transaction() as session:
+        idea = _submit(session, notifying)
+        outbox.follow(session, idea, "olle@example.org", locale="sv")
+        _follow(session, idea, "pia@example.org")
+        city = notifying.city_row(session)
+        assert outbox.purge_unconfirmed(session, city) == 0
+        later = utcnow() + timedelta(days=8)
+        assert outbox.purge_unconfirmed(session, city, now=later) == 1
+        assert list(session.scalars(select(Follower.email))) == ["pia@example.org"]
+
+
+def test_followers_get_only_public_text(notifying):
+    """Issue 8: the working group's transition note (it may name people) stayed in followers' mail."""
+    with notifying.transaction() as session:
+        idea = _submit(
+            session,
+            notifying,
+            summary="Värme vid hållplatserna",
+            submitter=Submitter(email="anna@example.org", consent=True),
+        )
+        _follow(session, idea, "olle@example.org")
+        ideas.move_idea(session, idea, "bedomning", note="Kalle Karlsson på gatukontoret tar den")
+        bodies = [m.body for m in _stage_messages(session)]
+    assert len(bodies) == 2
+    assert all("Kalle" not in b and "Värme vid hållplatserna" in b for b in bodies)

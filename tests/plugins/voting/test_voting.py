@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -49,7 +50,10 @@ def test_a_resident_supports_through_a_confirmation_link(plugin_client, public_i
     assert _count(app) == 1
     with app.extensions["innoplat"].transaction() as session:
         stored = session.scalar(select(Support))
-        assert "anna" not in stored.supporter.lower() and stored.supporter.startswith("email:")
+        # A keyed hash: the plain SHA-256 of a known address does not find it (issue 8).
+        key = supports.email_supporter("anna@example.org", app.config["SECRET_KEY"])
+        assert stored.supporter == key and key.startswith("email-hmac:")
+        assert hashlib.sha256(b"anna@example.org").hexdigest() not in stored.supporter
     page = client.get(f"/ideas/{reference}").get_data(as_text=True)
     assert re.search(r"1 (person supports this idea|person stöder idén)", page)
 
@@ -129,3 +133,32 @@ def test_support_requests_are_rate_limited_per_visitor(make_app, public_idea):
     ]
     assert codes == [303, 303, 429]
     assert client.get("/voting/").status_code == 200  # reading is never limited
+
+
+def test_supports_of_0_1_0_are_rekeyed_without_the_addresses(
+    plugin_client, public_idea, run_cli, monkeypatch
+):
+    """The migration strategy for unsalted SHA-256 keys: HMAC over the stored digest, counted once."""
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    reference = public_idea(app)
+    secret = app.config["SECRET_KEY"]
+    platform = app.extensions["innoplat"]
+    with platform.transaction() as session:
+        idea = ideas.get_idea(session, reference)
+        supports.support(session, idea, supports.legacy_supporter("anna@example.org"))
+        supports.support(session, idea, supports.legacy_supporter("olle@example.org"))
+        supports.support(session, idea, supports.email_supporter("olle@example.org", secret))
+    database_url = str(platform.engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("INNOPLAT_SECRET_KEY", raising=False)
+    code, _out, err = run_cli("voting", "rekey-supports", "--db", database_url)
+    assert code == 2 and "INNOPLAT_SECRET_KEY" in err
+    monkeypatch.setenv("INNOPLAT_SECRET_KEY", secret)
+    code, out, err = run_cli("voting", "rekey-supports", "--db", database_url)
+    assert code == 0 and "Converted 2 supports" in out, err
+    with platform.transaction() as session:
+        keys = sorted(session.scalars(select(Support.supporter)))
+    assert keys == sorted(
+        supports.email_supporter(a, secret) for a in ("anna@example.org", "olle@example.org")
+    )
+    code, out, _err = run_cli("voting", "rekey-supports", "--db", database_url)
+    assert "Converted 0 supports" in out

@@ -1,0 +1,121 @@
+"""``innoplat persons``: answer a data subject's access and erasure requests (GDPR Art. 15, 17)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from ..services import persons
+from .common import city_options, city_transaction
+
+SECRET_ENV = "INNOPLAT_SECRET_KEY"
+
+
+def _secret() -> str:
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise click.UsageError(
+            f"set {SECRET_ENV} to the web platform's secret key: supports and the audit "
+            "trail identify a person by a keyed hash of their address"
+        )
+    return secret
+
+
+def _subject(email: str, names: tuple[str, ...]) -> persons.DataSubject:
+    return persons.data_subject(email, names=names, secret=_secret())
+
+
+@click.group("persons")
+def persons_group() -> None:
+    """A person's data: export everything stored about them, or erase it."""
+
+
+@persons_group.command("export")
+@city_options
+@click.option("--email", required=True, help="The person's e-mail address.")
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="A name they signed with (repeatable); names on their records are found anyway.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the JSON document to this file instead of standard output.",
+)
+def export(
+    city: str, database_url: str | None, email: str, names: tuple[str, ...], output: Path | None
+) -> None:
+    """Everything stored about a person (core and plugins), as one JSON document."""
+    subject = _subject(email, names)
+    with city_transaction(city, database_url) as (_platform, session, row):
+        document = persons.export_personal_data(
+            session, row, subject, actor="innoplat persons export"
+        )
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}.", err=True)
+
+
+@persons_group.command("erase")
+@city_options
+@click.option("--email", required=True, help="The person's e-mail address.")
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="A name they signed with (repeatable); names on their records are found anyway.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def erase(
+    city: str, database_url: str | None, email: str, names: tuple[str, ...], yes: bool
+) -> None:
+    """Remove or anonymise a person everywhere; their ideas stay, attributed anonymously."""
+    subject = _subject(email, names)
+    if not yes:
+        click.confirm(
+            f"Erase everything stored about {subject.email} in {city}? This cannot be undone",
+            abort=True,
+        )
+    with city_transaction(city, database_url) as (_platform, session, row):
+        changed = persons.erase_personal_data(session, row, subject, actor="innoplat persons erase")
+    if not changed:
+        click.echo(f"Nothing was stored about {subject.email} in {city}.")
+        return
+    click.echo(
+        f"Erased {subject.email} in {city}: "
+        + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in changed.items())
+        + "."
+    )
+
+
+@persons_group.command("expire-contacts")
+@city_options
+@click.option(
+    "--days",
+    type=click.IntRange(1, 36500),
+    help="Override the city's privacy.contact_retention_days.",
+)
+def expire_contacts(city: str, database_url: str | None, days: int | None) -> None:
+    """Remove submitters' contact details once their idea has been closed for the retention period.
+
+    The period is privacy.contact_retention_days in city.toml. Run it daily from cron or a
+    systemd timer; running it again changes nothing.
+    """
+    with city_transaction(city, database_url) as (platform, session, row):
+        period = days or platform.city.config.privacy.contact_retention_days
+        expired = persons.expire_contact_details(session, row, retention_days=period)
+    click.echo(
+        f"Removed the contact details of {expired} submitters of ideas closed over {period} days ago."
+    )
+
+
+COMMANDS = [persons_group]

@@ -60,7 +60,12 @@ def test_a_wrong_method_is_a_json_405_with_allow(client):
 def production_client(make_app):
     """A client of an app that behaves as in production: errors are handled, not raised."""
     app = make_app(
-        config={"TESTING": False, "PROPAGATE_EXCEPTIONS": False, "SECRET_KEY": "production"}
+        config={
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": False,
+            "SECRET_KEY": "production",
+            "INNOPLAT_BASE_URL": "https://innovation.kiruna.example",
+        }
     )
     return app.test_client()
 

@@ -128,6 +128,7 @@ def test_the_production_app_refuses_to_start_without_a_secret_key(platform, monk
     assert message.startswith("INNOPLAT_SECRET_KEY is not set")
     assert "export INNOPLAT_SECRET_KEY=" in message
     monkeypatch.setenv("INNOPLAT_SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("INNOPLAT_BASE_URL", "https://innovation.kiruna.example")
     assert create_app(platform=platform).secret_key == "a" * 64
 
 

@@ -164,7 +164,11 @@ def innoplat_comparison_metrics() -> list[Any] | None:
     the /compare page).
 
     :return: a list of ``innoplat.core.toolkit.Metric`` objects: a key, a label,
-        and a function computing rows by SQL aggregates.
+        a function computing rows by SQL aggregates, and the metric's audience —
+        ``"public"`` (the default: anyone may see it) or ``"staff"`` (only a city's own
+        signed-in staff, for their city alone). The compute function receives ``visible``, a
+        condition on ``Idea`` keeping the ideas the reader may count, and must add it to its
+        query; one that takes no ``visible`` parameter is shown to staff only.
     """
 
 

@@ -45,6 +45,7 @@ from .services.cities import get_city
 from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
 from .services.records import timestamp
+from .services.spreadsheets import SafeDictWriter
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
 from .web.forms import email_address
@@ -99,6 +100,8 @@ __all__ = [
     # links that leave the site
     "external_url",
     "base_url",
+    # CSV files safe to open in a spreadsheet
+    "SafeDictWriter",
     # command line
     "city_options",
     "json_option",

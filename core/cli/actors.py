@@ -6,6 +6,7 @@ import click
 
 from ..models import OrganisationKind
 from ..services import actors as actor_service
+from ..services import figures
 from .common import city_options, city_transaction, json_option, print_json, print_table
 
 
@@ -25,7 +26,7 @@ def actors() -> None:
 def list_(city: str, database_url: str | None, kind: str | None, as_json: bool) -> None:
     """A city's organisations with their kind, platform role and number of ideas."""
     with city_transaction(city, database_url) as (_platform, session, row):
-        counts = actor_service.participation_counts(session, row)
+        counts = figures.organisation_idea_counts(session, row, public_only=False)
         found = [
             {
                 "key": o.key,

@@ -101,6 +101,12 @@ def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence
 )
 @click.option("--since", metavar="YYYY-MM-DD", help="Only ideas submitted on or after this date.")
 @click.option(
+    "--staff-view",
+    is_flag=True,
+    help="Count the --city's internal ideas too and add the metrics for staff only "
+    "(the city's staff view; the default gives the public figures).",
+)
+@click.option(
     "--format",
     "output",
     type=click.Choice(["table", "csv", "json"]),
@@ -114,20 +120,23 @@ def compare(
     methods: tuple[str, ...],
     metrics: tuple[str, ...],
     since: str | None,
+    staff_view: bool,
     output: str,
 ) -> None:
     """How each method fared in each city: share implemented, lift, time, collaboration.
 
     CSV and JSON rows carry the keys city, method, metric, value, low, high, n,
-    small_sample (see docs/comparing.md).
+    small_sample (see docs/comparing.md). Public ideas only, as on the public page and
+    the API, unless --staff-view.
     """
-    with city_transaction(city, database_url) as (_platform, session, _row):
+    with city_transaction(city, database_url) as (_platform, session, row):
         result = comparison.compare(
             session,
             cities=_split(cities),
             methods=_split(methods),
             since=since,
             metrics=_split(metrics),
+            staff_of=row if staff_view else None,
         )
     if output == "csv":
         click.echo(rows_as_csv(result.rows), nl=False)

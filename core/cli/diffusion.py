@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import click
 
 from ..services import diffusion
+from ..services.spreadsheets import SafeDictWriter
 from .common import city_options, city_transaction
 
 ADOPTION_KEYS = (
@@ -77,7 +77,7 @@ def diffusion_command(city: str, database_url: str | None, all_ideas: bool, outp
         return
     if output == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(ADOPTION_KEYS), lineterminator="\n")
+        writer = SafeDictWriter(out, fieldnames=list(ADOPTION_KEYS), lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: "" if r[k] is None else r[k] for k in ADOPTION_KEYS} for r in rows)
         click.echo(out.getvalue(), nl=False)

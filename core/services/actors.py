@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,17 +46,6 @@ def get_organisation(session: Session, city: City, key: str) -> Organisation:
     if org is None:
         raise NotFound(f"no organisation {key!r} in {city.slug} (see: innoplat actors list)")
     return org
-
-
-def participation_counts(session: Session, city: City) -> dict[int, int]:
-    """How many ideas each organisation takes part in, by organisation id."""
-    rows = session.execute(
-        select(Participation.organisation_id, func.count(func.distinct(Participation.idea_id)))
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .where(Organisation.city_id == city.id)
-        .group_by(Participation.organisation_id)
-    )
-    return dict(rows.tuples().all())
 
 
 def add_organisation(
@@ -246,21 +235,6 @@ def memberships(session: Session, organisation: Organisation) -> list[Membership
     )
 
 
-def collaborators(
-    session: Session, organisation: Organisation, *, limit: int = 20
-) -> list[tuple[Organisation, int]]:
-    """Organisations that take part in the same ideas as this one, with how many ideas they share."""
-    mine = select(Participation.idea_id).where(Participation.organisation_id == organisation.id)
-    shared = func.count(func.distinct(Participation.idea_id))
-    rows = session.execute(
-        select(Organisation, shared)
-        .join(Participation, Participation.organisation_id == Organisation.id)
-        .where(Participation.idea_id.in_(mine), Organisation.id != organisation.id)
-        .group_by(Organisation.id)
-        .order_by(shared.desc(), Organisation.name)
-        .limit(limit)
-    )
-    return [(org, count) for org, count in rows.tuples()]
 
 
 def list_people(session: Session, city: City) -> list[Person]:

@@ -15,6 +15,9 @@ Definitions (docs/comparing.md explains them for readers):
   still counts, and one that only stands in such a stage without a recorded transition
   does not (every stage change records a transition, so this never happens in practice).
 * ``since`` keeps ideas submitted on or after that moment.
+* Only ideas the reader may see count: public ideas of every city, and — when a city's
+  signed-in staff asks (``staff_of``) — that city's internal ideas too. Metrics meant for
+  staff only (``audience="staff"``) are computed for that city alone, never for the public.
 
 The built-in figures are computed by one SQL statement of aggregates (common table
 expressions, window functions for medians) that runs the same on SQLite and PostgreSQL; only
@@ -23,7 +26,7 @@ the per-group counts and sums come back to Python, which turns them into interva
 
 from __future__ import annotations
 
-import csv
+import inspect
 import io
 import json
 import math
@@ -64,6 +67,8 @@ from ..models import (
     localized,
 )
 from ..plugins import hooks_of
+from .spreadsheets import SafeDictWriter
+from .visibility import AUDIENCES, Audience, visible_ideas
 
 #: A figure resting on fewer ideas than this is flagged ``small_sample``.
 SMALL_SAMPLE = 30
@@ -76,7 +81,8 @@ MEDIAN_RANK_SPREAD = 0.98
 ROW_KEYS = ("city", "method", "metric", "value", "low", "high", "n", "small_sample")
 
 Row = dict[str, Any]
-Compute = Callable[[Session, list[int], list[str] | None, datetime | None], Iterable[Row]]
+#: ``compute(session, city_ids, method_keys, since, *, visible)``: see ``Metric``.
+Compute = Callable[..., Iterable[Row]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Metric:
             label={"sv": "Medelpoäng", "en": "Mean score"},
             unit="points",
             compute=mean_score_rows,
+            audience="staff",
         )
 
     :param key: stable identifier, used by ``--metric`` and in every row's ``metric``.
@@ -97,16 +104,23 @@ class Metric:
         English msgid from the plugin's catalogs) or a ``{locale: text}`` dict.
     :param unit: the unit of ``value``: ``ideas``, ``share`` (0–1), ``ratio``, ``days``,
         ``kinds`` or any short word of the plugin's own.
-    :param compute: ``compute(session, city_ids, method_keys, since)`` returning rows. It gets
-        the ids of the cities compared (peers included), the shared method keys (None: all
-        methods) and the earliest submission date (None: no limit), and must aggregate in
-        SQL rather than load every idea. Each row is a dict with ``city_id`` (or ``city``,
+    :param compute: ``compute(session, city_ids, method_keys, since, *, visible)`` returning
+        rows. It gets the ids of the cities compared (peers included), the shared method keys
+        (None: all methods), the earliest submission date (None: no limit) and ``visible``, a
+        condition on ``Idea`` keeping the ideas the reader may count (add it to the query's
+        WHERE: public ideas only for the public), and must aggregate in SQL rather than load
+        every idea. ``visible`` is passed only to a function that takes a parameter of that
+        name; a function without it cannot keep internal ideas out, so its metric is shown to
+        staff only, whatever its ``audience``. Each row is a dict with ``city_id`` (or ``city``,
         the slug), ``method`` (a shared key), ``metric``, ``value``, ``low``, ``high``
         (None when no interval applies) and ``n`` (how many ideas the figure rests on);
         ``small_sample`` is added from ``n`` when the row leaves it out. One compute
         function may return rows of several metrics: it is called once per comparison, and
         rows of metrics that were not asked for are dropped.
     :param description: optional longer explanation, a dict or string like ``label``.
+    :param audience: who may see the figures: ``"public"`` (the default: anyone, counting
+        public ideas only) or ``"staff"`` (the signed-in staff of a city, for their own city
+        alone — such as the evaluation plugin's mean score, the working group's judgement).
     """
 
     key: str
@@ -114,12 +128,35 @@ class Metric:
     unit: str
     compute: Compute
     description: Any = None
+    audience: Audience = "public"
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise ValidationError(
+                "audience",
+                f"{self.key}: {self.audience!r} is not an audience; audiences: "
+                + ", ".join(AUDIENCES),
+            )
+
+    @property
+    def staff_only(self) -> bool:
+        """Whether only a city's own signed-in staff may see this metric's figures."""
+        return self.audience == "staff" or not _takes_visible(self.compute)
 
     def label_for(self, locale: str | None = None) -> str:
         return _text(self.label, locale)
 
     def description_for(self, locale: str | None = None) -> str:
         return _text(self.description, locale) if self.description else ""
+
+
+def _takes_visible(compute: Callable[..., Any]) -> bool:
+    """Whether a compute function accepts the ``visible`` condition (an opt-in parameter)."""
+    try:
+        parameters = inspect.signature(compute).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "visible" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _text(value: Any, locale: str | None) -> str:
@@ -232,11 +269,18 @@ def _median_cte(source: Any, value: Any, name: str) -> Any:
 
 
 def core_figures_statement(
-    city_ids: Sequence[int], method_keys: Sequence[str] | None, since: datetime | None
+    city_ids: Sequence[int],
+    method_keys: Sequence[str] | None,
+    since: datetime | None,
+    visible: ColumnElement[bool] | None = None,
 ) -> Any:
-    """The one SELECT computing every built-in figure's counts and sums per (city, method)."""
+    """The one SELECT computing every built-in figure's counts and sums per (city, method).
+
+    :param visible: the ideas the reader may count (``visibility.visible_ideas``); None
+        counts public ideas only.
+    """
     scope_query = select(Idea.id.label("idea_id"), Idea.city_id, Idea.submitted_at).where(
-        Idea.city_id.in_(city_ids)
+        Idea.city_id.in_(city_ids), visible_ideas() if visible is None else visible
     )
     if since is not None:
         scope_query = scope_query.where(Idea.submitted_at >= since)
@@ -440,7 +484,12 @@ def mean_interval(
 
 
 def _core_rows(
-    session: Session, city_ids: list[int], method_keys: list[str] | None, since: datetime | None
+    session: Session,
+    city_ids: list[int],
+    method_keys: list[str] | None,
+    since: datetime | None,
+    *,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[Row]:
     rows: list[Row] = []
     if not city_ids:
@@ -450,7 +499,7 @@ def _core_rows(
         # spends seconds compiling a statement that runs in milliseconds; this transaction
         # does without it.
         session.execute(text("SET LOCAL jit = off"))
-    result = session.execute(core_figures_statement(city_ids, method_keys, since))
+    result = session.execute(core_figures_statement(city_ids, method_keys, since, visible))
     for r in result.mappings():
         n, k = int(r["n"]), int(r["k"] or 0)
         without_n = int(r["city_n"]) - n
@@ -565,8 +614,16 @@ BUILTIN_METRICS: tuple[Metric, ...] = (
 )
 
 
-def available_metrics(session: Session) -> list[Metric]:
-    """The built-in metrics, then those the city's plugins contribute, in that order."""
+def available_metrics(session: Session, *, staff: bool = True) -> list[Metric]:
+    """The built-in metrics, then those the city's plugins contribute, in that order.
+
+    :param staff: whether the reader is a city's signed-in staff; False leaves out the
+        metrics for staff only.
+    """
+    return [m for m in _all_metrics(session) if staff or not m.staff_only]
+
+
+def _all_metrics(session: Session) -> list[Metric]:
     metrics = list(BUILTIN_METRICS)
     seen = {m.key for m in metrics}
     for contributed in hooks_of(session).innoplat_comparison_metrics():
@@ -592,6 +649,8 @@ class Comparison:
     methods: list[str]
     metrics: list[Metric]
     rows: list[Row] = field(default_factory=list)
+    #: The city whose staff asked: its figures include its internal ideas (None: public only).
+    staff_of: City | None = None
 
 
 def _cities(session: Session, slugs: Iterable[str] | None) -> list[City]:
@@ -652,17 +711,27 @@ def compare(
     methods: Iterable[str] | None = None,
     since: date | datetime | str | None = None,
     metrics: Iterable[str] | None = None,
+    *,
+    staff_of: City | None = None,
 ) -> Comparison:
     """Like ``compare_methods``, also telling which cities, methods and metrics it covered."""
     chosen_cities = _cities(session, cities)
     method_keys = _method_keys(session, methods)
     start = _since(since)
-    known = available_metrics(session)
+    every = _all_metrics(session)
+    known = [m for m in every if staff_of is not None or not m.staff_only]
     by_key = {m.key: m for m in known}
     if metrics is None:
         chosen = known
     else:
         wanted = [k.strip() for k in metrics if k and k.strip()]
+        for_staff = [k for k in wanted if k not in by_key and k in {m.key for m in every}]
+        if for_staff:
+            raise ValidationError(
+                "metrics",
+                f"{', '.join(for_staff)} shown to a city's signed-in staff only; "
+                f"metrics: {', '.join(by_key)}",
+            )
         unknown = [k for k in wanted if k not in by_key]
         if unknown:
             raise ValidationError(
@@ -674,16 +743,30 @@ def compare(
     order = {c.slug: i for i, c in enumerate(chosen_cities)}
     metric_order = {m.key: i for i, m in enumerate(chosen)}
 
+    visible = visible_ideas(staff_of)
+    # Figures for staff only are computed for the asking staff's own city alone.
+    own = [staff_of.id] if staff_of is not None and staff_of.id in city_ids else []
     rows: list[Row] = []
-    computed: set[int] = set()
+    computed: set[tuple[int, bool]] = set()
     for metric in chosen:
-        if id(metric.compute) in computed:
+        if (id(metric.compute), metric.staff_only) in computed:
             continue
-        computed.add(id(metric.compute))
-        for row in metric.compute(session, city_ids, method_keys, start) or []:
-            if row.get("metric") not in metric_order:
+        computed.add((id(metric.compute), metric.staff_only))
+        wanted_here = {m.key for m in chosen if m.staff_only == metric.staff_only}
+        ids = own if metric.staff_only else city_ids
+        if not ids:
+            continue
+        if _takes_visible(metric.compute):
+            found = metric.compute(session, ids, method_keys, start, visible=visible)
+        else:
+            found = metric.compute(session, ids, method_keys, start)
+        for row in found or []:
+            if row.get("metric") not in wanted_here:
                 continue
-            rows.append(_normalise(row, slug_of))
+            normalised = _normalise(row, slug_of)
+            if metric.staff_only and normalised["city"] != slug_of[own[0]]:
+                continue
+            rows.append(normalised)
     rows = [r for r in rows if r["city"] in order]
     rows.sort(key=lambda r: (order[r["city"]], r["method"], metric_order[r["metric"]]))
     present = sorted({r["method"] for r in rows})
@@ -692,6 +775,7 @@ def compare(
         methods=method_keys if method_keys is not None else present,
         metrics=chosen,
         rows=rows,
+        staff_of=staff_of,
     )
 
 
@@ -728,6 +812,8 @@ def compare_methods(
     methods: Iterable[str] | None = None,
     since: date | datetime | str | None = None,
     metrics: Iterable[str] | None = None,
+    *,
+    staff_of: City | None = None,
 ) -> list[Row]:
     """How each method fared in each city: a tidy table of rows, one per city × method × metric.
 
@@ -737,23 +823,31 @@ def compare_methods(
         None takes every method applied anywhere.
     :param since: only ideas submitted on or after this date.
     :param metrics: metric keys (built-in ones and those plugins add); None takes all.
+    :param staff_of: the city whose signed-in staff asks: its internal ideas count and the
+        metrics for staff only are computed for it. None (the default) gives the public
+        figures: public ideas only, no metric for staff only.
     :return: dicts with the keys ``city``, ``method``, ``metric``, ``value``, ``low``,
         ``high``, ``n`` and ``small_sample`` (True when ``n`` < ``SMALL_SAMPLE``), ordered by
         city, method and metric.
     """
-    return compare(session, cities, methods, since, metrics).rows
+    return compare(session, cities, methods, since, metrics, staff_of=staff_of).rows
 
 
 def method_across_cities(
-    session: Session, method_key: str, metrics: Sequence[str] | None = None
+    session: Session,
+    method_key: str,
+    metrics: Sequence[str] | None = None,
+    *,
+    staff_of: City | None = None,
 ) -> dict[str, Any]:
-    """One method in every city that applied it, for the method's own page.
+    """One method in every city that applied it, for the method's own page (``staff_of``: as
+    in ``compare_methods``).
 
     :return: ``{"method": shared key, "metrics": [Metric…], "cities": [City…],
         "table": {city slug: {metric key: row}}}``, cities in the comparison's order.
     """
     keys = list(metrics or ("ideas_with_method", "implementation_share", "lift"))
-    result = compare(session, methods=[method_key], metrics=keys)
+    result = compare(session, methods=[method_key], metrics=keys, staff_of=staff_of)
     table: dict[str, dict[str, Row]] = {}
     for row in result.rows:
         table.setdefault(row["city"], {})[row["metric"]] = row
@@ -769,7 +863,7 @@ def method_across_cities(
 def rows_as_csv(rows: Sequence[Row]) -> str:
     """The tidy rows as CSV: empty cells for missing figures, true/false for the flag."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n")
+    writer = SafeDictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(

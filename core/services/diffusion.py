@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from ..models import IMPLEMENTED_PHASES, City, Idea, StageTransition, Visibility
 from . import ideas as idea_service
 
@@ -52,7 +52,8 @@ def adopt_idea(
     if source.city_id == city.id:
         raise ValidationError("reference", f"{source.reference} is already an idea of {city.slug}")
     if source.visibility != Visibility.public:
-        raise ValidationError("reference", f"{source.reference} is not a public idea")
+        # Another city's internal idea is not there for this city: no hint that it exists.
+        raise NotFound(f"no idea {reference!r}")
     return idea_service.submit_idea(
         session,
         city,

@@ -131,39 +131,48 @@ def city_figures(session: Session, city: City, *, public_only: bool = True) -> F
     )
 
 
-def organisation_idea_count(
-    session: Session, organisation: Organisation, *, public_only: bool = True
-) -> int:
-    """How many (public) ideas an organisation takes part in."""
-    query = (
-        select(func.count(distinct(Participation.idea_id)))
-        .join(Idea, Idea.id == Participation.idea_id)
-        .where(Participation.organisation_id == organisation.id)
-    )
-    if public_only:
-        query = query.where(Idea.visibility == Visibility.public)
-    return session.scalar(query) or 0
-
-
 def organisation_idea_counts(
-    session: Session, city: City, *, public_only: bool = True
+    session: Session,
+    city: City,
+    *,
+    public_only: bool = True,
+    organisation: Organisation | None = None,
 ) -> dict[int, int]:
-    """How many (public) ideas each of the city's organisations takes part in, by organisation id."""
+    """How many (public) ideas each of the city's organisations takes part in, by organisation id.
+
+    The one count of an organisation's ideas: the directory, the organisation's page, the API
+    and the CLI all show this figure. ``organisation`` narrows the count to that one.
+    """
     query = (
         select(Participation.organisation_id, func.count(distinct(Participation.idea_id)))
         .join(Idea, Idea.id == Participation.idea_id)
         .where(Idea.city_id == city.id)
         .group_by(Participation.organisation_id)
     )
+    if organisation is not None:
+        query = query.where(Participation.organisation_id == organisation.id)
     if public_only:
         query = query.where(Idea.visibility == Visibility.public)
     return dict(session.execute(query).tuples().all())
 
 
+def organisation_idea_count(
+    session: Session, organisation: Organisation, *, public_only: bool = True
+) -> int:
+    """How many (public) ideas one organisation takes part in (``organisation_idea_counts``)."""
+    counts = organisation_idea_counts(
+        session, organisation.city, public_only=public_only, organisation=organisation
+    )
+    return counts.get(organisation.id, 0)
+
+
 def collaborators(
     session: Session, organisation: Organisation, *, public_only: bool = True, limit: int = 20
 ) -> list[tuple[Organisation, int]]:
-    """Organisations sharing (public) ideas with this one, with how many ideas they share."""
+    """Organisations sharing (public) ideas with this one, with how many ideas they share.
+
+    The one list of an organisation's collaborators, for its page and the API alike.
+    """
     mine = (
         select(Participation.idea_id)
         .join(Idea, Idea.id == Participation.idea_id)

@@ -26,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
-from ..models import Idea, Method
+from ..models import City, Idea, Method
 from ..services import cities as city_service
 from ..services import comparison
 from ..services.comparison import Comparison, Metric, Row, rows_as_csv
+from . import auth
 from .current import platform
 from .languages import current_locale
 
@@ -65,7 +66,14 @@ def _selection(default_metric: str | None = DEFAULT_METRIC) -> dict[str, Any]:
         "metrics": metrics
         if metrics is not None
         else ([default_metric] if default_metric else None),
+        # Asked for by ticking "staff view"; granted to the city's signed-in staff only.
+        "staff_view": request.args.get("internal") == "1" and auth.is_staff(),
     }
+
+
+def _staff_of(session: Session, selection: dict[str, Any]) -> City | None:
+    """The city whose internal ideas and staff metrics count: only in its own staff's view."""
+    return platform().city_row(session) if selection["staff_view"] else None
 
 
 def _query_args(selection: dict[str, Any], **override: Any) -> dict[str, Any]:
@@ -76,6 +84,8 @@ def _query_args(selection: dict[str, Any], **override: Any) -> dict[str, Any]:
     }
     if selection["since"]:
         args["since"] = selection["since"]
+    if selection["staff_view"]:
+        args["internal"] = "1"
     args.update(override)
     return {k: v for k, v in args.items() if v not in (None, [], "")}
 
@@ -187,13 +197,14 @@ def _compare(session: Session, selection: dict[str, Any]) -> Comparison:
         methods=selection["methods"],
         since=selection["since"],
         metrics=selection["metrics"],
+        staff_of=_staff_of(session, selection),
     )
 
 
 def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]:
     locale = current_locale()
     all_cities = city_service.list_cities(session)
-    available = comparison.available_metrics(session)
+    available = comparison.available_metrics(session, staff=selection["staff_view"])
     catalogue = sorted(
         session.scalars(select(Method).where(Method.city_id.is_(None))),
         key=lambda m: m.label(locale).lower(),
@@ -206,6 +217,8 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
         "selected_methods": set(selection["methods"] or []),
         "selected_metric": (selection["metrics"] or [DEFAULT_METRIC])[0],
         "since": selection["since"] or "",
+        "staff_view": selection["staff_view"],
+        "may_see_staff_view": auth.is_staff(),
         "error": None,
         "result": None,
     }
@@ -304,15 +317,22 @@ def csv() -> Response:
         except ValidationError as exc:
             return Response(str(exc), status=400, mimetype="text/plain")
     response = Response(rows_as_csv(rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="innoplat-comparison.csv"'
+    # A staff view's file says so in its name: it must not be published as it is.
+    name = "innoplat-comparison-staff-view" if selection["staff_view"] else "innoplat-comparison"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
 
 def _method_across_cities(method_key: str) -> dict[str, Any]:
-    """For the method page's partial: the method's figures in every city that applied it."""
+    """For the method page's partial: the method's figures in every city that applied it.
+
+    The city's staff see its internal ideas counted, as on the rest of the method page.
+    """
     locale = current_locale()
     with platform().transaction() as session:
-        found = comparison.method_across_cities(session, method_key)
+        staff_of = platform().city_row(session) if auth.is_staff() else None
+        found = comparison.method_across_cities(session, method_key, staff_of=staff_of)
+        found["staff_view"] = staff_of is not None
         found["city_labels"] = {c.slug: c.label(locale) for c in found["cities"]}
         found["compare_url"] = url_for(
             "compare.page", methods=found["method"], metric=DEFAULT_METRIC

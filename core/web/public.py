@@ -35,7 +35,7 @@ from ..models import (
     Visibility,
     localized,
 )
-from ..services import actors
+from ..services import actors, figures
 from ..services import ideas as idea_service
 from ..services import methods as method_service
 from . import auth, labels
@@ -307,7 +307,11 @@ def organisations() -> str:
     with platform().transaction() as session:
         city = platform().city_row(session)
         orgs = actors.list_organisations(session, city)
-        counts = _figures("participations", lambda: actors.participation_counts(session, city))
+        public_only = _visible_to_visitor()
+        counts = _figures(
+            "participations",
+            lambda: figures.organisation_idea_counts(session, city, public_only=public_only),
+        )
         groups: dict[str, list[Any]] = {}
         for org in orgs:
             groups.setdefault(org.kind.value, []).append(org)
@@ -327,8 +331,8 @@ def organisation(key: str) -> str:
             city=city,
             organisation=org,
             ideas=idea_service.list_ideas(session, city, filters, limit=20),
-            idea_count=idea_service.count_ideas(session, city, filters),
-            collaborators=actors.collaborators(session, org),
+            idea_count=figures.organisation_idea_count(session, org, public_only=public_only),
+            collaborators=figures.collaborators(session, org, public_only=public_only),
             memberships=actors.memberships(session, org) if auth.is_staff() else [],
             platform_roles=labels.PLATFORM_ROLES,
         )

@@ -162,7 +162,12 @@ def evaluated_count(session: Session, city: City) -> int:
 
 
 def mean_score_rows(
-    session: Session, city_ids: list[int], method_keys: list[str] | None, since: datetime | None
+    session: Session,
+    city_ids: list[int],
+    method_keys: list[str] | None,
+    since: datetime | None,
+    *,
+    visible: Any = None,
 ) -> list[dict[str, Any]]:
     """Per city and shared method: the mean weighted score of the evaluated ideas with the method.
 
@@ -179,6 +184,8 @@ def mean_score_rows(
         .where(Idea.city_id.in_(city_ids))
         .distinct()
     )
+    if visible is not None:
+        pairs = pairs.where(visible)
     if method_keys is not None:
         pairs = pairs.where(Method.shared_key.in_(method_keys))
     if since is not None:
@@ -214,6 +221,8 @@ def comparison_metric() -> Metric:
         label={"sv": "Medelpoäng i bedömningen", "en": "Mean evaluation score"},
         unit="points",
         compute=mean_score_rows,
+        # The working group's judgement of ideas: its own staff see it, the public does not.
+        audience="staff",
         description={
             "sv": "Medelvärdet av de bedömda idéernas viktade poäng (enligt stadens bedömningsmatris) bland idéer där metoden användes.",
             "en": "The mean weighted score (by the city's scoring matrix) of the evaluated ideas the method was applied to.",

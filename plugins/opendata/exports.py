@@ -25,7 +25,7 @@ from innoplat.core.models import (
     Person,
     Visibility,
 )
-from innoplat.core.toolkit import timestamp
+from innoplat.core.toolkit import SafeDictWriter, timestamp
 
 #: The columns of the ideas export, in order: documented in docs/plugins.md.
 IDEA_FIELDS = (
@@ -95,9 +95,15 @@ def idea_row(idea: Idea, url: Callable[[str], str]) -> dict[str, Any]:
 
 
 def ideas_csv(session: Session, city: City, url: Callable[[str], str]) -> Iterator[str]:
-    """CSV text in chunks; list values joined with ``;`` (UTF-8, header row first)."""
+    """CSV text in chunks; list values joined with ``;`` (UTF-8, header row first).
+
+    Safe to open in a spreadsheet: no cell runs as a formula (``services.spreadsheets``).
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=IDEA_FIELDS, lineterminator="\r\n")
+    # Every text cell quoted and neutralised: a title such as "=HYPERLINK(…)" stays text.
+    writer = SafeDictWriter(
+        buffer, fieldnames=IDEA_FIELDS, lineterminator="\r\n", quoting=csv.QUOTE_ALL
+    )
     writer.writeheader()
     for n, idea in enumerate(public_ideas(session, city), start=1):
         row = idea_row(idea, url)

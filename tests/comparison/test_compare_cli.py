@@ -80,3 +80,21 @@ def test_a_bad_option_is_one_clear_line(with_demo, innoplat):
     assert err.startswith("Error: metrics: happiness unknown") and "Traceback" not in err
     code, _, err = innoplat("compare", "--cities", "atlantis")
     assert code == 1 and "cities: atlantis not in this database" in err
+
+
+def test_public_figures_by_default_and_the_staff_view_on_request(with_demo, innoplat):
+    """Internal demo ideas count only with --staff-view; the mean score needs it too."""
+    code, out, _ = innoplat("compare", "--metric", "ideas_with_method", "--format", "json")
+    assert code == 0
+    public = {r["method"]: r["value"] for r in json.loads(out)}
+    code, out, _ = innoplat(
+        "compare", "--metric", "ideas_with_method", "--format", "json", "--staff-view"
+    )
+    assert code == 0
+    staff = {r["method"]: r["value"] for r in json.loads(out)}
+    assert staff.keys() == public.keys()
+    assert all(staff[m] >= public[m] for m in public) and sum(staff.values()) > sum(public.values())
+    code, _, err = innoplat("compare", "--metric", "evaluation_mean_score")
+    assert code == 1 and "staff only" in err and "Traceback" not in err
+    code, _, _ = innoplat("compare", "--metric", "evaluation_mean_score", "--staff-view")
+    assert code == 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from innoplat.core.errors import NotFound, ReadOnlyError, ValidationError
 from innoplat.core.models import AuditEvent, Method
-from innoplat.core.services import actors, audit, ideas, methods, persons
+from innoplat.core.services import actors, audit, figures, ideas, methods, persons
 
 REQUIRED_METHODS = [
     "service_design",
@@ -113,7 +113,7 @@ def test_participations_cross_organisation_boundaries(submit, db_session, city):
         ("kiruna-kommun", "owner"),
         ("rise", "expert"),
     ]
-    counts = actors.participation_counts(db_session, city)
+    counts = figures.organisation_idea_counts(db_session, city, public_only=False)
     assert counts[actors.get_organisation(db_session, city, "rise").id] == 1
 
 

@@ -19,7 +19,6 @@ Definitions (docs/comparing.md, "Evidence", explains them for readers):
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -48,6 +47,7 @@ from ...models import (
     utcnow,
 )
 from ..comparison import _cities, _method_keys, _since, days_between, risk_ratio
+from ..spreadsheets import SafeDictWriter
 from .meta import random_effects
 from .stratified import mantel_haenszel_risk_ratio
 from .survival import cumulative_incidence
@@ -431,7 +431,7 @@ def _risk_ratio_rows(
 def evidence_as_csv(rows: Sequence[Row]) -> str:
     """The evidence rows as CSV: empty cells for missing figures (the pooled rows' city too)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(EVIDENCE_KEYS), lineterminator="\n")
+    writer = SafeDictWriter(out, fieldnames=list(EVIDENCE_KEYS), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row[k] is None else row[k] for k in EVIDENCE_KEYS})

@@ -112,3 +112,29 @@ def test_coordinators_see_the_moderation_page(make_client, sign_in):
     client = make_client(plugins=["comments"])
     sign_in(client, role="coordinator")
     assert client.get("/comments/moderation").status_code == 200
+
+
+def test_a_staff_comment_is_marked_and_a_name_cannot_copy_the_mark(
+    plugin_client, public_idea, sign_in
+):
+    """The working-group badge follows the signed-in account; "K coordinator" typed in gets none."""
+    client, app = plugin_client(["comments"])
+    reference = public_idea(app)
+    client.post(
+        f"/comments/idea/{reference}",
+        data={"body": "Vi tar upp det i arbetsgruppen.", "author_name": "K coordinator"},
+    )
+    staff = app.test_client()
+    sign_in(staff, "coordinator")
+    assert (
+        staff.post(f"/comments/idea/{reference}", data={"body": "Vi testar i vinter."}).status_code
+        == 303
+    )
+    page = client.get(f"/ideas/{reference}?lang=en").get_data(as_text=True)
+    items = {
+        "anonymous": page[page.index("K coordinator") :].split("</p>", 1)[0],
+        "staff": page[page.index("Test coordinator") :].split("</p>", 1)[0],
+    }
+    assert 'class="badge staff-badge">Working group<' in items["staff"]
+    assert "staff-badge" not in items["anonymous"] and "Working group" not in items["anonymous"]
+    assert page.count("staff-badge") == 1

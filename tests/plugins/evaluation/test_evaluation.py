@@ -136,10 +136,37 @@ def test_scores_feed_the_comparison_as_a_metric(evaluating):
             scoring.record_scores(
                 session, idea, anna, {"citizen_value": value, "feasibility": value}, the_matrix
             )
-        rows = compare_methods(session, methods=["living_lab"], metrics=[scoring.METRIC_KEY])
+        rows = compare_methods(
+            session, methods=["living_lab"], metrics=[scoring.METRIC_KEY], staff_of=city
+        )
     (row,) = rows
     assert row["city"] == "kiruna" and row["method"] == "living_lab"
     assert row["value"] == pytest.approx(4.0) and row["n"] == 2 and row["small_sample"] is True
+
+
+def test_the_mean_score_is_for_the_citys_own_staff_only(evaluating, make_platform):
+    """The public figures have no mean score; Kiruna's staff see Kiruna's, never Lund's."""
+    platform, (anna, _olle) = evaluating
+    the_matrix = matrix(SETTINGS["evaluation"])
+    lund = make_platform(city="lund", plugins=["evaluation"], settings=SETTINGS)
+    for each, value in ((platform, 4), (lund, 2)):
+        with each.transaction() as session:
+            city = each.city_row(session)
+            idea = ideas.submit_idea(session, city, title="Idé")
+            methods.apply_method(session, idea, "living_lab")
+            scoring.record_scores(
+                session, idea, anna, {"citizen_value": value, "feasibility": value}, the_matrix
+            )
+    with platform.transaction() as session:
+        kiruna = platform.city_row(session)
+        public = compare_methods(session, methods=["living_lab"])
+        assert scoring.METRIC_KEY not in {r["metric"] for r in public}
+        with pytest.raises(ValidationError, match="staff only"):
+            compare_methods(session, metrics=[scoring.METRIC_KEY])
+        staff = compare_methods(
+            session, methods=["living_lab"], metrics=[scoring.METRIC_KEY], staff_of=kiruna
+        )
+    assert [(r["city"], r["value"]) for r in staff] == [("kiruna", 4.0)]
 
 
 def test_evaluators_score_on_the_web_and_see_the_ranking(plugin_client, public_idea, sign_in):

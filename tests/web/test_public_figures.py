@@ -102,8 +102,8 @@ def test_a_visitor_cannot_ask_for_staff_figures(kiruna):
     assert client.get("/compare?metric=evaluation_mean_score").status_code == 400
     assert client.get("/compare.csv?metric=evaluation_mean_score").status_code == 400
     # "internal=1" is a staff view: a visitor asking for it gets the public figures.
-    api = client.get("/api/v1/compare?methods=living_lab&internal=1").get_json()
-    assert _ideas_with_living_lab(api["rows"]) == 1
+    # The API knows no staff view: the parameter is refused.
+    assert client.get("/api/v1/compare?methods=living_lab&internal=1").status_code == 400
     rows = csv.DictReader(io.StringIO(_text(client, "/compare.csv?methods=living_lab&internal=1")))
     assert _ideas_with_living_lab(list(rows)) == 1
 
@@ -131,5 +131,6 @@ def test_staff_see_internal_ideas_labelled_and_the_mean_score_in_the_staff_view(
     assert _ideas_with_living_lab(rows) == 2
     assert [r["value"] for r in rows if r["metric"] == "evaluation_mean_score"] == ["3"]
     # The JSON API stays public, signed in or not.
-    api = client.get("/api/v1/compare?methods=living_lab&internal=1").get_json()
+    api = client.get("/api/v1/compare?methods=living_lab").get_json()
     assert _ideas_with_living_lab(api["rows"]) == 1
+    assert client.get("/api/v1/compare?methods=living_lab&internal=1").status_code == 400

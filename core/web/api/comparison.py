@@ -23,7 +23,8 @@ COMPARE_PARAMETERS = ("cities", "methods", "metric", "since")
 def compare() -> Any:
     """How each method fared in each city: the tidy rows, with what the comparison covered."""
     Arguments(COMPARE_PARAMETERS)
-    selection = _selection(default_metric=None)  # the same selection as the /compare page
+    # The same selection as the /compare page, never its staff view: the API is public.
+    selection = {**_selection(default_metric=None), "staff_view": False}
     locale = current_locale()
     with platform().transaction() as session:
         result = _compare(session, selection)

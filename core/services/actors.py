@@ -235,8 +235,6 @@ def memberships(session: Session, organisation: Organisation) -> list[Membership
     )
 
 
-
-
 def list_people(session: Session, city: City) -> list[Person]:
     """The city's registered people who have not been anonymised."""
     return list(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -197,7 +197,7 @@ def recipients(session: Session, idea: Idea) -> list[Recipient]:
         found[person.email.lower()] = Recipient(
             person.email, message_locale(person.locale, city.default_locale), "submitter"
         )
-    followers = (
+    followers: Iterable[Follower] = (
         session.scalars(
             select(Follower)
             .where(Follower.idea_id == idea.id, Follower.confirmed_at.is_not(None))

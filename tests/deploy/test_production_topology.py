@@ -118,7 +118,6 @@ def topology(postgresql_url, redis_url, smtp_server, tmp_path) -> Iterator[dict]
         "INNOPLAT_LOGIN_LIMIT": "4 per minute",
         "INNOPLAT_BASE_URL": f"http://127.0.0.1:{ports[0]}",
         "INNOPLAT_SMTP_URL": smtp_server.url,
-        "INNOPLAT_BASE_URL": "https://innovation.kiruna.example",
         "INNOPLAT_INSTANCE_PATH": str(tmp_path / "instance"),
     }
     servers = []

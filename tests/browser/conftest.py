@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from innoplat.core.platform import Platform
 from innoplat.core.services import accounts
 from innoplat.core.services import demo as demo_service
+from innoplat.core.testing import free_port
 from innoplat.core.web import create_app
 
 CHROMIUM = os.environ.get("INNOPLAT_CHROMIUM", "/usr/bin/chromium")
@@ -69,10 +70,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             password=COORDINATOR[1],
             role="coordinator",
         )
+    port = free_port()  # known before the app is built: links in mails and exports use it
     app = create_app(
         platform=platform,
         config={
             "SECRET_KEY": "browser-tests",
+            "INNOPLAT_BASE_URL": f"http://127.0.0.1:{port}",
             "INNOPLAT_SUBMIT_LIMIT": "1000 per minute",
             "INNOPLAT_LOGIN_LIMIT": "1000 per minute",
             "INNOPLAT_TRANSLATIONS_CACHE": str(folder / "translations"),
@@ -82,7 +85,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         del os.environ["INNOPLAT_INSTANCE_PATH"]
     else:
         os.environ["INNOPLAT_INSTANCE_PATH"] = instance_before
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -45,9 +45,9 @@ from .rendering import markdown
 
 blueprint = Blueprint("public", __name__)
 
-#: Core navigation; plugins add theirs through the innoplat_navigation hook.
+#: Core navigation; plugins add theirs through the innoplat_navigation hook. The city's name
+#: in the header leads home, so the menu has no entry of its own for it.
 CORE_NAVIGATION = [
-    {"endpoint": "public.home", "label": _l("Home"), "order": 10},
     {"endpoint": "public.ideas", "label": _l("Ideas"), "order": 20},
     {"endpoint": "submit.new", "label": _l("Submit an idea"), "order": 30},
     {"endpoint": "public.organisations", "label": _l("Organisations"), "order": 40},

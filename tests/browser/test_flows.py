@@ -52,7 +52,9 @@ def test_a_citizen_submits_an_idea_in_swedish_and_a_coordinator_takes_it_to_test
                 coordinator.get_by_label("Metod").select_option("living_lab")
                 coordinator.get_by_label("Resultat").select_option("ongoing")
                 coordinator.get_by_role("button", name="Registrera metod").click()
-                expect(coordinator.locator("#methods-heading + table")).to_contain_text("Pågår")
+                expect(
+                    coordinator.locator("#methods-heading + .table-scroll table")
+                ).to_contain_text("Pågår")
         expect(coordinator.locator(".timeline")).to_contain_text("Testas i vinter")
     finally:
         staff.close()

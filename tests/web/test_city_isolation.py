@@ -37,7 +37,7 @@ from innoplat.plugins.voting import supports
 PLUGINS = ["catalogue", "voting", "comments", "evaluation", "notifications", "similar_ideas", "opendata"]  # fmt: skip
 SECRET = "one secret for both cities, as in a shared deployment"
 PASSWORD = "correct horse battery staple"
-ROLES = ("anonymous", "citizen", "member", "coordinator", "other_admin")
+ROLES = ("anonymous", "citizen", "member", "coordinator", "admin", "other_admin")
 #: URL variables naming what every city shares (a catalogue method), per blueprint: the
 #: other city's value there (its local method's key) is visited, but need not be refused.
 SHARED = {"evidence": ("method",)}
@@ -206,7 +206,7 @@ def _client(home: CityData, other: CityData, role: str) -> Any:
             data={"title": "Cykelställ med tak vid stationen", "consent": "y", "initiator_kind": "citizen"},
         )  # fmt: skip
         assert submitted.status_code in (200, 303), submitted.status_code
-    elif role in ("member", "coordinator"):
+    elif role in ("member", "coordinator", "admin"):
         _sign_in(client, home, role)
     elif role == "other_admin":
         _sign_in(client, other, "admin")  # the other city's admin, holding a session here

@@ -125,16 +125,9 @@ def _unit_label(unit: str) -> str:
     }.get(unit, unit)
 
 
-def _chart(
-    result: Comparison, metric: Metric, methods: dict[str, str], cities: dict[str, str]
-) -> pygal.Bar:
-    """Grouped bars: a group per method, a bar per city, whiskers for the 95 % interval.
-
-    Bars resting on a small sample are drawn pale and dashed; the table marks them too.
-    """
-    rows = {(r["city"], r["method"]): r for r in result.rows if r["metric"] == metric.key}
-    shown_methods = [m for m in methods if any((c, m) in rows for c in cities)]
-    style = Style(
+def chart_style() -> Style:
+    """The charts' look: the site's colours and fonts, dark text that meets AA contrast on white."""
+    return Style(
         colors=CHART_COLOURS,
         background="white",
         plot_background="white",
@@ -147,6 +140,18 @@ def _chart(
         legend_font_size=14,
         title_font_size=16,
     )
+
+
+def _chart(
+    result: Comparison, metric: Metric, methods: dict[str, str], cities: dict[str, str]
+) -> pygal.Bar:
+    """Grouped bars: a group per method, a bar per city, whiskers for the 95 % interval.
+
+    Bars resting on a small sample are drawn pale and dashed; the table marks them too.
+    """
+    rows = {(r["city"], r["method"]): r for r in result.rows if r["metric"] == metric.key}
+    shown_methods = [m for m in methods if any((c, m) in rows for c in cities)]
+    style = chart_style()
     highs = [
         r["high"] if r["high"] is not None else r["value"]
         for r in rows.values()

@@ -16,7 +16,6 @@ from typing import Any
 import pygal
 from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, gettext
-from pygal.style import Style
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
@@ -27,7 +26,7 @@ from ..services.evidence.analysis import (
     evidence_as_csv,
     method_evidence,
 )
-from .compare import CHART_COLOURS, CHART_POLICY, SCRIPT, _listed, _method_labels, platform
+from .compare import CHART_POLICY, SCRIPT, _listed, _method_labels, chart_style, platform
 from .languages import current_locale
 
 blueprint = Blueprint("evidence", __name__)
@@ -61,22 +60,6 @@ def _evidence(session: Session, methods: list[str] | None = None) -> Evidence:
         methods=methods if methods is not None else _listed("methods"),
         since=request.args.get("since", "").strip() or None,
         public_only=True,
-    )
-
-
-def _style() -> Style:
-    return Style(
-        colors=CHART_COLOURS,
-        background="white",
-        plot_background="white",
-        foreground="#1a1a1a",
-        foreground_strong="#1a1a1a",
-        foreground_subtle="#595959",
-        font_family="system-ui, sans-serif",
-        label_font_size=13,
-        major_label_font_size=13,
-        legend_font_size=14,
-        title_font_size=16,
     )
 
 
@@ -203,7 +186,7 @@ def forest(method: str) -> Response:
             points += [(math.log(row["low"]), y), (math.log(row["high"]), y), None]
             xs += [math.log(row["low"]), math.log(row["high"])]
     chart = pygal.XY(
-        style=_style(),
+        style=chart_style(),
         js=[],
         width=760,
         height=140 + 44 * (len(cities) + 2),
@@ -263,7 +246,7 @@ def incidence(method: str) -> Response:
     if metrics is None:
         abort(404)
     chart = pygal.XY(
-        style=_style(),
+        style=chart_style(),
         js=[],
         width=560,
         height=360,

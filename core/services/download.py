@@ -7,6 +7,11 @@ the whole exchange — connecting, redirects, headers, body — ends by ``timeou
 when the server trickles a byte at a time; and a redirect may lead only to a public address
 (not loopback, link-local, private or otherwise reserved) unless that network is allowed
 explicitly (``allowed_networks``: configuration, or tests that serve on 127.0.0.1).
+
+The address a redirect's host name resolved to when it was checked is the address connected
+to: the request goes to that address with the original ``Host`` header (and, over TLS, the
+original name for SNI and the certificate check), so a name that resolves to a public
+address for the check and to a private one a moment later (DNS rebinding) gains nothing.
 """
 
 from __future__ import annotations
@@ -59,8 +64,11 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def check_destination(url: str, allowed_networks: Iterable[Network] = ()) -> None:
-    """Refuse a URL whose host is not http(s) or resolves to a non-public, non-allowed address."""
+def check_destination(url: str, allowed_networks: Iterable[Network] = ()) -> str:
+    """Refuse a URL whose host is not http(s) or resolves to a non-public, non-allowed address.
+
+    :return: the address checked, the one to connect to (never resolve the name again).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InnoplatError(f"refused to follow a redirect to {url!r}: not an http(s) address")
@@ -69,13 +77,39 @@ def check_destination(url: str, allowed_networks: Iterable[Network] = ()) -> Non
     except OSError as exc:
         raise InnoplatError(f"cannot resolve {parts.hostname}: {exc}") from None
     allowed = list(allowed_networks)
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for address in addresses:
         if not is_public(address) and not any(address in net for net in allowed):
             raise InnoplatError(
                 f"refused to follow a redirect to {url}: {parts.hostname} is {address}, a "
                 "loopback, link-local or private address (allow it with INNOPLAT_ALLOW_NETWORKS)"
             )
+    if not addresses:
+        raise InnoplatError(f"cannot resolve {parts.hostname}: no address")
+    return str(addresses[0])
+
+
+def _pinned(url: str, address: str) -> tuple[str, str]:
+    """``url`` with its host replaced by the checked ``address``, and the ``Host`` header to send."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    original = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=netloc, path=parts.path or "/").geturl(), original
+
+
+def _pinned_tls(hostname: str) -> Any:
+    """A transport adapter that names ``hostname`` in TLS (SNI) and checks its certificate for
+    it, while the connection goes to the address in the URL."""
+    from requests.adapters import HTTPAdapter
+
+    class PinnedTLS(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["server_hostname"] = hostname
+            kwargs["assert_hostname"] = hostname
+            super().init_poolmanager(*args, **kwargs)
+
+    return PinnedTLS()
 
 
 @dataclass
@@ -144,14 +178,22 @@ def _fetch(
     redirects: list[str] = []
     with requests.Session() as http:
         current = url
+        #: The address the current URL's host was checked to have (None: the URL as given).
+        address: str | None = None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise InnoplatError(f"{url} did not answer in full within {timeout:g} s; gave up")
+            target, sent = current, dict(headers or {})
+            if address is not None:
+                target, sent["Host"] = _pinned(current, address)
+                if target.startswith("https://"):
+                    base = f"https://{urlsplit(target).netloc}/"
+                    http.mount(base, _pinned_tls(str(urlsplit(current).hostname)))
             try:
                 response = http.get(
-                    current,
-                    headers=dict(headers or {}),
+                    target,
+                    headers=sent,
                     stream=True,
                     allow_redirects=False,
                     timeout=(remaining, min(remaining, timeout)),
@@ -164,7 +206,7 @@ def _fetch(
             response.close()
             if len(redirects) >= MAX_REDIRECTS:
                 raise InnoplatError(f"{url} redirected more than {MAX_REDIRECTS} times; gave up")
-            check_destination(location, allowed)
+            address = check_destination(location, allowed)
             redirects.append(location)
             current = location
         with response:

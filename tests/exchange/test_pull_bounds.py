@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from innoplat.core.errors import InnoplatError
 from innoplat.core.services import download
@@ -163,3 +170,114 @@ def test_endless_redirects_are_given_up(serve):
 def test_a_bad_network_in_the_configuration_is_named():
     with pytest.raises(InnoplatError, match="allowed_networks: 'loopback' is not a network"):
         download.parse_networks(["127.0.0.0/8 loopback"])
+
+
+# ----------------------------------------------------------------- DNS rebinding
+
+REBINDING = "rebind.innoplat.test"
+
+
+def _serve_on(address: str, port: int, handle, tls: ssl.SSLContext | None = None) -> HTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                handle(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((address, port), Handler)
+    server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _answer(label: bytes):
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        body = label + b" " + request.headers.get("Host", "").encode()
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    return handle
+
+
+@pytest.fixture
+def rebinding(monkeypatch) -> list[str]:
+    """The rebinding name resolves to 127.0.0.1 the first time, to 127.0.0.2 every time after."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host == REBINDING:
+            asked.append(host)
+            host = "127.0.0.1" if len(asked) == 1 else "127.0.0.2"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return asked
+
+
+def _certificate(tmp_path) -> tuple[ssl.SSLContext, str]:
+    """A self-signed certificate for the rebinding name: a TLS context and the file to trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, REBINDING)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(REBINDING)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_redirect_connects_to_the_address_that_was_checked(
+    serve, rebinding, scheme, tmp_path, monkeypatch
+):
+    """A name checked as 127.0.0.1 that resolves to 127.0.0.2 a moment later (DNS rebinding)
+    still leads to 127.0.0.1: only 127.0.0.1 is allowed, and the request is never resolved again."""
+    tls = None
+    if scheme == "https":
+        tls, trusted = _certificate(tmp_path)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", trusted)
+    checked = _serve_on("127.0.0.1", 0, _answer(b"checked"), tls)
+    port = checked.server_port
+    other = _serve_on("127.0.0.2", port, _answer(b"rebound"), tls)
+    try:
+        url = serve(_redirect(f"{scheme}://{REBINDING}:{port}/bundle")) + "/"
+        got = download.fetch(
+            url, timeout=5, allowed_networks=download.parse_networks(["127.0.0.1/32"])
+        )
+        try:
+            assert got.body.read() == f"checked {REBINDING}:{port}".encode()
+            assert got.url == f"{scheme}://{REBINDING}:{port}/bundle"
+        finally:
+            got.close()
+        assert rebinding == [REBINDING]  # resolved once, for the check
+    finally:
+        for server in (checked, other):
+            server.shutdown()
+            server.server_close()

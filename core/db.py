@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -17,9 +17,11 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import InnoplatError
+from .errors import InnoplatError, NotFound
 
 DEFAULT_DATABASE_FILE = "innoplat.sqlite3"
+
+Row = TypeVar("Row")
 
 
 def default_database_url() -> str:
@@ -165,6 +167,18 @@ def insert(session: Session, table: Table) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def get_owned(session: Session, model: type[Row], ident: int, missing: str, **owner: int) -> Row:
+    """The row with this id if it belongs where ``owner`` says (``idea_id=idea.id``), else NotFound.
+
+    An id from an address is only trusted together with its parent: another idea's or another
+    city's row answers as if it did not exist.
+    """
+    row = session.get(model, ident)
+    if row is None or any(getattr(row, column) != value for column, value in owner.items()):
+        raise NotFound(missing)
+    return row
 
 
 def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

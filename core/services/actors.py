@@ -84,12 +84,10 @@ def add_organisation(
         if not db.is_unique_violation(error):
             raise
         raise ValidationError("key", f"{key!r} is already an organisation of {city.slug}") from None
-    audit.record(
+    audit.record_for(
         session,
-        city_id=city.id,
-        entity_type="organisation",
-        entity_id=org.id,
-        action="created",
+        org,
+        "created",
         actor=actor,
         after={"key": org.key, "name": org.name, "kind": org.kind.value},
     )
@@ -128,12 +126,10 @@ def add_participation(
         raise ValidationError(
             "organisation", f"{org.name} already takes part as {role_value.value}"
         ) from None
-    audit.record(
+    audit.record_for(
         session,
-        city_id=idea.city_id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="participation_added",
+        idea,
+        "participation_added",
         actor=actor,
         after={"organisation": org.key, "role": role_value.value},
     )
@@ -148,15 +144,7 @@ def remove_participation(
     before = {"organisation": participation.organisation.key, "role": participation.role.value}
     session.delete(participation)
     session.flush()
-    audit.record(
-        session,
-        city_id=idea.city_id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="participation_removed",
-        actor=actor,
-        before=before,
-    )
+    audit.record_for(session, idea, "participation_removed", actor=actor, before=before)
 
 
 def add_person(
@@ -183,14 +171,7 @@ def add_person(
     )
     session.add(person)
     session.flush()
-    audit.record(
-        session,
-        city_id=city.id,
-        entity_type="person",
-        entity_id=person.id,
-        action="created",
-        actor=actor,
-    )
+    audit.record_for(session, person, "created", actor=actor)
     return person
 
 
@@ -217,12 +198,10 @@ def add_membership(
     )
     session.add(membership)
     session.flush()
-    audit.record(
+    audit.record_for(
         session,
-        city_id=organisation.city_id,
-        entity_type="membership",
-        entity_id=membership.id,
-        action="created",
+        membership,
+        "created",
         actor=actor,
         after={"person": person.id, "organisation": organisation.key, "role": membership.role},
     )
@@ -249,17 +228,14 @@ def list_people(session: Session, city: City) -> list[Person]:
 
 
 def get_person(session: Session, city: City, person_id: int) -> Person:
-    person = session.get(Person, person_id)
-    if person is None or person.city_id != city.id:
-        raise NotFound(f"no person {person_id} in {city.slug}")
-    return person
+    return db.get_owned(
+        session, Person, person_id, f"no person {person_id} in {city.slug}", city_id=city.id
+    )
 
 
 def get_participation(session: Session, idea: Idea, participation_id: int) -> Participation:
-    participation = session.get(Participation, participation_id)
-    if participation is None or participation.idea_id != idea.id:
-        raise NotFound(f"{idea.reference} has no participation {participation_id}")
-    return participation
+    missing = f"{idea.reference} has no participation {participation_id}"
+    return db.get_owned(session, Participation, participation_id, missing, idea_id=idea.id)
 
 
 def remove_membership(
@@ -273,19 +249,11 @@ def remove_membership(
     }
     session.delete(membership)
     session.flush()
-    audit.record(
-        session,
-        city_id=organisation.city_id,
-        entity_type="membership",
-        entity_id=membership.id,
-        action="removed",
-        actor=actor,
-        before=before,
-    )
+    audit.record_for(session, membership, "removed", actor=actor, before=before)
 
 
 def get_membership(session: Session, organisation: Organisation, membership_id: int) -> Membership:
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != organisation.id:
-        raise NotFound(f"{organisation.name} has no membership {membership_id}")
-    return membership
+    missing = f"{organisation.name} has no membership {membership_id}"
+    return db.get_owned(
+        session, Membership, membership_id, missing, organisation_id=organisation.id
+    )

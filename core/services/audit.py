@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent
+from ..models import AuditEvent, City, Idea, Membership, Organisation, Person
 from ..validation import column_length, text
 
 #: How long the name of whoever made a change may be (the audit trail's column).
@@ -49,6 +49,44 @@ def record(
     )
     session.add(event)
     return event
+
+
+#: The audit trail's name for each kind of a city's records whose changes it keeps.
+ENTITY_TYPES: dict[type, str] = {
+    City: "city",
+    Idea: "idea",
+    Membership: "membership",
+    Organisation: "organisation",
+    Person: "person",
+}
+
+
+def record_for(
+    session: Session,
+    entity: City | Idea | Membership | Organisation | Person,
+    action: str,
+    *,
+    actor: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record a change of one of a city's records; its kind, id and city are read from it."""
+    if isinstance(entity, City):
+        city_id = entity.id
+    elif isinstance(entity, Membership):
+        city_id = entity.organisation.city_id
+    else:
+        city_id = entity.city_id
+    return record(
+        session,
+        city_id=city_id,
+        entity_type=ENTITY_TYPES[type(entity)],
+        entity_id=entity.id,
+        action=action,
+        actor=actor,
+        before=before,
+        after=after,
+    )
 
 
 def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:

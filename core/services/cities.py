@@ -209,12 +209,10 @@ def sync_city(
         method.source = f"city:{config.slug}"
         session.add(method)
     session.flush()
-    audit.record(
+    audit.record_for(
         session,
-        city_id=city.id,
-        entity_type="city",
-        entity_id=city.id,
-        action="created" if created else "synchronised",
+        city,
+        "created" if created else "synchronised",
         actor=actor,
         after={"stages": [s.key for s in config.stages], "plugins": list(config.plugins.enabled)},
     )

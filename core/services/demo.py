@@ -354,14 +354,8 @@ def load_demo(
         if progress:
             progress(batch)
     bulk.advance_sequences(session, (_table(Idea), _table(MethodApplication)))
-    audit.record(
-        session,
-        city_id=city.id,
-        entity_type="city",
-        entity_id=city.id,
-        action="demo_loaded",
-        actor="innoplat demo",
-        after={"ideas": ideas, "seed": seed},
+    audit.record_for(
+        session, city, "demo_loaded", actor="innoplat demo", after={"ideas": ideas, "seed": seed}
     )
     return DemoSummary(*totals)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -273,15 +273,7 @@ def submit_idea(
     )
     if owner is not None:
         session.add(Participation(idea_id=idea.id, organisation_id=owner.id, role="owner"))
-    audit.record(
-        session,
-        city_id=city.id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="submitted",
-        actor=actor,
-        after=snapshot(idea),
-    )
+    audit.record_for(session, idea, "submitted", actor=actor, after=snapshot(idea))
     session.flush()
     hooks_of(session).innoplat_idea_submitted(session=session, idea=idea)
     return idea
@@ -414,12 +406,10 @@ def move_idea(
     idea.phase = target.phase
     idea.updated_at = utcnow()
     _flush_versioned(session, idea)
-    audit.record(
+    audit.record_for(
         session,
-        city_id=idea.city_id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="stage_changed",
+        idea,
+        "stage_changed",
         actor=actor,
         before=before,
         after={**snapshot(idea), "note": transition.note},
@@ -466,16 +456,7 @@ def update_idea(
         return idea
     idea.updated_at = utcnow()
     _flush_versioned(session, idea)
-    audit.record(
-        session,
-        city_id=idea.city_id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="edited",
-        actor=actor,
-        before=before,
-        after=snapshot(idea),
-    )
+    audit.record_for(session, idea, "edited", actor=actor, before=before, after=snapshot(idea))
     return idea
 
 
@@ -505,6 +486,11 @@ SORTS = {
 }
 
 
+def _linked(idea_id: Any, target: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Ideas that a link table (its ``idea_id``) joins to a ``target`` row meeting ``condition``."""
+    return Idea.id.in_(select(idea_id).join(target).where(condition))
+
+
 def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[Idea]]:
     """A query for a city's ideas narrowed by ``filters``; callers page through it."""
     f = filters or IdeaFilter()
@@ -516,31 +502,16 @@ def ideas_query(city: City, filters: IdeaFilter | None = None) -> Select[tuple[I
     if f.phase:
         query = query.where(Idea.phase == f.phase)
     if f.focus_area:
-        query = query.where(
-            Idea.id.in_(
-                select(IdeaFocusArea.idea_id)
-                .join(FocusArea, FocusArea.id == IdeaFocusArea.focus_area_id)
-                .where(FocusArea.key == f.focus_area, FocusArea.city_id == city.id)
-            )
-        )
+        area = and_(FocusArea.key == f.focus_area, FocusArea.city_id == city.id)
+        query = query.where(_linked(IdeaFocusArea.idea_id, FocusArea, area))
     if f.sdg:
         query = query.where(Idea.id.in_(select(IdeaSdg.idea_id).where(IdeaSdg.sdg == f.sdg)))
     if f.method:
-        query = query.where(
-            Idea.id.in_(
-                select(MethodApplication.idea_id)
-                .join(Method, Method.id == MethodApplication.method_id)
-                .where(or_(Method.key == f.method, Method.shared_key == f.method))
-            )
-        )
+        method = or_(Method.key == f.method, Method.shared_key == f.method)
+        query = query.where(_linked(MethodApplication.idea_id, Method, method))
     if f.organisation:
-        query = query.where(
-            Idea.id.in_(
-                select(Participation.idea_id)
-                .join(Organisation, Organisation.id == Participation.organisation_id)
-                .where(Organisation.key == f.organisation, Organisation.city_id == city.id)
-            )
-        )
+        org = and_(Organisation.key == f.organisation, Organisation.city_id == city.id)
+        query = query.where(_linked(Participation.idea_id, Organisation, org))
     if f.origin_channel:
         query = query.where(Idea.origin_channel == f.origin_channel)
     order: tuple[Any, ...] = SORTS.get(f.sort, SORTS["newest"])

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import db
 from ..errors import NotFound, ValidationError
 from ..models import (
     City,
@@ -128,14 +129,8 @@ def apply_method(
     application.idea = idea
     session.add(application)
     session.flush()
-    audit.record(
-        session,
-        city_id=idea.city_id,
-        entity_type="idea",
-        entity_id=idea.id,
-        action="method_applied",
-        actor=actor,
-        after=_application_snapshot(application),
+    audit.record_for(
+        session, idea, "method_applied", actor=actor, after=_application_snapshot(application)
     )
     hooks_of(session).innoplat_method_applied(session=session, idea=idea, application=application)
     return application
@@ -161,12 +156,10 @@ def record_outcome(
         application.outcome_note = outcome_note.strip()
     _refuse_duplicate(session, application.idea, application)
     session.flush()
-    audit.record(
+    audit.record_for(
         session,
-        city_id=application.idea.city_id,
-        entity_type="idea",
-        entity_id=application.idea_id,
-        action="method_outcome",
+        application.idea,
+        "method_outcome",
         actor=actor,
         before=before,
         after=_application_snapshot(application),
@@ -179,10 +172,8 @@ def record_outcome(
 
 def get_application(session: Session, idea: Idea, application_id: int) -> MethodApplication:
     """One of an idea's method applications (never another idea's)."""
-    application = session.get(MethodApplication, application_id)
-    if application is None or application.idea_id != idea.id:
-        raise NotFound(f"{idea.reference} has no method application {application_id}")
-    return application
+    missing = f"{idea.reference} has no method application {application_id}"
+    return db.get_owned(session, MethodApplication, application_id, missing, idea_id=idea.id)
 
 
 def most_used(

@@ -183,15 +183,7 @@ def export_personal_data(
             if section in document["plugins"]:
                 raise PluginError(section, "two plugins export the same section")
             document["plugins"][section] = data
-    audit.record(
-        session,
-        city_id=city.id,
-        entity_type="data_subject",
-        entity_id=None,
-        action="exported",
-        actor=actor,
-        after={"subject": _pseudonym(subject)},
-    )
+    _record(session, city, subject, "exported", actor=actor)
     return document
 
 
@@ -311,15 +303,7 @@ def erase_personal_data(
     counts["stage_transitions"] = _anonymise_transitions(session, city, subject)
     counts["audit_events"] = _anonymise_audit(session, city, subject)
     session.flush()
-    audit.record(
-        session,
-        city_id=city.id,
-        entity_type="data_subject",
-        entity_id=None,
-        action="erased",
-        actor=actor,
-        after={"subject": _pseudonym(subject), "changed": dict(sorted(counts.items()))},
-    )
+    _record(session, city, subject, "erased", actor=actor, changed=dict(sorted(counts.items())))
     return {kind: n for kind, n in sorted(counts.items()) if n}
 
 
@@ -393,6 +377,27 @@ def _pseudonym(subject: DataSubject) -> str:
     return "hmac-sha256:" + subject.keyed_hash("audit")[:32]
 
 
+def _record(
+    session: Session,
+    city: City,
+    subject: DataSubject,
+    action: str,
+    *,
+    actor: str | None,
+    **details: Any,
+) -> None:
+    """A data subject's request in the audit trail, naming the subject by pseudonym only."""
+    audit.record(
+        session,
+        city_id=city.id,
+        entity_type="data_subject",
+        entity_id=None,
+        action=action,
+        actor=actor,
+        after={"subject": _pseudonym(subject), **details},
+    )
+
+
 # --------------------------------------------------------------------------- retention
 
 
@@ -445,12 +450,10 @@ def expire_contact_details(
         person.email = None
         person.locale = None
         person.anonymised_at = now
-        audit.record(
+        audit.record_for(
             session,
-            city_id=city.id,
-            entity_type="person",
-            entity_id=person.id,
-            action="contact_details_expired",
+            person,
+            "contact_details_expired",
             actor="retention",
             after={"retention_days": retention_days},
         )

@@ -447,12 +447,10 @@ def import_bundle(
             existing.peer_source = source or existing.peer_source
             return PeerImport(existing, "unchanged", ideas, checker.redacted)
         savepoint.commit()
-    audit.record(
+    audit.record_for(
         session,
-        city_id=city.id,
-        entity_type="city",
-        entity_id=city.id,
-        action="peer_updated" if existing else "peer_imported",
+        city,
+        "peer_updated" if existing else "peer_imported",
         actor=actor,
         after={"source": source, "exported_at": checker.header["exported_at"], "ideas": ideas},
     )

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from scipy.stats import t as student_t
 from sqlalchemy import (
     Float,
     and_,
@@ -463,6 +462,8 @@ def risk_ratio(
 
 def t95(df: int) -> float:
     """Two-sided 95 % quantile of Student's t with ``df`` degrees of freedom."""
+    from scipy.stats import t as student_t  # imported on use: SciPy is most of a worker's memory
+
     return float(student_t.ppf(0.975, df))
 
 

@@ -9,9 +9,8 @@ The same selection as JSON is ``/api/v1/compare`` (in :mod:`innoplat.core.web.ap
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pygal
 from flask import (
     Blueprint,
     Flask,
@@ -21,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask_babel import format_decimal, format_percent, gettext
-from pygal.style import Style
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +31,10 @@ from ..services.comparison import Comparison, Metric, Row, rows_as_csv
 from . import auth
 from .current import platform
 from .languages import current_locale
+
+if TYPE_CHECKING:  # pygal is imported on use: a worker that draws no chart does without it
+    import pygal
+    from pygal.style import Style
 
 blueprint = Blueprint("compare", __name__)
 
@@ -127,6 +129,8 @@ def _unit_label(unit: str) -> str:
 
 def chart_style() -> Style:
     """The charts' look: the site's colours and fonts, dark text that meets AA contrast on white."""
+    from pygal.style import Style
+
     return Style(
         colors=CHART_COLOURS,
         background="white",
@@ -149,6 +153,8 @@ def _chart(
 
     Bars resting on a small sample are drawn pale and dashed; the table marks them too.
     """
+    import pygal
+
     rows = {(r["city"], r["method"]): r for r in result.rows if r["metric"] == metric.key}
     shown_methods = [m for m in methods if any((c, m) in rows for c in cities)]
     style = chart_style()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pygal
 from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, gettext
 from sqlalchemy.orm import Session
@@ -172,6 +171,8 @@ def forest(method: str) -> Response:
         if (row := metrics.get("adjusted_risk_ratio_12m")) and row["value"]
     ]
     (pooled,) = [r for r in found.rows if r["metric"] == "pooled_risk_ratio_12m"]
+    import pygal  # imported on use: a worker that draws no chart does without it
+
     top = len(cities) + 2
     points: list[Any] = []
     estimates = []
@@ -245,6 +246,8 @@ def incidence(method: str) -> Response:
     metrics = _city_rows(found, key).get(city)
     if metrics is None:
         abort(404)
+    import pygal  # imported on use: a worker that draws no chart does without it
+
     chart = pygal.XY(
         style=chart_style(),
         js=[],

@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import t as student_t
+if TYPE_CHECKING:  # NumPy and SciPy are imported on use: most of a web worker's memory
+    import numpy as np
 
 #: Methods applied in fewer cities than this are shown per city but not pooled.
 MIN_CITIES = 3
@@ -40,6 +40,9 @@ class Pooled:
 
 def paule_mandel_tau2(effects: np.ndarray, variances: np.ndarray) -> float:
     """The Paule–Mandel between-city variance τ²."""
+    import numpy as np
+    from scipy.optimize import brentq
+
     k = len(effects)
 
     def excess(tau2: float) -> float:
@@ -57,6 +60,9 @@ def paule_mandel_tau2(effects: np.ndarray, variances: np.ndarray) -> float:
 
 def random_effects(effects: Sequence[float], variances: Sequence[float]) -> Pooled | None:
     """Pool ``effects`` (log risk ratios) with their ``variances``; None below ``MIN_CITIES``."""
+    import numpy as np
+    from scipy.stats import t as student_t
+
     y = np.asarray(effects, dtype=float)
     v = np.asarray(variances, dtype=float)
     k = len(y)

@@ -17,8 +17,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 Z95 = 1.959963984540054
 
 
@@ -51,6 +49,8 @@ def cumulative_incidence(
         at the horizon (the curve is not defined past the last follow-up).
     :return: one ``Incidence`` per horizon.
     """
+    import numpy as np  # imported on use: a web worker that draws no curve does without it
+
     if len(times) == 0:
         return [Incidence(None, None, None, 0) for _ in horizons]
     t = np.asarray(times, dtype=float)

@@ -44,7 +44,7 @@ from .services.bulk import insert_rows, insert_with_ids
 from .services.cities import get_city
 from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
-from .services.records import timestamp
+from .services.serialisation import timestamp
 from .services.spreadsheets import SafeDictWriter
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform

@@ -57,6 +57,8 @@ def characters(value: str, field: str, *, multiline: bool = True) -> str:
     control characters (line breaks too unless ``multiline``)."""
     if not isinstance(value, str):
         raise ValidationError(field, "must be text")
+    if value.isprintable():  # no control character, no surrogate: most text, at C speed
+        return value
     if _SURROGATE.search(value):
         raise ValidationError(field, "contains an unpaired surrogate (not valid Unicode text)")
     bad = (_CONTROL if multiline else _LINE_CONTROL).search(value)

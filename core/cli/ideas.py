@@ -8,8 +8,8 @@ import click
 
 from ..models import Idea, InitiatorKind, OriginChannel, Phase
 from ..services import ideas as idea_service
-from ..services import records
 from ..services.ideas import IdeaFilter, Submitter
+from ..services.serialisation import timestamp
 from .common import city_options, city_transaction, json_option, print_json, print_table
 
 
@@ -19,7 +19,7 @@ def idea_summary(idea: Idea) -> dict[str, Any]:
         "title": idea.title,
         "stage": idea.stage.key,
         "phase": idea.phase.value,
-        "submitted_at": records.timestamp(idea.submitted_at),
+        "submitted_at": timestamp(idea.submitted_at),
         "visibility": idea.visibility.value,
         "synthetic": idea.is_synthetic,
     }
@@ -42,7 +42,7 @@ def idea_detail(idea: Idea) -> dict[str, Any]:
         "version": idea.version,
         "transitions": [
             {
-                "at": records.timestamp(t.at),
+                "at": timestamp(t.at),
                 "from": t.from_stage.key if t.from_stage else None,
                 "to": t.to_stage.key,
                 "actor": t.actor,

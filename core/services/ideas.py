@@ -40,6 +40,7 @@ from ..models import (
 from ..plugins import hooks_of
 from . import audit, records, search
 from . import consent as consent_texts
+from .serialisation import timestamp
 
 TITLE_MAX = validation.column_length(Idea.title) or 200
 SUMMARY_MAX = validation.column_length(Idea.summary) or 600
@@ -355,8 +356,8 @@ def _history_time(session: Session, idea: Idea, at: datetime | None) -> datetime
         what = "last move" if last is not None and last > idea.submitted_at else "submission"
         raise ValidationError(
             "at",
-            f"{records.time_text(at)} is before {idea.reference}'s {what} "
-            f"({records.time_text(earliest)}): an idea's history is in time order",
+            f"{timestamp(at, exact=True)} is before {idea.reference}'s {what} "
+            f"({timestamp(earliest, exact=True)}): an idea's history is in time order",
         )
     return at
 

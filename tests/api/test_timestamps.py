@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from click.testing import CliRunner
 
 from innoplat.core.cli import cli
-from innoplat.core.services import ideas, records
+from innoplat.core.services import ideas, serialisation
 
 FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 123456)
 
 
 def test_the_format():
-    assert records.timestamp(WHEN) == "2026-03-01T09:30:15Z"
+    assert serialisation.timestamp(WHEN) == "2026-03-01T09:30:15Z"
     aware = WHEN.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=1)))
-    assert records.timestamp(aware) == "2026-03-01T09:30:15Z"
-    assert records.timestamp(None) is None
+    assert serialisation.timestamp(aware) == "2026-03-01T09:30:15Z"
+    assert serialisation.timestamp(None) is None
 
 
 def test_api_cli_and_open_data_show_the_same_times(make_app, database_url):

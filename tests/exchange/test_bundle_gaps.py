@@ -106,9 +106,7 @@ def test_text_both_databases_cannot_store_alike_is_refused(bundle, lund, raw, wh
     text = _text(bundle).replace(b'"PLACEHOLDER"', raw.encode())
     error = _refused(lund, io.BytesIO(text))
     assert error.field == where
-    assert (
-        ("NUL" in error.message) if "u0000" in raw else ("lone UTF-16 surrogate" in error.message)
-    )
+    assert ("NUL" in error.message) if "u0000" in raw else ("surrogate" in error.message)
 
 
 def test_a_surrogate_pair_is_an_ordinary_character(bundle, lund):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import IO, Any
 
@@ -33,6 +33,7 @@ from ...models import (
     Visibility,
     utcnow,
 )
+from ..serialisation import timestamp
 from .reader import Item
 from .schema import FORMAT, MINOR_VERSION, SECTIONS, VERSION
 from .validate import Checker
@@ -41,7 +42,7 @@ BATCH = 2_000
 
 
 def datetime_text(value: datetime | str) -> str:
-    """Stored datetimes are naive UTC; bundles say so with a ``Z``.
+    """A stored time as bundles write it: :func:`~..serialisation.timestamp` to the microsecond.
 
     SQLite's stored text (``2026-01-02 03:04:05.123456``) is rewritten without parsing it.
     """
@@ -49,9 +50,7 @@ def datetime_text(value: datetime | str) -> str:
         day, _, time = value.partition(" ")
         seconds, _, fraction = time.partition(".")
         return f"{day}T{seconds}.{fraction.ljust(6, '0')}Z"
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds") + "Z"
+    return timestamp(value, exact=True)
 
 
 def _date(value: date | str | None) -> str | None:

@@ -19,7 +19,9 @@ from jsonschema.exceptions import best_match
 
 from ...errors import ValidationError
 from ...models import utcnow
+from ...validation import characters
 from .. import records
+from ..serialisation import timestamp
 from .personal_data import redact
 from .schema import (
     FAST_VALIDATORS,
@@ -69,9 +71,10 @@ def parse_date(value: str | None, where: str) -> date | None:
 
 
 def check_text(value: Any, where: str) -> None:
-    """Every string of a value follows the text rule (records.check_text), keys included."""
+    """Every string of a value follows the text rule (``validation.characters``), keys included;
+    an error names the string by its JSON path."""
     if isinstance(value, str):
-        records.check_text(value, where)
+        characters(value, where)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, where)
@@ -180,7 +183,7 @@ class Checker:
         if self.exported_at > self.now + CLOCK_TOLERANCE:
             raise ValidationError(
                 "$.exported_at",
-                f"{exported} lies in the future (this instance's clock says {_text_time(self.now)}; "
+                f"{exported} lies in the future (this instance's clock says {timestamp(self.now, exact=True)}; "
                 f"tolerance {_hours(CLOCK_TOLERANCE)})",
             )
         self.latest = self.exported_at + CLOCK_TOLERANCE
@@ -441,12 +444,12 @@ class Checker:
         if at < idea.submitted_at:
             raise ValidationError(
                 f"{where}.at",
-                f"{r['at']} is before the idea was submitted ({_text_time(idea.submitted_at)})",
+                f"{r['at']} is before the idea was submitted ({timestamp(idea.submitted_at, exact=True)})",
             )
         if idea.last_at is not None and at < idea.last_at:
             raise ValidationError(
                 f"{where}.at",
-                f"{r['at']} is before the idea's previous transition ({_text_time(idea.last_at)}): "
+                f"{r['at']} is before the idea's previous transition ({timestamp(idea.last_at, exact=True)}): "
                 "an idea's history is in time order",
             )
         if idea.last_stage is None:
@@ -523,10 +526,6 @@ class Checker:
                 f"the same participation appears twice (also at participations[{self.group.seen[same]}])",
             )
         self.group.seen[same] = i
-
-
-def _text_time(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def _hours(delta: timedelta) -> str:

@@ -23,11 +23,11 @@ from ...models import (
     Stage,
     localized,
 )
-from ...services import records
+from ...services.serialisation import timestamp
 
 
 def _time(value: datetime | None) -> str | None:
-    return records.timestamp(value)
+    return timestamp(value)
 
 
 def _day(value: date | None) -> str | None:

@@ -8,6 +8,7 @@ The same selection as JSON is ``/api/v1/compare`` (in :mod:`innoplat.core.web.ap
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +147,20 @@ def chart_style() -> Style:
     )
 
 
+def drawn(chart: Any) -> str:
+    """The chart's SVG document, without the configuration script pygal always writes."""
+    return SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def data_uri(chart: Any) -> str:
+    """The chart as an image inside the page, drawn from the figures the page computed.
+
+    The page then needs no second request, and no second computation, per chart; as an
+    image it runs no script.
+    """
+    return "data:image/svg+xml;base64," + base64.b64encode(drawn(chart).encode()).decode()
+
+
 def _chart(
     result: Comparison, metric: Metric, methods: dict[str, str], cities: dict[str, str]
 ) -> pygal.Bar:
@@ -252,9 +267,7 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
                 "cities": shown_cities,
                 "methods": {k: v for k, v in methods.items() if any(m == k for m, _c in rows)},
                 "rows": rows,
-                "chart_url": url_for(
-                    "compare.chart", **_query_args(selection, metric=metric.key, lang=locale)
-                ),
+                "chart": data_uri(_chart(result, metric, methods, cities)),
             }
         )
     context.update(
@@ -312,9 +325,9 @@ def chart() -> Response:
         methods = dict(
             sorted(_method_labels(session, keys, locale).items(), key=lambda kv: kv[1].lower())
         )
-    # pygal always writes a small inline configuration script; the chart needs none of it.
-    svg = SCRIPT.sub("", _chart(result, result.metrics[0], methods, cities).render(is_unicode=True))
-    response = Response(svg, mimetype="image/svg+xml")
+    response = Response(
+        drawn(_chart(result, result.metrics[0], methods, cities)), mimetype="image/svg+xml"
+    )
     response.headers["Content-Security-Policy"] = CHART_POLICY
     return response
 

@@ -25,7 +25,15 @@ from ..services.evidence.analysis import (
     evidence_as_csv,
     method_evidence,
 )
-from .compare import CHART_POLICY, SCRIPT, _listed, _method_labels, chart_style, platform
+from .compare import (
+    CHART_POLICY,
+    _listed,
+    _method_labels,
+    chart_style,
+    data_uri,
+    drawn,
+    platform,
+)
 from .languages import current_locale
 
 blueprint = Blueprint("evidence", __name__)
@@ -63,8 +71,7 @@ def _evidence(session: Session, methods: list[str] | None = None) -> Evidence:
 
 
 def _svg(chart: Any) -> Response:
-    # pygal always writes a small inline configuration script; the chart needs none of it.
-    response = Response(SCRIPT.sub("", chart.render(is_unicode=True)), mimetype="image/svg+xml")
+    response = Response(drawn(chart), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = CHART_POLICY
     return response
 
@@ -150,20 +157,17 @@ def method_page(method: str) -> Any:
             ratio=ratio,
             share=share,
             span=span,
-            forest_url=url_for("evidence.forest", method=key, lang=locale),
-            incidence_url=lambda city: url_for(
-                "evidence.incidence", method=key, city=city, lang=locale
-            ),
+            # The charts are drawn here from the one computation instead of being fetched,
+            # and computed again, one request per chart (their own addresses remain).
+            forest=data_uri(_forest_chart(found, names)),
+            incidences={slug: data_uri(_incidence_chart(m)) for slug, m in table.items()},
         )
 
 
-@blueprint.get("/compare/evidence/<method>/forest.svg")
-def forest(method: str) -> Response:
+def _forest_chart(found: Evidence, names: dict[str, str]) -> Any:
     """Each city's adjusted ratio with its interval, the pooled diamond, the prediction interval."""
-    locale = current_locale()
-    with platform().transaction() as session:
-        found = _one_method(session, method)
-        names = {c.slug: c.label(locale) for c in found.cities}
+    import pygal  # imported on use: a worker that draws no chart does without it
+
     key = found.rows[0]["method"]
     cities = [
         (slug, row)
@@ -171,8 +175,6 @@ def forest(method: str) -> Response:
         if (row := metrics.get("adjusted_risk_ratio_12m")) and row["value"]
     ]
     (pooled,) = [r for r in found.rows if r["metric"] == "pooled_risk_ratio_12m"]
-    import pygal  # imported on use: a worker that draws no chart does without it
-
     top = len(cities) + 2
     points: list[Any] = []
     estimates = []
@@ -233,19 +235,21 @@ def forest(method: str) -> Response:
         if span_x[0] <= math.log(t) <= span_x[1]
     ]
     chart.y_labels = y_labels
-    return _svg(chart)
+    return chart
 
 
-@blueprint.get("/compare/evidence/<method>/incidence.svg")
-def incidence(method: str) -> Response:
-    """One city's cumulative incidence of implementation, with and without the method."""
-    city = request.args.get("city", "").strip()
+@blueprint.get("/compare/evidence/<method>/forest.svg")
+def forest(method: str) -> Response:
+    """The forest plot alone (the method's page shows it beside its table)."""
+    locale = current_locale()
     with platform().transaction() as session:
         found = _one_method(session, method)
-    key = found.rows[0]["method"]
-    metrics = _city_rows(found, key).get(city)
-    if metrics is None:
-        abort(404)
+        names = {c.slug: c.label(locale) for c in found.cities}
+    return _svg(_forest_chart(found, names))
+
+
+def _incidence_chart(metrics: dict[str, Row]) -> Any:
+    """One city's cumulative incidence of implementation, with and without the method."""
     import pygal  # imported on use: a worker that draws no chart does without it
 
     chart = pygal.XY(
@@ -273,4 +277,16 @@ def incidence(method: str) -> Response:
         chart.add(title, values)
     chart.x_labels = [0, *HORIZONS]
     chart.y_labels = [0, 0.25, 0.5, 0.75, 1]
-    return _svg(chart)
+    return chart
+
+
+@blueprint.get("/compare/evidence/<method>/incidence.svg")
+def incidence(method: str) -> Response:
+    """One city's curves alone (the method's page shows them beside their tables)."""
+    city = request.args.get("city", "").strip()
+    with platform().transaction() as session:
+        found = _one_method(session, method)
+    metrics = _city_rows(found, found.rows[0]["method"]).get(city)
+    if metrics is None:
+        abort(404)
+    return _svg(_incidence_chart(metrics))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -24,12 +25,28 @@ def test_the_page_works_without_javascript_and_shows_a_chart_beside_an_accessibl
     html = response.get_data(as_text=True)
     main = html.split("<main", 1)[1].split("</main>", 1)[0]
     assert '<form method="get"' in main and "<script" not in main  # the site's menu script aside
-    assert re.search(r'<img src="/compare/chart\.svg\?[^"]*metric=implementation_share', html)
+    (chart,) = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', html)
+    svg = base64.b64decode(chart).decode()
+    assert "Living lab" in svg and "<script" not in svg
     assert "<caption>Share implemented (share of ideas), by method and city</caption>" in html
     assert '<th scope="col">Innovation Platform Kiruna</th>' in html
     assert '<th scope="row">Living lab</th>' in html
     assert re.search(r"\d+%\s*<span class=\"small\">\(\d+%–\d+%\)</span>", html)  # share, interval
     assert 'href="/compare.csv?' in html
+
+
+def test_the_page_computes_the_comparison_once_for_its_tables_and_charts(client, monkeypatch):
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return compare(*args, **kwargs)
+
+    compare = comparison.compare
+    monkeypatch.setattr(comparison, "compare", counted)
+    metrics = "metric=implementation_share&metric=lift&metric=median_days_to_implemented"
+    html = client.get(f"/compare?{metrics}&lang=en").get_data(as_text=True)
+    assert html.count('<img src="data:image/svg+xml;base64,') == 3 and len(calls) == 1
 
 
 def test_small_samples_are_marked_in_the_table(client):

@@ -3,6 +3,7 @@ each chart beside a table with the same figures; public ideas only."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -14,6 +15,7 @@ from innoplat.core.config import load_city
 from innoplat.core.services import demo
 from innoplat.core.services.evidence.analysis import EVIDENCE_KEYS, method_evidence
 from innoplat.core.web import create_app
+from innoplat.core.web import evidence as evidence_web
 
 NOW = datetime(2026, 1, 1)
 
@@ -61,16 +63,43 @@ def test_a_method_page_has_a_forest_plot_and_curves_beside_tables(client, three_
     )
     cities = {r["city"] for r in rows if r["city"] and r["method"] == method}
     html = client.get(f"/compare/evidence/{method}?lang=en").get_data(as_text=True)
-    assert f'<img src="/compare/evidence/{method}/forest.svg' in html
+    forest, *curves = _charts(html)
+    assert "Prediction interval for a further city" in forest and "<script" not in forest
     assert "<caption>Risk ratio of implementation within 12 months, by city</caption>" in html
     assert '<th scope="row">Pooled</th>' in html and "prediction interval" in html
-    assert html.count(f"/compare/evidence/{method}/incidence.svg?city=") == len(cities) == 3
+    assert len(curves) == len(cities) == 3
+    assert all("Without the method" in curve for curve in curves)
     assert "at risk:" in html
+    # Each chart has its own address too, drawn from the same figures.
     forest = client.get(f"/compare/evidence/{method}/forest.svg?lang=en")
     assert forest.mimetype == "image/svg+xml" and b"<script" not in forest.data
     assert b"Prediction interval for a further city" in forest.data
     curve = client.get(f"/compare/evidence/{method}/incidence.svg?city=lund&lang=en")
     assert curve.status_code == 200 and b"Without the method" in curve.data
+
+
+def _charts(html: str) -> list[str]:
+    """The SVG documents of the page's chart images, in page order."""
+    return [
+        base64.b64decode(found).decode()
+        for found in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
+
+
+def test_each_evidence_page_computes_the_evidence_once(client, three_cities, monkeypatch):
+    """The page draws its forest plot and every city's curves from one computation."""
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return method_evidence(*args, **kwargs)
+
+    monkeypatch.setattr(evidence_web, "method_evidence", counted)
+    assert client.get("/compare/evidence?lang=en").status_code == 200
+    assert len(calls) == 1
+    html = client.get("/compare/evidence/living_lab?lang=en").get_data(as_text=True)
+    assert len(calls) == 2  # one more for the method's page, whatever its number of charts
+    assert len(_charts(html)) == 1 + html.count('<section class="comparison"') >= 3
 
 
 def test_a_method_in_fewer_than_three_cities_is_shown_not_pooled(client, three_cities):

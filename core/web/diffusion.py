@@ -19,7 +19,7 @@ from ..errors import NotFound, ValidationError
 from ..models import IMPLEMENTED_PHASES, City, Idea, StageTransition, Visibility
 from ..services import diffusion
 from . import auth
-from .compare import platform
+from .compare import figure, platform
 from .forms import ConfirmForm
 from .languages import current_locale
 
@@ -101,6 +101,7 @@ def view() -> str:
             figures=diffusion.diffusion_figures(session, public_only=True),
             candidates=_candidates(session, city) if auth.can_edit() else [],
             city_names=cities,
+            figure=figure,
             form=ConfirmForm(),
         )
 

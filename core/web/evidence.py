@@ -54,6 +54,15 @@ def share(value: float | None) -> str:
     return "–" if value is None else format_percent(value)
 
 
+def variance(value: float | None) -> str:
+    """τ², on the log scale: three decimals, with the language's decimal separator."""
+    return "–" if value is None else format_decimal(value, format="#,##0.000")
+
+
+def count(value: int | None) -> str:
+    return "–" if value is None else format_decimal(value, format="#,##0")
+
+
 def span(row: Row | None, fmt: Any, low: str = "low", high: str = "high") -> str:
     if row is None or row[low] is None or row[high] is None:
         return ""
@@ -108,6 +117,9 @@ def overview() -> Any:
             labels=labels,
             cities=[c.label(locale) for c in found.cities],
             ratio=ratio,
+            share=share,
+            variance=variance,
+            count=count,
             span=span,
             csv_url=url_for("evidence.csv", **query),
             json_url=url_for("api.evidence", **query),
@@ -156,6 +168,8 @@ def method_page(method: str) -> Any:
             horizons=list(HORIZONS),
             ratio=ratio,
             share=share,
+            variance=variance,
+            count=count,
             span=span,
             # The charts are drawn here from the one computation instead of being fetched,
             # and computed again, one request per chart (their own addresses remain).
@@ -191,6 +205,8 @@ def _forest_chart(found: Evidence, names: dict[str, str]) -> Any:
     chart = pygal.XY(
         style=chart_style(),
         js=[],
+        truncate_label=-1,  # the axis and legend labels are whole (pygal cuts them at 4-8 characters)
+        truncate_legend=-1,
         width=760,
         height=140 + 44 * (len(cities) + 2),
         allow_interruptions=True,
@@ -255,6 +271,8 @@ def _incidence_chart(metrics: dict[str, Row]) -> Any:
     chart = pygal.XY(
         style=chart_style(),
         js=[],
+        truncate_label=-1,  # the axis and legend labels are whole (pygal cuts them at 4-8 characters)
+        truncate_legend=-1,
         width=560,
         height=360,
         allow_interruptions=True,

@@ -132,3 +132,42 @@ def test_the_csv_holds_the_same_rows_as_the_api(client):
 def test_the_page_speaks_swedish_by_default(client):
     html = client.get("/compare/evidence").get_data(as_text=True)
     assert "Vilka metoder hänger ihop med införande?" in html
+
+
+def _cells(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", html, re.S)]
+
+
+#: Per language: a number with two decimals (grouped by thousands), the decimal separator and
+#: how a percentage ends.
+NOTATION = {
+    "sv": (r"\d{1,3}(?:\xa0\d{3})*,\d\d", ",", "\xa0%"),
+    "en": (r"\d{1,3}(?:,\d{3})*\.\d\d", ".", "%"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NOTATION))
+def test_the_evidence_figures_follow_the_language(client, lang):
+    """τ², I², ratios and intervals in the language's own notation (Babel), never "0.042" in
+    Swedish; the forest plot's axis and the curves' shares too."""
+    number, point, percent = NOTATION[lang]
+    html = client.get(f"/compare/evidence?lang={lang}").get_data(as_text=True)
+    rows = [_cells(r) for r in re.findall(r"<tr>.*?</tr>", html, re.S)]
+    pooled = [cells for cells in rows if len(cells) == 6]
+    assert pooled
+    for ratio, interval, prediction, tau2, i2, _cities in pooled:
+        assert re.fullmatch(number, ratio), ratio
+        assert re.fullmatch(f"{number}–{number}", interval), interval
+        assert re.fullmatch(f"{number}–{number}", prediction), prediction
+        assert re.fullmatch(rf"\d+\{point}\d{{3}}", tau2), tau2
+        assert re.fullmatch(rf"\d+{percent}", i2), i2
+    first = re.search(r'<a href="/compare/evidence/([a-z_]+)">', html).group(1)  # pooled
+    page = client.get(f"/compare/evidence/{first}?lang={lang}").get_data(as_text=True)
+    note = re.search(r"τ² = ([^;]+); I² = ([^<]+)</span>", page)
+    assert note and re.fullmatch(rf"\d+\{point}\d{{3}}", note.group(1))
+    assert re.fullmatch(rf"\d+{percent}", note.group(2).strip())
+    forest, *curves = _charts(page)
+    ticks = re.findall(r"<text[^>]*>([\d\s.,\xa0]+)</text>", forest)
+    assert ticks and all(re.fullmatch(number, t) for t in ticks), ticks
+    shares = re.findall(r"<text[^>]*>(\d+\s?%)</text>", curves[0])
+    assert shares and all(s.endswith(percent) for s in shares), shares

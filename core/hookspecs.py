@@ -153,6 +153,24 @@ def innoplat_send_mail(
     """
 
 
+@hookspec(firstresult=True)
+def innoplat_follow_idea(session: Session, idea: Idea, email: str, locale: str) -> bool | None:
+    """Someone asks, on another plugin's form, for e-mail about an idea's progress.
+
+    Called by ``innoplat.core.toolkit.follow_idea`` inside the caller's transaction (the voting
+    plugin's "also follow this idea" box on its support form, so a citizen types their address
+    once); the first implementation that returns True has taken the request. The
+    ``notifications`` plugin implements it with its double opt-in: it mails a confirmation
+    link, and nothing else is sent until the address's owner opens it.
+
+    :param session: the database session of the use case.
+    :param idea: the public idea to follow.
+    :param email: the address, as typed (validated again by the implementation).
+    :param locale: the language the person's e-mails are to be written in.
+    :return: True when this plugin took the request; None to let the next one try.
+    """
+
+
 # --------------------------------------------------------------------------- comparison
 
 
@@ -222,9 +240,14 @@ def innoplat_idea_sections(session: Session, idea: Idea) -> list[Any] | None:
 
     :param session: the database session of the request.
     :param idea: the idea shown.
-    :return: a list of ``markupsafe.Markup`` fragments (render them with ``render_template``;
-        they are shown below the idea's description in precedence order: the city's own plugin,
-        then the enabled plugins in the order the city lists them).
+    :return: a list of sections, each placed in a region of the page:
+        ``innoplat.core.toolkit.IdeaSection`` objects (made with
+        ``toolkit.idea_section(template, region=…, order=…)``) — ``"actions"`` (what a citizen
+        can do, grouped near the top beside the idea's facts), ``"details"`` (below the
+        description), ``"discussion"`` (below the details) or ``"staff"`` (last); a bare
+        ``markupsafe.Markup`` fragment goes to ``"details"``. Within a region, sections come by
+        their ``order`` (lower first), then in precedence order (the city's own plugin, then
+        the enabled plugins in the order the city lists them).
     """
 
 

@@ -49,6 +49,7 @@ from .services.spreadsheets import SafeDictWriter
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
 from .web.forms import email_address
+from .web.idea_sections import IDEA_REGIONS, IdeaSection
 from .web.languages import current_locale
 from .web.links import external_url
 from .web.public import idea_or_404
@@ -88,6 +89,9 @@ __all__ = [
     "validation",
     "render",
     "section",
+    "idea_section",
+    "IdeaSection",
+    "IDEA_REGIONS",
     # writing rows, the audit trail, mail, comparison metrics
     "dialect_insert",
     "insert_rows",
@@ -95,6 +99,8 @@ __all__ = [
     "record_audit",
     "send_mail",
     "mail_available",
+    "follow_idea",
+    "following_available",
     "Metric",
     "timestamp",
     # links that leave the site
@@ -157,6 +163,21 @@ def section(template: str, **context: Any) -> Markup:
     return Markup(render_template(template, **context))  # noqa: S704 - Jinja autoescapes
 
 
+def idea_section(
+    template: str, *, region: str = "details", order: int = 100, **context: Any
+) -> IdeaSection:
+    """A section of an idea's page (``innoplat_idea_sections``) and where it goes.
+
+    :param region: one of ``IDEA_REGIONS``: ``"actions"`` (what a citizen can do — support,
+        follow — grouped near the top beside the idea's facts), ``"details"`` (below the
+        description), ``"discussion"`` (below the description and details) or ``"staff"``
+        (only the working group sees it; last on the page).
+    :param order: the place within the region, lower first (the built-in plugins use 10, 20, …).
+    :raises ValueError: for an unknown region.
+    """
+    return IdeaSection(section(template, **context), region=region, order=order)
+
+
 def mail_available() -> bool:
     """Whether a plugin of the current city sends e-mail (``innoplat_send_mail``)."""
     return bool(platform().plugins.hook.innoplat_send_mail.get_hookimpls())
@@ -191,3 +212,24 @@ def send_mail(
     )
     if not any(taken):
         raise PluginError(None, f"no enabled plugin sends e-mail ({kind} to {recipient})")
+
+
+def following_available() -> bool:
+    """Whether a plugin of the current city lets people follow ideas (``innoplat_follow_idea``)."""
+    return bool(platform().plugins.hook.innoplat_follow_idea.get_hookimpls())
+
+
+def follow_idea(session: Session, idea: Idea, *, email: str, locale: str) -> None:
+    """Ask the plugin that keeps followers (notifications) to let ``email`` follow ``idea``.
+
+    The plugin confirms the address by e-mail first (double opt-in); the request is stored
+    only if the transaction of ``session`` commits.
+
+    :raises PluginError: when no enabled plugin keeps followers (check
+        ``following_available()`` first).
+    """
+    taken = hooks_of(session).innoplat_follow_idea(
+        session=session, idea=idea, email=email, locale=locale
+    )
+    if not any(taken):
+        raise PluginError(None, f"no enabled plugin lets people follow ideas ({idea.reference})")

@@ -38,7 +38,7 @@ from ..models import (
 from ..services import actors, figures
 from ..services import ideas as idea_service
 from ..services import methods as method_service
-from . import auth, labels
+from . import auth, idea_sections, labels
 from .current import platform
 from .languages import current_locale
 from .rendering import markdown
@@ -288,11 +288,9 @@ def idea_or_404(session: Any, reference: str, *, public_only: bool = False) -> I
 def idea(reference: str) -> str:
     with platform().transaction() as session:
         found = idea_or_404(session, reference)
-        sections = [
-            fragment
-            for fragments in platform().hooks.innoplat_idea_sections(session=session, idea=found)
-            for fragment in (fragments or [])
-        ]
+        sections = idea_sections.arrange(
+            platform().hooks.innoplat_idea_sections(session=session, idea=found)
+        )
         return render_template(
             "ideas/detail.html",
             city=found.city,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from innoplat.core import toolkit
 from innoplat.core.errors import NotFound, ValidationError
 from innoplat.core.models import Idea, Visibility
-from innoplat.core.toolkit import actor, can_edit, editor_required, is_staff
+from innoplat.core.toolkit import IdeaSection, actor, can_edit, editor_required, is_staff
 
 from . import discussion
 from .forms import CommentForm, ModerationForm, ReportForm
@@ -18,10 +17,12 @@ from .forms import CommentForm, ModerationForm, ReportForm
 blueprint = Blueprint("comments", __name__, template_folder="templates", url_prefix="/comments")
 
 
-def discussion_section(session, idea: Idea) -> Markup:
+def discussion_section(session, idea: Idea) -> IdeaSection:
     moderator = can_edit()
-    return toolkit.section(
+    return toolkit.idea_section(
         "comments/discussion_section.html",
+        region="discussion",
+        order=10,
         idea=idea,
         comments=discussion.comments_of(session, idea, include_hidden=moderator),
         moderator=moderator,

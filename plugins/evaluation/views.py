@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from innoplat.core import toolkit
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import Idea
-from innoplat.core.toolkit import actor, current_locale, staff_required
+from innoplat.core.toolkit import IdeaSection, actor, current_locale, staff_required
 
 from . import scoring
 from .forms import score_form, submitted_scores
@@ -25,13 +24,15 @@ def city_matrix() -> Matrix:
     return matrix(toolkit.settings(PLUGIN))
 
 
-def score_section(session, idea: Idea) -> Markup | None:
+def score_section(session, idea: Idea) -> IdeaSection | None:
     """The idea's score for the working group; nothing for the public."""
     staff = toolkit.current_staff()
     if staff is None:
         return None
-    return toolkit.section(
+    return toolkit.idea_section(
         "evaluation/score_section.html",
+        region="staff",
+        order=10,
         idea=idea,
         result=scoring.idea_score(session, idea),
         matrix=city_matrix(),

@@ -46,6 +46,13 @@ def innoplat_send_mail(session, city, recipient, locale, subject, body, kind, id
 
 
 @hookimpl
+def innoplat_follow_idea(session, idea, email, locale) -> bool:
+    """Another plugin's form (the voting plugin's "also follow") asks to follow: double opt-in."""
+    outbox.follow(session, idea, email, locale=locale)
+    return True
+
+
+@hookimpl
 def innoplat_blueprints(app) -> list[Any]:
     return [views.blueprint]
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from innoplat.core import toolkit
 from innoplat.core.models import Idea
-from innoplat.core.toolkit import current_locale
+from innoplat.core.toolkit import IdeaSection, current_locale
 
 from . import outbox
 from .forms import FollowForm, UnfollowForm
@@ -19,9 +18,11 @@ blueprint = Blueprint(
 )
 
 
-def follow_section(session, idea: Idea) -> Markup:
-    return toolkit.section(
+def follow_section(session, idea: Idea) -> IdeaSection:
+    return toolkit.idea_section(
         "notifications/follow_section.html",
+        region="actions",
+        order=20,
         idea=idea,
         form=FollowForm(),
         followers=outbox.follower_count(session, idea),

@@ -6,7 +6,7 @@ from flask import Blueprint
 from markupsafe import Markup
 
 from innoplat.core.models import City, Idea
-from innoplat.core.toolkit import section
+from innoplat.core.toolkit import IdeaSection, idea_section, section
 
 from . import settings, similarity
 
@@ -29,11 +29,17 @@ def similar_section(session, city: City, draft: dict) -> Markup | None:
     return section("similar_ideas/similar_section.html", city=city, matches=matches)
 
 
-def duplicate_section(session, idea: Idea) -> Markup | None:
+def duplicate_section(session, idea: Idea) -> IdeaSection | None:
     options = settings.current()
     matches = similarity.possible_duplicates(
         session, idea, threshold=options["duplicate_threshold"], candidates=options["candidates"]
     )
     if not matches:
         return None
-    return section("similar_ideas/duplicate_section.html", idea=idea, matches=matches)
+    return idea_section(
+        "similar_ideas/duplicate_section.html",
+        region="staff",
+        order=20,
+        idea=idea,
+        matches=matches,
+    )

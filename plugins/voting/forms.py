@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField
+from wtforms import BooleanField, EmailField
 from wtforms.validators import DataRequired, Length
 
 from innoplat.core.toolkit import email_address
@@ -22,4 +22,11 @@ class EmailSupportForm(FlaskForm):
             Length(max=254),
             email_address,
         ],
+    )
+    #: Shown only where a plugin lets people follow ideas (notifications): the same address
+    #: then also follows the idea, after its own confirmation link (double opt-in).
+    follow = BooleanField(
+        _l(
+            "Also follow this idea. I agree that my e-mail address is stored to tell me when this idea changes stage."
+        )
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from innoplat.core import toolkit
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import Idea
-from innoplat.core.toolkit import current_locale, external_url
+from innoplat.core.toolkit import IdeaSection, current_locale, external_url
 
 from . import supports
 from .forms import EmailSupportForm, StaffSupportForm
@@ -24,13 +23,15 @@ def email_support_available() -> bool:
     return toolkit.mail_available()
 
 
-def support_section(session, idea: Idea) -> Markup:
+def support_section(session, idea: Idea) -> IdeaSection:
     staff = toolkit.current_staff()
     supported = staff is not None and supports.has_supported(
         session, idea, supports.account_supporter(staff.id)
     )
-    return toolkit.section(
+    return toolkit.idea_section(
         "voting/support_section.html",
+        region="actions",
+        order=10,
         idea=idea,
         count=supports.support_count(session, idea),
         staff=staff is not None,
@@ -38,6 +39,7 @@ def support_section(session, idea: Idea) -> Markup:
         staff_form=StaffSupportForm(),
         email_form=EmailSupportForm(),
         email_available=email_support_available(),
+        follow_available=toolkit.following_available(),
     )
 
 
@@ -90,12 +92,23 @@ def support(reference: str) -> Response:
                 errors=toolkit.form_errors(form),
             )
         _send_confirmation(session, idea, form.email.data)
-        flash(
-            _(
-                "Almost done: we sent a link to %(email)s. Your support is counted when you open it.",
-                email=form.email.data,
+        if form.follow.data and toolkit.following_available():
+            # One address typed once; following is confirmed by its own link (double opt-in).
+            toolkit.follow_idea(session, idea, email=form.email.data, locale=current_locale())
+            flash(
+                _(
+                    "Almost done: we sent two links to %(email)s. Your support is counted when you open the first; you follow %(reference)s once you open the second.",
+                    email=form.email.data,
+                    reference=idea.reference,
+                )
             )
-        )
+        else:
+            flash(
+                _(
+                    "Almost done: we sent a link to %(email)s. Your support is counted when you open it.",
+                    email=form.email.data,
+                )
+            )
         return redirect(target, code=303)
 
 

@@ -77,6 +77,28 @@ def test_the_idea_page_has_no_violations_and_is_pictured_in_the_docs(
         page.screenshot(path=str(docs), full_page=False)
 
 
+@pytest.mark.parametrize("locale", ["sv", "en"])
+@pytest.mark.parametrize("width,height", [(1280, 800), (320, 640)])
+def test_the_support_button_is_on_the_first_screen(browser, live_server, locale, width, height):
+    """The main civic action needs no scrolling, on a laptop or a phone, and the page passes axe."""
+    context = browser.new_context(locale="sv-SE", viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(live_server(f"/ideas/{_a_public_idea(live_server)}?lang={locale}"))
+        name = {"sv": "Stöd idén", "en": "Support this idea"}[locale]
+        button = page.get_by_role("button", name=name, exact=True)
+        box = button.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+        # Support comes before following, and the follow box (one more e-mail field) is folded.
+        follow = page.locator(".plugin-notifications")
+        assert box["y"] < follow.bounding_box()["y"]
+        assert page.locator('input[type="email"]:visible').count() == 1
+        results = AXE.run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        context.close()
+
+
 def test_the_submission_preview_and_errors_have_no_violations(page, live_server, screenshots):
     page.goto(live_server("/ideas/new"))
     page.get_by_role("button", name="Skicka idén").click()  # empty: field errors

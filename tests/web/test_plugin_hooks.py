@@ -12,6 +12,7 @@ from web_helpers import add_idea
 
 from innoplat.core.config import load_city
 from innoplat.core.hookspecs import hookimpl
+from innoplat.core.toolkit import IdeaSection
 
 
 class SupportCounter:
@@ -40,6 +41,30 @@ class SupportCounter:
         return [self.blueprint]
 
 
+class PlacedSections:
+    """Sections in every region, contributed out of order: the page puts each in its place."""
+
+    @hookimpl
+    def innoplat_idea_sections(self, session, idea):
+        def placed(name, region, order):
+            return IdeaSection(Markup(f"<p>{name}</p>"), region=region, order=order)
+
+        return [
+            placed("STAFF-SCORE", "staff", 10),
+            placed("DISCUSSION", "discussion", 10),
+            placed("FOLLOW", "actions", 20),
+            Markup("<p>BARE-DETAIL</p>"),
+            placed("SUPPORT", "actions", 10),
+            placed("EARLY-DETAIL", "details", 5),
+        ]
+
+
+class MisplacedSection:
+    @hookimpl
+    def innoplat_idea_sections(self, session, idea):
+        return [IdeaSection(Markup("<p>x</p>"), region="sidebar")]
+
+
 class BrokenSection:
     @hookimpl
     def innoplat_idea_sections(self, session, idea):
@@ -52,6 +77,48 @@ def test_plugin_sections_appear_below_the_description(make_app):
     page = app.test_client().get(f"/ideas/{reference}").get_data(as_text=True)
     assert f"<section class='support'>Stöd för {reference}</section>" in page
     assert page.index("Beskrivningen") < page.index("class='support'")
+
+
+def test_sections_go_to_their_region_and_order_whatever_order_they_come_in(make_app):
+    app = make_app(extra_plugins=[PlacedSections()])
+    reference = add_idea(app, description="Beskrivningen")
+    page = app.test_client().get(f"/ideas/{reference}").get_data(as_text=True)
+    order = [
+        "SUPPORT",  # actions: support before follow, both before the description
+        "FOLLOW",
+        "Beskrivningen",
+        "EARLY-DETAIL",  # details: by order, a bare fragment has order 100
+        "BARE-DETAIL",
+        "DISCUSSION",
+        "STAFF-SCORE",  # staff: last, after the facts and the stage history
+    ]
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions), dict(zip(order, positions, strict=True))
+    assert page.index('id="timeline-heading"') < page.index("STAFF-SCORE")
+    actions = page.split('class="idea-actions"')[1].split('class="idea-main"')[0]
+    assert "SUPPORT" in actions and "FOLLOW" in actions and "DISCUSSION" not in actions
+
+
+def test_a_page_without_civic_actions_has_no_empty_actions_box(make_app):
+    app = make_app(only=["catalogue", "comments"], extra_plugins=[SupportCounter()])
+    reference = add_idea(app)
+    page = app.test_client().get(f"/ideas/{reference}").get_data(as_text=True)
+    assert 'class="idea-actions"' not in page and 'class="idea-staff"' not in page
+
+
+def test_an_unknown_region_is_the_plugins_error_named_in_the_log(make_app, caplog):
+    app = make_app(extra_plugins=[MisplacedSection()])
+    reference = add_idea(app)
+    response = app.test_client().get(f"/ideas/{reference}")
+    assert response.status_code == 500
+    assert "MisplacedSection" in caplog.text and "sidebar" in caplog.text
+
+
+def test_plain_text_from_a_section_hook_is_escaped():
+    from innoplat.core.web.idea_sections import arrange
+
+    arranged = arrange([["<script>alert(1)</script>"]])
+    assert str(arranged["details"][0].html) == "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def test_plugin_navigation_entries_are_ordered_among_core_ones(make_app):

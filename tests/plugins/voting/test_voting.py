@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from innoplat.core.errors import ValidationError
+from innoplat.core.hookspecs import hookimpl
 from innoplat.core.services import ideas
 from innoplat.plugins.notifications.models import OutboxMessage
 from innoplat.plugins.voting import supports
@@ -162,3 +163,121 @@ def test_supports_of_0_1_0_are_rekeyed_without_the_addresses(
     )
     code, out, _err = run_cli("voting", "rekey-supports", "--db", database_url)
     assert "Converted 0 supports" in out
+
+
+# --------------------------------------------------------------------------- support and follow at once
+
+
+def _outbox(app) -> list[tuple[str, str]]:
+    with app.extensions["innoplat"].transaction() as session:
+        return [
+            (m.kind, m.recipient) for m in session.scalars(select(OutboxMessage).order_by("id"))
+        ]
+
+
+def _followers(app) -> list[tuple[str, object]]:
+    from innoplat.plugins.notifications.models import Follower
+
+    with app.extensions["innoplat"].transaction() as session:
+        return [(f.email, f.confirmed_at) for f in session.scalars(select(Follower))]
+
+
+def _visible_email_fields(page: str) -> int:
+    """E-mail fields a visitor sees without opening anything (folded <details> left out)."""
+    return len(re.findall(r'type="email"', re.sub(r"(?s)<details>.*?</details>", "", page)))
+
+
+def test_one_address_supports_and_follows_each_confirmed_by_its_own_link(
+    plugin_client, public_idea
+):
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    reference = public_idea(app)
+    page = client.get(f"/ideas/{reference}?lang=en").get_data(as_text=True)
+    assert "Also follow this idea. I agree that my e-mail address is stored" in page
+    assert _visible_email_fields(page) == 1  # following alone is folded under "Follow by e-mail"
+    response = client.post(
+        f"/voting/support/{reference}?lang=en",
+        data={"email": "Anna@Example.org", "follow": "y"},
+        follow_redirects=True,
+    )
+    assert "we sent two links to Anna@Example.org" in response.get_data(as_text=True)
+    assert _outbox(app) == [
+        ("voting_confirmation", "Anna@Example.org"),
+        ("follow_confirmation", "Anna@example.org"),  # the domain lower-cased
+    ]
+    # The notifications plugin's double opt-in: nothing is followed until its link is opened.
+    assert [confirmed for _email, confirmed in _followers(app)] == [None]
+    assert _count(app) == 0
+
+
+def test_supporting_without_the_box_ticked_follows_nothing(plugin_client, public_idea):
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    reference = public_idea(app)
+    response = client.post(
+        f"/voting/support/{reference}?lang=en", data={"email": "anna@example.org"}
+    )
+    assert response.status_code == 303
+    assert _outbox(app) == [("voting_confirmation", "anna@example.org")]
+    assert _followers(app) == []
+
+
+def test_a_bad_address_with_the_box_ticked_is_a_400_and_stores_nothing(plugin_client, public_idea):
+    client, app = plugin_client(["voting", "notifications"], NOTIFY)
+    reference = public_idea(app)
+    response = client.post(
+        f"/voting/support/{reference}?lang=en", data={"email": "anna@", "follow": "y"}
+    )
+    assert response.status_code == 400
+    assert "e-mail" in response.get_data(as_text=True)
+    assert _outbox(app) == [] and _followers(app) == []
+
+
+class MailOnly:
+    """A plugin that sends mail but keeps no followers: supporting by e-mail, no follow box."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    @hookimpl
+    def innoplat_send_mail(self, recipient, kind):
+        self.sent.append(kind)
+        return True
+
+
+class MailAndFollowers(MailOnly):
+    """Any plugin may keep followers: voting asks through the hook, not the notifications plugin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.follows: list[tuple[str, str, str]] = []
+
+    @hookimpl
+    def innoplat_follow_idea(self, idea, email, locale):
+        self.follows.append((idea.reference, email, locale))
+        return True
+
+
+def test_the_follow_box_is_offered_only_where_a_plugin_keeps_followers(plugin_client, public_idea):
+    mail_only = MailOnly()
+    client, app = plugin_client(only=["catalogue", "voting"], extra_plugins=[mail_only])
+    reference = public_idea(app)
+    page = client.get(f"/ideas/{reference}?lang=en").get_data(as_text=True)
+    assert 'type="email"' in page and "Also follow this idea" not in page
+    # A forged "follow" field is ignored where nobody keeps followers: support goes ahead.
+    response = client.post(
+        f"/voting/support/{reference}?lang=en", data={"email": "anna@example.org", "follow": "y"}
+    )
+    assert response.status_code == 303 and mail_only.sent == ["voting_confirmation"]
+
+
+def test_voting_asks_whichever_plugin_keeps_followers(plugin_client, public_idea):
+    keeper = MailAndFollowers()
+    client, app = plugin_client(only=["catalogue", "voting"], extra_plugins=[keeper])
+    reference = public_idea(app)
+    assert "Also follow this idea" in client.get(f"/ideas/{reference}?lang=en").get_data(
+        as_text=True
+    )
+    client.post(
+        f"/voting/support/{reference}?lang=sv", data={"email": "anna@example.org", "follow": "y"}
+    )
+    assert keeper.follows == [(reference, "anna@example.org", "sv")]

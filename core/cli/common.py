@@ -8,9 +8,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+from babel.numbers import format_decimal, format_percent
 from sqlalchemy.orm import Session
 
+from ..config import KNOWN_LOCALES
 from ..db import default_database_url
+from ..i18n import babel_locale
 from ..models import City
 from ..platform import Platform
 
@@ -35,6 +38,33 @@ def city_options(func: F) -> F:
         help="The city (a slug such as kiruna, or a folder holding a city.toml).",
     )(func)
     return func
+
+
+def split_values(values: Sequence[str]) -> list[str] | None:
+    """``--cities a,b --cities c`` → [a, b, c]; nothing given → None (all)."""
+    found = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return found or None
+
+
+def lang_option(func: F) -> F:
+    """--lang: how a table writes its numbers (and metric names), e.g. 0,042 and 42 % in sv."""
+    return click.option(
+        "--lang",
+        type=click.Choice(KNOWN_LOCALES),
+        default="en",
+        show_default=True,
+        help="Language of the table's numbers (0,042 and 42 % in sv; 0.042 and 42% in en) "
+        "and metric names; the headings stay English, CSV and JSON are language-neutral.",
+    )(func)
+
+
+def number(value: float, lang: str, pattern: str = "#,##0.00") -> str:
+    """A number in the language's notation (Babel), for the human-readable tables."""
+    return format_decimal(value, format=pattern, locale=babel_locale(lang))
+
+
+def percent(value: float, lang: str) -> str:
+    return format_percent(value, locale=babel_locale(lang))
 
 
 def json_option(func: F) -> F:

@@ -7,42 +7,41 @@ from typing import Any
 
 import click
 
+from ..errors import ValidationError
 from ..services import comparison
 from ..services.comparison import Metric, Row, rows_as_csv, rows_as_json
-from .common import city_options, city_transaction
+from . import evidence
+from .common import city_options, city_transaction, lang_option, number, percent, split_values
 
 SMALL_MARK = "*"
 
 
-def _split(values: Sequence[str]) -> list[str] | None:
-    """``--cities a,b --cities c`` → [a, b, c]; nothing given → None (all)."""
-    found = [v.strip() for value in values for v in value.split(",") if v.strip()]
-    return found or None
-
-
-def format_figure(value: Any, unit: str) -> str:
-    """A value as a reader expects it: shares in percent, ratios with ×, days whole."""
+def format_figure(value: Any, unit: str, lang: str = "en") -> str:
+    """A value as a reader of ``lang`` expects it: shares in percent, ratios with ×, days whole."""
     if value is None:
         return "–"
     if unit == "share":
-        return f"{value * 100:.0f}%"
+        return percent(value, lang)
     if unit == "ratio":
-        return f"{value:.2f}×"
+        return f"{number(value, lang)}×"
     if unit == "days":
-        return f"{value:.0f} d"
+        return f"{number(value, lang, '#,##0')} d"
     if unit == "ideas":
-        return f"{value:.0f}"
-    return f"{value:.2f}"
+        return number(value, lang, "#,##0")
+    return number(value, lang)
 
 
-def format_cell(row: Row, unit: str) -> str:
-    text = format_figure(row["value"], unit)
+def format_cell(row: Row, unit: str, lang: str = "en") -> str:
+    text = format_figure(row["value"], unit, lang)
     if row["low"] is not None and row["high"] is not None:
-        text += f" ({format_figure(row['low'], unit)}–{format_figure(row['high'], unit)})"
+        low, high = (format_figure(row[k], unit, lang) for k in ("low", "high"))
+        text += f" ({low}–{high})"
     return text + (SMALL_MARK if row["small_sample"] else "")
 
 
-def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence[str]) -> None:
+def print_pivot(
+    rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence[str], lang: str = "en"
+) -> None:
     """One block per metric: a line per method, a column per city."""
     if not rows:
         click.echo("No method was applied to any idea of these cities (in this period).")
@@ -50,7 +49,7 @@ def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence
     shown_cities = [c for c in cities if any(r["city"] == c for r in rows)]
     for metric in metrics:
         cells: dict[tuple[str, str], str] = {
-            (r["method"], r["city"]): format_cell(r, metric.unit)
+            (r["method"], r["city"]): format_cell(r, metric.unit, lang)
             for r in rows
             if r["metric"] == metric.key
         }
@@ -61,7 +60,7 @@ def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence
         table = [[m, *[cells.get((m, c), "") for c in shown_cities]] for m in methods]
         widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
         click.echo(
-            click.style(f"{metric.label_for('en')} ({metric.key}, {metric.unit})", bold=True)
+            click.style(f"{metric.label_for(lang)} ({metric.key}, {metric.unit})", bold=True)
         )
         click.echo(
             "  ".join(
@@ -107,6 +106,20 @@ def print_pivot(rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence
     "(the city's staff view; the default gives the public figures).",
 )
 @click.option(
+    "--pooled",
+    is_flag=True,
+    help="The pooled risk ratio of implementation within 12 months per method across the "
+    "cities (random effects): the pooled rows of `innoplat evidence --public-only` and "
+    "/api/v1/evidence.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="With --pooled: the data's date for this instance's own city (default: now).",
+)
+@lang_option
+@click.option(
     "--format",
     "output",
     type=click.Choice(["table", "csv", "json"]),
@@ -121,21 +134,38 @@ def compare(
     metrics: tuple[str, ...],
     since: str | None,
     staff_view: bool,
+    pooled: bool,
+    as_of: str | None,
+    lang: str,
     output: str,
 ) -> None:
     """How each method fared in each city: share implemented, lift, time, collaboration.
 
     CSV and JSON rows carry the keys city, method, metric, value, low, high, n,
     small_sample (see docs/comparing.md). Public ideas only, as on the public page and
-    the API, unless --staff-view.
+    the API, unless --staff-view. With --pooled: the methods pooled across the cities, with
+    the keys of docs/comparing.md ("Evidence").
     """
+    if pooled:
+        for given, name in ((metrics, "--metric"), (staff_view, "--staff-view")):
+            if given:
+                raise ValidationError(
+                    name,
+                    "does not go with --pooled (the pooled figure is one metric, from public ideas)",
+                )
+        evidence.run(
+            city, database_url, cities, methods, since, as_of, True, output, lang, pooled_only=True
+        )
+        return
+    if as_of:
+        raise ValidationError("--as-of", "goes with --pooled only")
     with city_transaction(city, database_url) as (_platform, session, row):
         result = comparison.compare(
             session,
-            cities=_split(cities),
-            methods=_split(methods),
+            cities=split_values(cities),
+            methods=split_values(methods),
             since=since,
-            metrics=_split(metrics),
+            metrics=split_values(metrics),
             staff_of=row if staff_view else None,
         )
     if output == "csv":
@@ -143,7 +173,7 @@ def compare(
     elif output == "json":
         click.echo(rows_as_json(result.rows))
     else:
-        print_pivot(result.rows, result.metrics, [c.slug for c in result.cities])
+        print_pivot(result.rows, result.metrics, [c.slug for c in result.cities], lang)
 
 
 COMMANDS = [compare]

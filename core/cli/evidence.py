@@ -13,26 +13,34 @@ from ..services.evidence.analysis import (
     evidence_as_json,
     method_evidence,
 )
-from .common import city_options, city_transaction
-from .compare import _split
+from .common import (
+    city_options,
+    city_transaction,
+    lang_option,
+    number,
+    percent,
+    split_values,
+)
+
+POOLED = "pooled_risk_ratio_12m"
 
 
-def _ratio(row: Row | None) -> str:
+def _ratio(row: Row | None, lang: str) -> str:
     if row is None or row["value"] is None:
         return "–"
-    text = f"{row['value']:.2f}×"
+    text = f"{number(row['value'], lang)}×"
     if row["low"] is not None and row["high"] is not None:
-        text += f" ({row['low']:.2f}–{row['high']:.2f})"
+        text += f" ({number(row['low'], lang)}–{number(row['high'], lang)})"
     return text
 
 
-def _share(row: Row | None) -> str:
+def _share(row: Row | None, lang: str) -> str:
     if row is None or row["value"] is None:
         return "–"
-    text = f"{row['value'] * 100:.0f}%"
+    text = percent(row["value"], lang)
     if row["low"] is not None and row["high"] is not None:
-        text += f" ({row['low'] * 100:.0f}–{row['high'] * 100:.0f})"
-    return f"{text} [{row['at_risk']}]"
+        text += f" ({percent(row['low'], lang)}–{percent(row['high'], lang)})"
+    return f"{text} [{number(row['at_risk'], lang, '#,##0')}]"
 
 
 def _print_table(headers: list[str], table: list[list[str]]) -> None:
@@ -45,15 +53,15 @@ def _print_table(headers: list[str], table: list[list[str]]) -> None:
     click.echo()
 
 
-def print_evidence(evidence: Evidence) -> None:
-    """Pooled effects first (the ranking), then per city: incidence and risk ratios."""
-    rows = evidence.rows
-    if not rows:
-        click.echo("No method was applied to any idea of these cities (in this period).")
-        return
+def pooled_rows(rows: list[Row]) -> list[Row]:
+    """The pooled rows (one per method, ``city`` None), as they come in the evidence rows."""
+    return [r for r in rows if r["metric"] == POOLED]
+
+
+def print_pooled(rows: list[Row], lang: str) -> None:
+    """The methods ranked by their pooled risk ratio, with intervals and heterogeneity."""
     pooled = sorted(
-        (r for r in rows if r["metric"] == "pooled_risk_ratio_12m"),
-        key=lambda r: (r["value"] is None, -(r["value"] or 0), r["method"]),
+        pooled_rows(rows), key=lambda r: (r["value"] is None, -(r["value"] or 0), r["method"])
     )
     click.echo(click.style("Pooled risk ratio of implementation within 12 months", bold=True))
     _print_table(
@@ -61,17 +69,32 @@ def print_evidence(evidence: Evidence) -> None:
         [
             [
                 r["method"],
-                _ratio(r) if r["value"] is not None else "not pooled",
-                f"{r['prediction_low']:.2f}–{r['prediction_high']:.2f}"
+                _ratio(r, lang) if r["value"] is not None else "not pooled",
+                f"{number(r['prediction_low'], lang)}–{number(r['prediction_high'], lang)}"
                 if r["prediction_low"] is not None
                 else "",
-                f"{r['tau2']:.3f}" if r["tau2"] is not None else "",
-                f"{r['i2'] * 100:.0f}%" if r["i2"] is not None else "",
+                number(r["tau2"], lang, "#,##0.000") if r["tau2"] is not None else "",
+                percent(r["i2"], lang) if r["i2"] is not None else "",
                 str(r["n"]),
             ]
             for r in pooled
         ],
     )
+
+
+NOTHING = "No method was applied to any idea of these cities (in this period)."
+CAVEAT = (
+    "Observational data: a ratio says how ideas with a method fared, not that the method caused it."
+)
+
+
+def print_evidence(evidence: Evidence, lang: str = "en") -> None:
+    """Pooled effects first (the ranking), then per city: incidence and risk ratios."""
+    rows = evidence.rows
+    if not rows:
+        click.echo(NOTHING)
+        return
+    print_pooled(rows, lang)
     by_key = {(r["city"], r["method"], r["metric"]): r for r in rows}
     pairs = sorted({(r["city"], r["method"]) for r in rows if r["city"] is not None})
     click.echo(click.style("Per city: cumulative incidence of implementation", bold=True))
@@ -80,8 +103,8 @@ def print_evidence(evidence: Evidence) -> None:
         [
             city,
             method,
-            *(_share(by_key.get((city, method, f"incidence_{m}m"))) for m in (6, 12, 24)),
-            _share(by_key.get((city, method, "incidence_12m_without"))),
+            *(_share(by_key.get((city, method, f"incidence_{m}m")), lang) for m in (6, 12, 24)),
+            _share(by_key.get((city, method, "incidence_12m_without")), lang),
         ]
         for city, method in pairs
     ]
@@ -93,17 +116,58 @@ def print_evidence(evidence: Evidence) -> None:
             [
                 city,
                 method,
-                _ratio(by_key.get((city, method, "crude_risk_ratio_12m"))),
-                _ratio(by_key.get((city, method, "adjusted_risk_ratio_12m"))),
-                str(by_key[(city, method, "adjusted_risk_ratio_12m")]["n"]),
+                _ratio(by_key.get((city, method, "crude_risk_ratio_12m")), lang),
+                _ratio(by_key.get((city, method, "adjusted_risk_ratio_12m")), lang),
+                number(by_key[(city, method, "adjusted_risk_ratio_12m")]["n"], lang, "#,##0"),
             ]
             for city, method in pairs
         ],
     )
-    click.echo(
-        "(low–high): 95 % interval. [n]: ideas still at risk. Observational data: a ratio says "
-        "how ideas with a method fared, not that the method caused it."
-    )
+    click.echo(f"(low–high): 95 % interval. [n]: ideas still at risk. {CAVEAT}")
+
+
+def run(
+    city: str,
+    database_url: str | None,
+    cities: tuple[str, ...],
+    methods: tuple[str, ...],
+    since: str | None,
+    as_of: str | None,
+    public_only: bool,
+    output: str,
+    lang: str,
+    pooled_only: bool = False,
+) -> None:
+    """``innoplat evidence``, and ``innoplat compare --pooled`` (``pooled_only``: its pooled rows)."""
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of.strip())
+        except ValueError:
+            raise click.BadParameter(
+                f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
+            ) from None
+    with city_transaction(city, database_url) as (_platform, session, _row):
+        found = method_evidence(
+            session,
+            cities=split_values(cities),
+            methods=split_values(methods),
+            since=since,
+            as_of=moment,
+            public_only=public_only,
+        )
+    rows = pooled_rows(found.rows) if pooled_only else found.rows
+    if output == "csv":
+        click.echo(evidence_as_csv(rows), nl=False)
+    elif output == "json":
+        click.echo(evidence_as_json(rows))
+    elif not pooled_only:
+        print_evidence(found, lang)
+    elif not rows:
+        click.echo(NOTHING)
+    else:
+        print_pooled(rows, lang)
+        click.echo(f"(low–high): 95 % interval. {CAVEAT}")
 
 
 @click.command()
@@ -120,6 +184,7 @@ def print_evidence(evidence: Evidence) -> None:
     help="The data's date for this instance's own city (default: now); peers use their bundle's.",
 )
 @click.option("--public-only", is_flag=True, help="Count public ideas only.")
+@lang_option
 @click.option(
     "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table",
     show_default=True,
@@ -133,6 +198,7 @@ def evidence(
     as_of: str | None,
     public_only: bool,
     output: str,
+    lang: str,
 ) -> None:
     """Which methods drive implementation: time to it, adjusted and pooled across cities.
 
@@ -141,29 +207,7 @@ def evidence(
     implementation within 12 months; per method the random-effects pooled risk ratio. CSV and
     JSON rows carry the keys of docs/comparing.md ("Evidence").
     """
-    moment = None
-    if as_of:
-        try:
-            moment = datetime.fromisoformat(as_of.strip())
-        except ValueError:
-            raise click.BadParameter(
-                f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
-            ) from None
-    with city_transaction(city, database_url) as (_platform, session, _row):
-        found = method_evidence(
-            session,
-            cities=_split(cities),
-            methods=_split(methods),
-            since=since,
-            as_of=moment,
-            public_only=public_only,
-        )
-    if output == "csv":
-        click.echo(evidence_as_csv(found.rows), nl=False)
-    elif output == "json":
-        click.echo(evidence_as_json(found.rows))
-    else:
-        print_evidence(found)
+    run(city, database_url, cities, methods, since, as_of, public_only, output, lang)
 
 
 COMMANDS = [evidence]

@@ -62,6 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "organisations[].role": "Its role in the platform itself, if it has one.",
     "organisations[].parent": "The key of the organisation it belongs to (a department's municipality).",
     "organisations[].website": "Its public website.",
+    "organisations[].description": "What it is and does, by language (shown on its page).",
     "methods": "The city's own names for methods of the shared catalogue.",
     "methods[].key": "Stable identifier of the local method.",
     "methods[].maps_to": "The key of the shared catalogue's method it is; `innoplat cities` checks that it exists.",
@@ -122,6 +123,7 @@ key = "exempelby-kommun"
 name = "Exempelby kommun"
 kind = "municipality"
 role = "owner"
+description = { sv = "Kommunen som driver plattformen.", en = "The municipality running the platform." }
 
 [[methods]]
 key = "ideverkstad"
@@ -273,6 +275,10 @@ def markdown() -> str:
         f"`#:schema <path to>/{SCHEMA_FILE}` on the first line (Taplo, Even Better TOML).",
         "",
         'Texts by language are tables such as `{ sv = "Inkommen", en = "Received" }`.',
+        "A page in a language the table lacks shows the text in the city's `default_locale`,",
+        "then Swedish, then English, then any — the same rule for every text by language. A",
+        "description shown in another language than the page's is marked with its language",
+        "(`lang`), so screen readers pronounce it right.",
         "",
     ]
     defaults = _model_defaults()

@@ -76,6 +76,7 @@ class OrganisationConfig(_Strict):
     role: Literal["owner", "project_lead", "partner", "funder"] | None = None
     parent: str | None = None
     website: WebAddress | None = None
+    description: Translated = Field(default_factory=dict)
 
 
 class LocalMethodConfig(_Strict):

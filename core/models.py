@@ -237,6 +237,8 @@ class Organisation(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     website: Mapped[str | None] = mapped_column(String(300))
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What the organisation is and does, by language (from city.toml).
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
     city: Mapped[City] = relationship()
@@ -520,13 +522,24 @@ class CityRole(Base):
 
 
 def localized(values: dict[str, Any] | None, locale: str | None, fallback: str = "sv") -> str:
-    """Pick a translated field: the locale, then the fallback locale, then English, then any."""
+    """Pick a translated field: the locale, then the fallback locale, then Swedish, English, any."""
+    return localized_in(values, locale, fallback)[0]
+
+
+def localized_in(
+    values: dict[str, Any] | None, locale: str | None, fallback: str = "sv"
+) -> tuple[str, str | None]:
+    """The text ``localized`` picks and the language it is in (None when there is no text).
+
+    Pages mark a text that fell back to another language with that language (``lang``).
+    """
     if not values:
-        return ""
+        return "", None
     for candidate in (locale, fallback, "sv", "en"):
         if candidate and values.get(candidate):
-            return str(values[candidate])
-    return str(next(iter(values.values())))
+            return str(values[candidate]), candidate
+    first = next(iter(values))
+    return str(values[first]), str(first)
 
 
 class SigningKey(Base):

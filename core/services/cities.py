@@ -184,6 +184,7 @@ def sync_city(
         org.kind = org_config.kind
         org.platform_role = org_config.role
         org.website = org_config.website
+        org.description = dict(org_config.description)
         organisations[org_config.key] = org
         session.add(org)
     session.flush()

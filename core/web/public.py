@@ -34,6 +34,7 @@ from ..models import (
     Phase,
     Visibility,
     localized,
+    localized_in,
 )
 from ..services import actors, figures
 from ..services import ideas as idea_service
@@ -73,12 +74,24 @@ def init_app(app: Flask) -> None:
         lambda values: localized(values, current_locale(), platform().city.config.default_locale),
         "localized",
     )
+    app.add_template_filter(localized_in_page, "localized_in")
     app.add_template_filter(card_facts, "card_facts")
     app.add_template_global(lambda thing: thing.label(current_locale()), "tr")
     app.add_template_global(field_attributes)
     app.add_template_global(
         lambda value: str(labels.LABELS[Phase].get(value, value)), "phase_label"
     )
+
+
+def localized_in_page(values: dict[str, Any] | None) -> tuple[str, str | None]:
+    """A city's text by language for this page, and its language if not the page's.
+
+    The same rule as the ``localized`` filter (the page's language, the city's default, Swedish,
+    English, any); the second value is for a ``lang`` attribute on text that fell back.
+    """
+    locale = current_locale()
+    text, used = localized_in(values, locale, platform().city.config.default_locale)
+    return text, (used if used != locale else None)
 
 
 def field_attributes(field: Any, hint: bool = True) -> dict[str, str]:

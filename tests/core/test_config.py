@@ -70,6 +70,12 @@ def broken_city(tmp_path: Path):
         ),
         ('phase = "pilot"', 'phase = "pilote"', "stages[3].phase", "Input should be 'submitted'"),
         (
+            'description.sv = "Projektägare',
+            'description.sv = 3\n# "Projektägare',
+            "organisations[0].description.sv",
+            "Input should be a valid string",
+        ),
+        (
             'to = ["bedomning", "avslutad"]',
             'to = ["bedömning", "avslutad"]',
             "stages[0].to",

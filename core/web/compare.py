@@ -161,33 +161,62 @@ def data_uri(chart: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(drawn(chart).encode()).decode()
 
 
+#: The method's name heads its group of bars (pygal's "major" labels), in bold.
+HEADING_CSS = "inline:.axis.y text.major { font-weight: bold }"
+
+
+def _legend_columns(legend: list[str], labels: list[str], width: int = 900) -> int:
+    """As many legend columns as fit under the plot without names running into each other.
+
+    pygal puts the legend under the plot, which starts right of the longest label; a
+    character takes about 8 px at the charts' font sizes, a legend box and gap about 40 px.
+    """
+    plot = width - 8 * max(map(len, labels), default=0) - 60
+    column = 40 + 8 * max(map(len, legend), default=1)
+    return max(1, min(len(legend), plot // column))
+
+
 def _chart(
     result: Comparison, metric: Metric, methods: dict[str, str], cities: dict[str, str]
-) -> pygal.Bar:
-    """Grouped bars: a group per method, a bar per city, whiskers for the 95 % interval.
+) -> pygal.HorizontalStackedBar:
+    """A group per method, headed by its name: a bar per city that has a figure, whiskers
+    for the 95 % interval; a city without a figure for a method has no bar there and leaves
+    no empty slot (the table beside says "–").
 
-    Bars resting on a small sample are drawn pale and dashed; the table marks them too.
+    Drawn as a stacked chart in which each row holds one city's value only: every bar has
+    its own row, coloured by its city (the legend), so no row is kept for a missing city as
+    in grouped bars. Bars resting on a small sample are drawn pale and dashed; the table
+    marks them too.
     """
     import pygal
 
-    rows = {(r["city"], r["method"]): r for r in result.rows if r["metric"] == metric.key}
-    shown_methods = [m for m in methods if any((c, m) in rows for c in cities)]
-    style = chart_style()
-    highs = [
-        r["high"] if r["high"] is not None else r["value"]
-        for r in rows.values()
-        if r["value"] is not None
-    ]
-    shown_cities = sum(1 for c in cities if any((c, m) in rows for m in shown_methods))
+    rows = {
+        (r["city"], r["method"]): r
+        for r in result.rows
+        if r["metric"] == metric.key and r["value"] is not None
+    }
+    groups = [(m, [c for c in cities if (c, m) in rows]) for m in methods]
+    groups = [(m, shown) for m, shown in groups if shown]
+    # Top to bottom: a method's name, then its cities. pygal draws the first label lowest.
+    lines: list[tuple[str, str | None]] = []
+    for method, shown in groups:
+        lines += [(method, None), *((method, c) for c in shown)]
+    lines.reverse()
+    highs = [r["high"] if r["high"] is not None else r["value"] for r in rows.values()]
+    legend = [name for slug, name in cities.items() if any(c == slug for _m, c in lines)]
+    chart_labels = [methods[m] if c is None else cities[c] for m, c in lines]
+    columns = _legend_columns(legend, chart_labels)
     # Horizontal bars: method names are long, and read best on the left, unrotated.
-    chart = pygal.HorizontalBar(
-        style=style,
+    chart = pygal.HorizontalStackedBar(
+        style=chart_style(),
         js=[],  # no script: the page's CSP allows none, and the table carries the figures
+        css=[*pygal.Config().css, HEADING_CSS],
         width=900,
-        height=max(260, 110 + 16 * max(1, len(shown_methods)) * max(1, shown_cities)),
+        height=max(260, 110 + 26 * len(lines) + 22 * -(-len(legend) // columns)),
         truncate_label=-1,
         truncate_legend=-1,
         legend_at_bottom=True,
+        legend_at_bottom_columns=columns,
         show_y_guides=True,
         range=(0, max(highs) * 1.08) if highs and max(highs) > 0 else None,
         value_formatter=lambda v: figure(v, metric.unit),
@@ -195,16 +224,17 @@ def _chart(
         x_title=_unit_label(metric.unit),
         print_values=False,
     )
-    chart.x_labels = [methods[m] for m in shown_methods]
+    chart.x_labels = chart_labels
+    chart.x_labels_major = [methods[m] for m, _shown in groups]
     for slug, name in cities.items():
-        if not any((slug, m) in rows for m in shown_methods):
+        if name not in legend:
             continue  # a city without figures would only add an empty legend entry
         values: list[Any] = []
-        for method in shown_methods:
-            row = rows.get((slug, method))
-            if row is None or row["value"] is None:
+        for method, city in lines:
+            if city != slug:
                 values.append(None)
                 continue
+            row = rows[(slug, method)]
             value: dict[str, Any] = {"value": row["value"]}
             if row["low"] is not None and row["high"] is not None:
                 value["ci"] = {"low": row["low"], "high": row["high"]}

@@ -6,10 +6,12 @@ import base64
 import csv
 import io
 import re
+from datetime import datetime
 
 import pytest
 
-from innoplat.core.services import comparison, exchange
+from innoplat.core.config import load_city
+from innoplat.core.services import comparison, demo, exchange
 from innoplat.core.services.comparison import ROW_KEYS
 from innoplat.core.web import create_app
 
@@ -139,3 +141,63 @@ def test_the_method_page_shows_the_method_across_cities(client):
     html = client.get("/methods/living_lab?lang=en").get_data(as_text=True)
     assert '<h2 id="across-cities-heading">This method across cities</h2>' in html
     assert '<th scope="row">Innovation Platform Kiruna</th>' in html
+
+
+@pytest.fixture
+def with_lund(with_demo, make_platform):
+    """Kiruna's demo and Lund's, whose demo profile never uses the idea box."""
+    lund = make_platform(city=load_city("lund"))
+    with lund.transaction() as session:
+        demo.load_demo(
+            session, lund.city, lund.city_row(session), ideas=300, seed=7, now=datetime(2026, 1, 1)
+        )
+    return with_demo
+
+
+def _rows_of_the_chart(svg: str) -> list[tuple[str, bool, int]]:
+    """Top to bottom: each label on the chart's axis of names, whether it heads a method
+    (bold "major" label), and how many drawn bars sit on its row."""
+    axis = re.search(r'<g class="axis y[^"]*">(.*?)</g>\s*<g class="axis x', svg, re.S).group(1)
+    labels = [
+        (float(y), kind == "major", name)
+        for y, kind, name in re.findall(r'<text x="[^"]*" y="([^"]+)" class="(\w*)">([^<]+)<', axis)
+    ]
+    bars = [
+        float(y) + float(height) / 2
+        for y, width, height in re.findall(
+            r'<rect x="[^"]*" y="([^"]+)" rx="0" ry="0" width="([^"]+)" height="([^"]+)" '
+            r'class="rect reactive',
+            svg,
+        )
+        if float(width) > 0
+    ]
+    ys = sorted(y for y, _major, _name in labels)
+    step = min(b - a for a, b in zip(ys, ys[1:], strict=False))
+    return [
+        (name, major, sum(1 for b in bars if abs(b - y) < step / 2))
+        for y, major, name in sorted(labels)
+    ]
+
+
+def test_the_chart_leaves_no_empty_slot_for_a_city_without_a_figure(client, with_lund):
+    """Lund has no idea-box figure: the idea box's group has Kiruna's bar only, no gap."""
+    svg = client.get(
+        "/compare/chart.svg?metric=implementation_share&methods=idea_box,living_lab&lang=en"
+    ).get_data(as_text=True)
+    rows = _rows_of_the_chart(svg)
+    assert rows == [
+        ("Idea box", True, 0),
+        ("Innovation Platform Kiruna", False, 1),
+        ("Living lab", True, 0),
+        ("Innovation Platform Kiruna", False, 1),
+        ("Future by Lund", False, 1),
+    ]
+    assert re.search(
+        r"text.major\s*{\s*font-weight:\s*bold", svg
+    )  # the methods' names head their groups
+    every = _rows_of_the_chart(
+        client.get("/compare/chart.svg?metric=lift&lang=sv").get_data(as_text=True)
+    )
+    # Every row that is not a method's heading carries exactly one bar.
+    assert all(bars == (0 if heading else 1) for _name, heading, bars in every)
+    assert sum(not heading for _n, heading, _b in every) > sum(heading for _n, heading, _b in every)

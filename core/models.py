@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -17,10 +17,23 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
+    false,
+    update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    UOWTransaction,
+    mapped_column,
+    relationship,
+)
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -577,3 +590,57 @@ class Peer(Base):
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: One line: what the last sync did (imported, updated, unchanged) or why it failed.
     last_result: Mapped[str | None] = mapped_column(String(500))
+    #: The sibling serves partial bundles (``/api/v1/exchange?since=``): sync asks for changes.
+    changes_since: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+
+
+#: What hangs on an idea: a change to one of these is a change to the idea.
+_IDEA_PARTS = (StageTransition, Participation, MethodApplication, IdeaSdg, IdeaFocusArea)
+#: ``Session.info`` key: the ideas created in the session's current transaction.
+_CREATED = "innoplat.ideas_created"
+
+
+@event.listens_for(Session, "after_flush")
+def _touch_changed_ideas(session: Session, flush_context: UOWTransaction) -> None:
+    """``Idea.updated_at`` is the moment the idea *or anything hanging on it* last changed.
+
+    An edit of the idea's own row sets it (``onupdate``); this sets it when its history,
+    method applications (and their organisations), participations, SDGs or focus areas were
+    written through the ORM, whichever service did it, so a sibling asking for what changed
+    since a moment (``/api/v1/exchange?since=``) learns of it. The optimistic-locking
+    ``version`` is left alone: adding a participation does not make a colleague's open edit
+    form stale. An idea created in the same transaction keeps the time its service gave it
+    (a submission dated in the past), and bulk writes (an imported peer, the demo generator)
+    set the time themselves.
+    """
+    created: set[int] = session.info.setdefault(_CREATED, set())
+    created.update(o.id for o in session.new if isinstance(o, Idea) and o.id is not None)
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _IDEA_PARTS):
+            idea_id = obj.idea_id
+        elif isinstance(obj, Idea) and obj not in session.new and obj not in session.deleted:
+            idea_id = obj.id  # e.g. only its focus areas (a secondary table) changed
+        else:
+            continue
+        if idea_id is not None and idea_id not in created:
+            touched.add(idea_id)
+    if not touched:
+        return
+    now = utcnow()
+    table = cast(Table, Idea.__table__)
+    session.connection().execute(
+        update(table).where(table.c.id.in_(sorted(touched))).values(updated_at=now)
+    )
+    for idea_id in touched:
+        idea = session.identity_map.get(identity_key(Idea, idea_id))
+        if idea is not None:
+            set_committed_value(idea, "updated_at", now)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_created_ideas(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CREATED, None)

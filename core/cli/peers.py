@@ -144,6 +144,7 @@ def list_(database_url: str | None, as_json: bool) -> None:
                     "public_key": p.public_key,
                     "synced_at": p.synced_at.isoformat(timespec="seconds") if p.synced_at else None,
                     "last_result": p.last_result,
+                    "changes_since": p.changes_since,
                 }
                 for p in peers.list_peers(session)
             ]

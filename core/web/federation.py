@@ -4,12 +4,14 @@
 pins with ``innoplat peers add``. ``/api/v1/exchange`` serves the bundle with a detached
 signature in the ``Innoplat-Signature`` header, an entity tag and ``Last-Modified`` (a
 conditional request gets "304 Not Modified" without the bundle being built), and gzip for
-clients that accept it.
+clients that accept it. With ``?since=`` it serves a partial bundle: only what changed since
+then (``services.exchange.merge`` documents it); every answer says so in ``Innoplat-Changes``.
 """
 
 from __future__ import annotations
 
 import gzip
+from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
@@ -41,14 +43,21 @@ def public_key() -> Response:
         response.status_code = 404
         return response
     response = jsonify(
-        city=platform().city.slug, name=name, algorithm=signing.ALGORITHM, public_key=key
+        city=platform().city.slug,
+        name=name,
+        algorithm=signing.ALGORITHM,
+        public_key=key,
+        changes_since=True,  # /api/v1/exchange?since= serves partial bundles
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 
-def exchange_response() -> Response:
-    """This city's signed bundle, or 304 when the sibling's copy is current."""
+def exchange_response(since: datetime | None = None) -> Response:
+    """This city's signed bundle, or 304 when the sibling's copy is current.
+
+    :param since: serve a partial bundle, only what changed at or after this moment (UTC).
+    """
     with platform().transaction() as session:
         city = platform().city_row(session)
         version = publishing.bundle_version(session, city)
@@ -71,7 +80,7 @@ def exchange_response() -> Response:
         sink: Any = (
             gzip.GzipFile(fileobj=body, mode="wb", compresslevel=6, mtime=0) if gzipped else body
         )
-        for piece in exchange.chunks(session, city, exported_at=version.modified):
+        for piece in exchange.chunks(session, city, exported_at=version.modified, since=since):
             data = piece.encode("utf-8")
             digest.update(data)
             sink.write(data)
@@ -85,13 +94,15 @@ def exchange_response() -> Response:
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
     response.headers[signing.HEADER] = signing.sign(key, digest)
-    response.headers["Content-Disposition"] = f'inline; filename="{platform().city.slug}.json"'
+    name = platform().city.slug + ("-changes" if since is not None else "")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.json"'
     _validators(response, version)
     return response
 
 
 def _validators(response: Response, version: publishing.BundleVersion) -> None:
     response.headers["ETag"] = version.etag
+    response.headers[exchange.CHANGES_HEADER] = exchange.CHANGES_OFFERED
     response.last_modified = version.modified.replace(microsecond=0)
     response.headers["Cache-Control"] = "no-cache"
 

@@ -1,16 +1,21 @@
-"""A second instance beside the test's own: a database of its own on the same kind of server."""
+"""A second instance beside the test's own (a database of its own on the same kind of
+server), its web app served on 127.0.0.1, and the command line."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from werkzeug.serving import make_server
 
+from innoplat.core.cli import main
 from innoplat.core.platform import Platform
 from innoplat.core.testing import city_with_plugins
+from innoplat.core.web import create_app
 
 _counter = itertools.count()
 
@@ -55,3 +60,36 @@ def make_instance(make_database) -> Iterator[Callable[[str], Platform]]:
     yield make
     for platform in made:
         platform.dispose()
+
+
+@pytest.fixture
+def innoplat(capsys):
+    """``innoplat(*args)`` → the exit code, standard output and standard error of a command."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def serve_platform() -> Iterator[Callable[..., str]]:
+    """``serve_platform(platform)`` → the base URL of its web app on 127.0.0.1."""
+    servers = []
+
+    def start(platform, app=None) -> str:
+        app = app or create_app(platform=platform, config={"TESTING": True})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()

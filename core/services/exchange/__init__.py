@@ -14,6 +14,7 @@ The package, one concern per module:
 * ``validate`` — every rule a bundle must follow, checked record by record;
 * ``personal_data`` — e-mail addresses, phone numbers and personal identity numbers redacted;
 * ``importer`` — a bundle stored as a read-only peer, in batches, in the caller's transaction;
+* ``merge`` — a partial bundle (what changed since a moment) merged into a peer's copy;
 * ``fetch`` — where a sibling publishes its bundle (``peers`` fetches it, bounded).
 
 Rows go through the bulk writer shared with the demo generator (``services.bulk``).
@@ -33,11 +34,19 @@ from .export import (
     records,
     write_bundle,
 )
-from .fetch import EXCHANGE_PATH, exchange_url
+from .fetch import (
+    CHANGES_HEADER,
+    CHANGES_OFFERED,
+    EXCHANGE_PATH,
+    exchange_url,
+    parse_since,
+    since_text,
+)
 from .importer import PeerImport, count_peer_ideas, import_bundle, peer_cities
+from .merge import ChangesDoNotFit, header_of, is_partial, merge_changes
 from .personal_data import redact
 from .reader import items, loads
-from .schema import FORMAT, MINOR_VERSION, SCHEMA, SECTIONS, VERSION
+from .schema import CHANGES_FORMAT, FORMAT, MINOR_VERSION, SCHEMA, SECTIONS, VERSION
 from .validate import CLOCK_TOLERANCE, Checker, validate_bundle
 
 
@@ -49,6 +58,9 @@ def dumps(bundle: dict[str, Any], *, pretty: bool = False) -> str:
 
 
 __all__ = [
+    "CHANGES_FORMAT",
+    "CHANGES_HEADER",
+    "CHANGES_OFFERED",
     "CLOCK_TOLERANCE",
     "EXCHANGE_PATH",
     "FORMAT",
@@ -56,6 +68,7 @@ __all__ = [
     "SCHEMA",
     "SECTIONS",
     "VERSION",
+    "ChangesDoNotFit",
     "Checker",
     "PeerImport",
     "chunks",
@@ -65,13 +78,18 @@ __all__ = [
     "dumps",
     "exchange_url",
     "export_city",
+    "header_of",
     "import_bundle",
+    "is_partial",
     "items",
     "loads",
+    "merge_changes",
     "method_record",
+    "parse_since",
     "peer_cities",
     "records",
     "redact",
+    "since_text",
     "validate_bundle",
     "write_bundle",
 ]

@@ -35,7 +35,7 @@ from ...models import (
 )
 from ..serialisation import timestamp
 from .reader import Item
-from .schema import FORMAT, MINOR_VERSION, SECTIONS, VERSION
+from .schema import CHANGES_FORMAT, FORMAT, MINOR_VERSION, SECTIONS, VERSION
 from .validate import Checker
 
 BATCH = 2_000
@@ -92,11 +92,26 @@ def _stream(session: Session, statement: Any) -> Iterator[Any]:
     yield from session.connection().execute(statement.execution_options(yield_per=BATCH))
 
 
-def records(session: Session, city: City, *, exported_at: datetime | None = None) -> Iterator[Item]:
+def _exported(city: City, changed_since: datetime | None) -> tuple[Any, ...]:
+    """The ideas a bundle holds: the city's public ones (for a partial bundle, only those
+    that changed at or after ``changed_since``; models.py keeps ``updated_at`` for that)."""
+    ideas = (Idea.city_id == city.id, Idea.visibility == Visibility.public)
+    return ideas if changed_since is None else (*ideas, Idea.updated_at >= changed_since)
+
+
+def records(
+    session: Session,
+    city: City,
+    *,
+    exported_at: datetime | None = None,
+    changed_since: datetime | None = None,
+) -> Iterator[Item]:
     """The bundle's items in order (as reader.items gives them), read from the database.
 
     A peer city is exported as it was imported, with its original ``exported_at``, so a
     bundle passed on from one instance to the next stays identical.
+    :param changed_since: only the ideas (and their records) changed since then; the other
+        lists stay whole. ``changed_records`` makes a partial bundle of it.
     """
     when = city.peer_exported_at if city.is_peer and city.peer_exported_at else None
     when = when or exported_at or utcnow()
@@ -204,7 +219,7 @@ def records(session: Session, city: City, *, exported_at: datetime | None = None
         yield ("record", "methods", method_record(m))
 
     yield ("start", "ideas", None)
-    yield from _ideas(session, city, stage_key, org_key, area_key)
+    yield from _ideas(session, city, stage_key, org_key, area_key, changed_since)
 
     yield ("start", "transitions", None)
     for t in _stream(
@@ -218,7 +233,7 @@ def records(session: Session, city: City, *, exported_at: datetime | None = None
             _raw(StageTransition.at),
         )
         .join(Idea, Idea.id == StageTransition.idea_id)
-        .where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
+        .where(*_exported(city, changed_since))
         .order_by(Idea.reference, StageTransition.at, StageTransition.id),
     ):
         yield (
@@ -235,7 +250,7 @@ def records(session: Session, city: City, *, exported_at: datetime | None = None
         )
 
     yield ("start", "method_applications", None)
-    yield from _applications(session, city, method_key, org_key)
+    yield from _applications(session, city, method_key, org_key, changed_since)
 
     yield ("start", "participations", None)
     for reference, org_id, role in _stream(
@@ -243,7 +258,7 @@ def records(session: Session, city: City, *, exported_at: datetime | None = None
         select(Idea.reference, Participation.organisation_id, _raw(Participation.role))
         .join(Idea, Idea.id == Participation.idea_id)
         .join(Organisation, Organisation.id == Participation.organisation_id)
-        .where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
+        .where(*_exported(city, changed_since))
         .order_by(Idea.reference, Organisation.key, Participation.role),
     ):
         yield (
@@ -259,6 +274,7 @@ def _ideas(
     stage_key: dict[int, str],
     org_key: dict[int, str],
     area_key: dict[int, str],
+    changed_since: datetime | None = None,
 ) -> Iterator[Item]:
     """The public ideas by reference, a batch at a time with their focus areas and SDGs."""
     last = ""
@@ -284,11 +300,7 @@ def _ideas(
                     _raw(Idea.submitted_at),
                     _raw(Idea.updated_at),
                 )
-                .where(
-                    Idea.city_id == city.id,
-                    Idea.visibility == Visibility.public,
-                    Idea.reference > last,
-                )
+                .where(*_exported(city, changed_since), Idea.reference > last)
                 .order_by(Idea.reference)
                 .limit(BATCH)
             )
@@ -299,12 +311,7 @@ def _ideas(
         first, last = rows[0].reference, rows[-1].reference
         batch = (
             select(Idea.id)
-            .where(
-                Idea.city_id == city.id,
-                Idea.visibility == Visibility.public,
-                Idea.reference >= first,
-                Idea.reference <= last,
-            )
+            .where(*_exported(city, changed_since), Idea.reference >= first, Idea.reference <= last)
             .scalar_subquery()
         )
         focus: dict[int, list[str]] = {}
@@ -348,7 +355,11 @@ def _ideas(
 
 
 def _applications(
-    session: Session, city: City, method_key: dict[int, str], org_key: dict[int, str]
+    session: Session,
+    city: City,
+    method_key: dict[int, str],
+    org_key: dict[int, str],
+    changed_since: datetime | None = None,
 ) -> Iterator[Item]:
     """Method applications by idea, then in the order recorded, with their organisations."""
     rows = _stream(
@@ -363,7 +374,7 @@ def _applications(
             MethodApplication.facilitator_id,
         )
         .join(Idea, Idea.id == MethodApplication.idea_id)
-        .where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
+        .where(*_exported(city, changed_since))
         .order_by(Idea.reference, MethodApplication.id),
     )
     for _, chunk_rows in groupby(enumerate(rows), key=lambda pair: pair[0] // BATCH):
@@ -392,9 +403,32 @@ def _applications(
             )
 
 
+def changed_records(
+    session: Session, city: City, since: datetime, *, exported_at: datetime | None = None
+) -> Iterator[Item]:
+    """A partial bundle's items: the ideas changed since ``since`` with their records, the
+    other lists whole, and the references of all public ideas, so the receiver learns which
+    of its copy's ideas were withdrawn (removed, or made internal) since then."""
+    for kind, key, value in records(session, city, exported_at=exported_at, changed_since=since):
+        yield (kind, key, CHANGES_FORMAT if (kind, key) == ("field", "format") else value)
+        if (kind, key) == ("field", "city"):
+            yield ("field", "since", datetime_text(since))
+            yield (
+                "field",
+                "public_references",
+                list(
+                    session.scalars(
+                        select(Idea.reference)
+                        .where(*_exported(city, None))
+                        .order_by(Idea.reference)
+                    )
+                ),
+            )
+
+
 def checked(items: Iterator[Item], *, now: datetime | None = None) -> Iterator[Item]:
     """The items, each passed through the importer's checks (personal data redacted)."""
-    checker = Checker(now=now, schema=False)
+    checker = Checker(now=now, schema=False, formats=(FORMAT, CHANGES_FORMAT))
     for kind, key, value in items:
         if kind == "field":
             checker.field(key, value)
@@ -445,15 +479,22 @@ def chunks(
     pretty: bool = False,
     exported_at: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    since: datetime | None = None,
 ) -> Iterator[str]:
     """The bundle as JSON text, a piece at a time (one record per line), as it is read.
 
     :param progress: called with the number of ideas written since its last call.
+    :param since: a partial bundle: only what changed since then (``changed_records``).
     """
     first = True
     open_list = False
     ideas = 0
-    for kind, key, value in checked(records(session, city, exported_at=exported_at)):
+    source = (
+        records(session, city, exported_at=exported_at)
+        if since is None
+        else changed_records(session, city, since, exported_at=exported_at)
+    )
+    for kind, key, value in checked(source):
         if kind == "field":
             if key == "city":
                 value = _redacted_city(value)
@@ -501,6 +542,7 @@ def count_public_ideas(session: Session, city: City) -> int:
 
 __all__ = [
     "SECTIONS",
+    "changed_records",
     "chunks",
     "count_public_ideas",
     "datetime_text",

@@ -1,10 +1,16 @@
-"""Where a sibling publishes its bundle: its ``/api/v1/exchange`` endpoint (peers.py fetches it)."""
+"""Where a sibling publishes its bundle: its ``/api/v1/exchange`` endpoint (peers.py fetches it),
+and how a partial bundle is asked for (``?since=``) and offered (the ``Innoplat-Changes`` header)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from ...errors import ValidationError
 
 EXCHANGE_PATH = "/api/v1/exchange"
+#: The response header by which a publisher says it serves partial bundles (``?since=``).
+CHANGES_HEADER = "Innoplat-Changes"
+CHANGES_OFFERED = "since"
 
 
 def exchange_url(url: str) -> str:
@@ -15,3 +21,22 @@ def exchange_url(url: str) -> str:
     if url.rstrip("/").endswith(EXCHANGE_PATH):
         return url
     return url.rstrip("/") + EXCHANGE_PATH
+
+
+def parse_since(text: str, field: str = "since") -> datetime:
+    """A moment given as ISO 8601 (``2026-01-31T12:00:00Z``; an offset is converted to UTC,
+    none means UTC), as the naive UTC datetime the database stores."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(
+            field, f"{text!r} is not a UTC time such as 2026-01-31T12:00:00Z"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def since_text(moment: datetime) -> str:
+    """A moment as the ``since`` parameter carries it (UTC, microseconds, ``Z``)."""
+    return moment.isoformat(timespec="microseconds") + "Z"

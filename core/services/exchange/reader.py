@@ -161,10 +161,20 @@ def _dict_items(bundle: Any) -> Iterator[Item]:
             yield ("field", key, value)
 
 
+class Items:
+    """Items already read (e.g. a peer's copy merged with its changes), taken as they come."""
+
+    def __init__(self, items: Iterator[Item]) -> None:
+        self.items = items
+
+
 def items(
     source: Any, *, name: str = "bundle", progress: Callable[[int], None] | None = None
 ) -> Iterator[Item]:
-    """The bundle's items, from a dict, ``bytes``/``str`` or a binary stream (e.g. an open file)."""
+    """The bundle's items, from a dict, ``bytes``/``str``, a binary stream (e.g. an open
+    file) or ``Items``."""
+    if isinstance(source, Items):
+        return source.items
     if isinstance(source, dict):
         return _dict_items(source)
     if isinstance(source, str):

@@ -31,6 +31,10 @@ from ...models import (
 )
 
 FORMAT = "innoplat-exchange"
+#: The format of a partial bundle: only what changed since a moment (``/api/v1/exchange?since=``).
+#: Its own name, so a reader that knows only full bundles refuses it instead of taking it
+#: for the whole of the city's data.
+CHANGES_FORMAT = "innoplat-exchange-changes"
 #: The major version this release reads and writes.
 VERSION = 1
 #: The minor version this release writes (0: written as no ``minor_version`` at all, so

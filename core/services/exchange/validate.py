@@ -24,6 +24,7 @@ from .. import records
 from ..serialisation import timestamp
 from .personal_data import redact
 from .schema import (
+    CHANGES_FORMAT,
     FAST_VALIDATORS,
     FIELDS,
     FORMAT,
@@ -84,9 +85,18 @@ def check_text(value: Any, where: str) -> None:
             check_text(item, f"{where}[{i}]")
 
 
-def check_version(header: dict[str, Any]) -> None:
-    """The format and version policy: same major version read (minor ignored), others refused."""
-    if header.get("format") != FORMAT:
+def check_version(header: dict[str, Any], formats: tuple[str, ...] = (FORMAT,)) -> None:
+    """The format and version policy: same major version read (minor ignored), others refused.
+
+    :param formats: the formats accepted: full bundles, and where they are merged, partial ones.
+    """
+    if header.get("format") == CHANGES_FORMAT and CHANGES_FORMAT not in formats:
+        raise ValidationError(
+            "$.format",
+            "this is a partial bundle (only the changes since a moment): innoplat sync and "
+            "innoplat pull merge it into a peer's copy; import a full bundle instead",
+        )
+    if header.get("format") not in formats:
         raise ValidationError(
             "$.format",
             f"expected {FORMAT!r} (got {header.get('format')!r}): not an innoplat exchange bundle",
@@ -126,9 +136,15 @@ class Checker:
     """Checks a bundle fed item by item; ``record`` returns the record as it is to be stored."""
 
     def __init__(
-        self, *, now: datetime | None = None, schema: bool = True, redact_text: bool = True
+        self,
+        *,
+        now: datetime | None = None,
+        schema: bool = True,
+        redact_text: bool = True,
+        formats: tuple[str, ...] = (FORMAT,),
     ) -> None:
         self.now = now or utcnow()
+        self.formats = formats
         self.schema = schema
         self.redact_text = redact_text
         self.header: dict[str, Any] = {}
@@ -164,7 +180,7 @@ class Checker:
     def check_header(self) -> dict[str, Any]:
         """The header, checked: called when the first list begins."""
         header = self.header
-        check_version(header)
+        check_version(header, self.formats)
         for name in HEADER:
             if name not in header and name not in OPTIONAL:
                 raise ValidationError("$", f"the bundle has no {name!r}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ...services import comparison
+from ...services import comparison, exchange
 from ...services.comparison import ROW_KEYS
 from ..compare import _compare, _selection
 from ..federation import exchange_response
@@ -53,7 +53,9 @@ def compare() -> Any:
 def exchange_bundle() -> Response:
     """This city's signed exchange bundle (public ideas only, no personal data): docs/exchange.md.
 
-    Its ETag and Last-Modified come from the bundle's version (see ``web.federation``).
+    Its ETag and Last-Modified come from the bundle's version (see ``web.federation``);
+    ``since`` asks for a partial bundle, only what changed since then.
     """
-    Arguments(())
-    return exchange_response()
+    args = Arguments(("since",))
+    since = args.text("since", maximum=64)
+    return exchange_response(exchange.parse_since(since) if since else None)

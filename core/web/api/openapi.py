@@ -433,9 +433,16 @@ SCHEMAS: dict[str, Any] = {
     "ExchangeBundle": {
         "type": "object",
         "required": ["format", "version"],
-        "properties": {"format": {"const": "innoplat-exchange"}, "version": INTEGER},
+        "properties": {
+            "format": {"enum": ["innoplat-exchange", "innoplat-exchange-changes"]},
+            "version": INTEGER,
+            "since": TIME,
+            "public_references": {"type": "array", "items": STRING},
+        },
         "description": "The city's public data as an exchange bundle; its full JSON Schema is "
-        "docs/exchange.schema.json and docs/exchange.md describes it.",
+        "docs/exchange.schema.json and docs/exchange.md describes it. Asked with `since`, a "
+        "partial bundle (format innoplat-exchange-changes): only the ideas changed since then, "
+        "with `since` and the references of all public ideas (`public_references`).",
     },
 }
 
@@ -694,7 +701,15 @@ def document() -> dict[str, Any]:
                 "getExchangeBundle",
                 "This city's exchange bundle, which `innoplat pull` on a sibling imports",
                 "ExchangeBundle",
-                [],
+                [
+                    _parameter(
+                        "since",
+                        TIME,
+                        "Only what changed at or after this moment (UTC, e.g. "
+                        "2026-01-31T12:00:00Z): a partial bundle that `innoplat sync` merges "
+                        "into its copy. Every answer carries `Innoplat-Changes: since`.",
+                    )
+                ],
             ),
         },
         "components": {"schemas": SCHEMAS},

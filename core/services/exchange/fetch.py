@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ...errors import ValidationError
+from ..serialisation import timestamp
 
 EXCHANGE_PATH = "/api/v1/exchange"
 #: The response header by which a publisher says it serves partial bundles (``?since=``).
@@ -39,4 +40,4 @@ def parse_since(text: str, field: str = "since") -> datetime:
 
 def since_text(moment: datetime) -> str:
     """A moment as the ``since`` parameter carries it (UTC, microseconds, ``Z``)."""
-    return moment.isoformat(timespec="microseconds") + "Z"
+    return timestamp(moment, exact=True)

@@ -62,9 +62,10 @@ def _change(platform) -> dict[str, str]:
         )
         hidden = ideas.get_idea(session, third, city=city)
         ideas.update_idea(session, hidden, expected_version=hidden.version, visibility="internal")
+    before = {i.reference for i in _public_ideas(platform)}
     _submit(platform)
-    new = {i.reference for i in _public_ideas(platform)} - {first, second}
-    return {"partnered": first, "method": second, "hidden": third, "new": max(new)}
+    (new,) = {i.reference for i in _public_ideas(platform)} - before
+    return {"partnered": first, "method": second, "hidden": third, "new": new}
 
 
 def _comparable(bundle: dict) -> dict:

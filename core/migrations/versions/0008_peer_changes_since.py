@@ -4,15 +4,15 @@
 ``Innoplat-Changes`` header of its last answer) that ``/api/v1/exchange?since=`` serves only
 what changed since a moment; ``innoplat sync`` then asks for just that.
 
-Revision ID: 0007_peer_changes_since
-Revises: 0006_consent_version
+Revision ID: 0008_peer_changes_since
+Revises: 0007_organisation_description
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_peer_changes_since"
-down_revision = "0006_consent_version"
+revision = "0008_peer_changes_since"
+down_revision = "0007_organisation_description"
 branch_labels = None
 depends_on = None
 

@@ -91,6 +91,10 @@ def test_a_method_in_fewer_than_three_cities_is_shown_not_pooled(client, three_c
     assert few, "some demo method is used in fewer than three cities"
     html = client.get(f"/compare/evidence/{few[0]}?lang=en").get_data(as_text=True)
     assert "not pooled: fewer than three cities with a ratio" in html
+    n = pooled[few[0]]["n"]
+    assert f"<td>{n} {'city' if n == 1 else 'cities'}</td>" in html  # never "1 cities"
+    swedish = client.get(f"/compare/evidence/{few[0]}?lang=sv").get_data(as_text=True)
+    assert f"<td>{n} {'kommun' if n == 1 else 'kommuner'}</td>" in swedish
 
 
 def test_unknown_methods_and_cities_are_not_found(client):

@@ -258,17 +258,22 @@ def find_city_folder(city: str) -> Path:
     )
 
 
+def read_toml(path: Path, shown: str) -> dict[str, Any]:
+    """A TOML file's contents; a file that cannot be read or parsed is a ConfigError."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, "", f"not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
+
+
 def load_city(city: str | Path) -> CityDefinition:
     """Load and validate a city; every mistake is a ConfigError naming file, key and expectation."""
     folder = find_city_folder(str(city))
     path = folder / CITY_FILE
     shown = _shown_path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(shown, "", f"not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
+    raw = read_toml(path, shown)
     try:
         config = CityConfig.model_validate(raw)
     except ValidationError as exc:

@@ -25,6 +25,7 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from .. import validation
+from ..services.actors import KEY_PATTERN
 from ..services.ideas import DESCRIPTION_MAX, NOTE_MAX, SUMMARY_MAX, TITLE_MAX
 
 
@@ -47,6 +48,12 @@ def web_address(_form: Any, field: Any) -> None:
     value = (field.data or "").strip()
     if value and not validation.is_web_address(value):
         raise ValidationError(_l("Enter a web address starting with https:// or http://."))
+
+
+#: An organisation's key, by the rule the services apply (it appears in web addresses).
+key_pattern = Regexp(
+    f"^{KEY_PATTERN.pattern}$", message=_l("Use lower-case letters, digits, '-' or '_'.")
+)
 
 
 class LoginForm(FlaskForm):
@@ -189,13 +196,7 @@ class ParticipationForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     key = StringField(
         _l("Key"),
-        validators=[
-            DataRequired(_l("Give the organisation a key.")),
-            Length(max=80),
-            Regexp(
-                r"^[a-z0-9][a-z0-9_-]*$", message=_l("Use lower-case letters, digits, '-' or '_'.")
-            ),
-        ],
+        validators=[DataRequired(_l("Give the organisation a key.")), Length(max=80), key_pattern],
         description=_l("Used in web addresses, e.g. tekniska-verken."),
     )
     name = StringField(

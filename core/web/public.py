@@ -185,6 +185,12 @@ def _figures(name: str, compute: Callable[[], Any]) -> Any:
     return value
 
 
+def _first_ideas(session: Any, city: Any, **narrowing: Any) -> list[Idea]:
+    """The first ideas of an organisation's or a method's page, as this visitor may see them."""
+    filters = idea_service.IdeaFilter(public_only=_visible_to_visitor(), **narrowing)
+    return idea_service.list_ideas(session, city, filters, limit=20)
+
+
 def _int_arg(name: str, minimum: int, maximum: int) -> int | None:
     """A whole-number filter within bounds; anything else is ignored, like other filters."""
     try:
@@ -336,12 +342,11 @@ def organisation(key: str) -> str:
     with platform().transaction() as session:
         city = platform().city_row(session)
         org = actors.get_organisation(session, city, key)
-        filters = idea_service.IdeaFilter(organisation=org.key, public_only=public_only)
         return render_template(
             "organisations/detail.html",
             city=city,
             organisation=org,
-            ideas=idea_service.list_ideas(session, city, filters, limit=20),
+            ideas=_first_ideas(session, city, organisation=org.key),
             idea_count=figures.organisation_idea_count(session, org, public_only=public_only),
             collaborators=figures.collaborators(session, org, public_only=public_only),
             memberships=actors.memberships(session, org) if auth.is_staff() else [],
@@ -365,20 +370,19 @@ def methods() -> str:
 
 @blueprint.get("/methods/<key>")
 def method(key: str) -> str:
-    public_only = _visible_to_visitor()
     with platform().transaction() as session:
         city = platform().city_row(session)
         found = method_service.get_method(session, key, city)
-        filters = idea_service.IdeaFilter(method=found.key, public_only=public_only)
+        filters = idea_service.IdeaFilter(method=found.key, public_only=_visible_to_visitor())
         outcome_counts = _figures(
             f"outcomes:{found.key}",
-            lambda: method_service.outcomes(session, city, found, public_only=public_only),
+            lambda: method_service.outcomes(session, city, found, public_only=filters.public_only),
         )
         return render_template(
             "methods/detail.html",
             city=city,
             method=found,
-            ideas=idea_service.list_ideas(session, city, filters, limit=20),
+            ideas=_first_ideas(session, city, method=found.key),
             idea_count=_figures(
                 f"method-ideas:{found.key}",
                 lambda: idea_service.count_ideas(session, city, filters),

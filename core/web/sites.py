@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import logging
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request
 
 from .. import db
+from ..config import read_toml
 from ..errors import ConfigError
 from ..links import BASE_URL_ENV, checked_base_url
 from ..platform import Platform
@@ -68,13 +68,7 @@ def load_sites(path: str | Path) -> Sites:
     """Read a sites file; every mistake is a ConfigError naming the file and the key."""
     path = Path(path)
     shown = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(shown, "", f"not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(shown, "", f"cannot be read ({exc.strerror})") from None
-    return parse_sites(raw, shown)
+    return parse_sites(read_toml(path, shown), shown)
 
 
 def parse_sites(raw: dict[str, Any], shown: str = "sites") -> Sites:

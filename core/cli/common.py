@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from enum import Enum
 from typing import Any, TypeVar
 
 import click
@@ -70,6 +71,20 @@ def percent(value: float, lang: str) -> str:
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         func
+    )
+
+
+def enum_option(*names: str, values: type[Enum], **attrs: Any) -> Callable[[F], F]:
+    """An option taking one of an enumeration's values, its default shown in the help."""
+    return click.option(
+        *names, type=click.Choice([v.value for v in values]), show_default=True, **attrs
+    )
+
+
+def count_option(*names: str, default: int, minimum: int = 0, **attrs: Any) -> Callable[[F], F]:
+    """A whole-number option (how many, how often) with its default shown in the help."""
+    return click.option(
+        *names, default=default, show_default=True, type=click.IntRange(min=minimum), **attrs
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import click
@@ -25,21 +26,24 @@ from .common import (
 POOLED = "pooled_risk_ratio_12m"
 
 
-def _ratio(row: Row | None, lang: str) -> str:
+def _estimate(row: Row | None, show: Callable[[float], str], unit: str = "") -> str | None:
+    """A figure with its interval where it has one; None where there is no figure."""
     if row is None or row["value"] is None:
-        return "–"
-    text = f"{number(row['value'], lang)}×"
+        return None
+    text = show(row["value"]) + unit
     if row["low"] is not None and row["high"] is not None:
-        text += f" ({number(row['low'], lang)}–{number(row['high'], lang)})"
+        text += f" ({show(row['low'])}–{show(row['high'])})"
     return text
 
 
+def _ratio(row: Row | None, lang: str) -> str:
+    return _estimate(row, lambda value: number(value, lang), "×") or "–"
+
+
 def _share(row: Row | None, lang: str) -> str:
-    if row is None or row["value"] is None:
+    text = _estimate(row, lambda value: percent(value, lang))
+    if row is None or text is None:
         return "–"
-    text = percent(row["value"], lang)
-    if row["low"] is not None and row["high"] is not None:
-        text += f" ({percent(row['low'], lang)}–{percent(row['high'], lang)})"
     return f"{text} [{number(row['at_risk'], lang, '#,##0')}]"
 
 

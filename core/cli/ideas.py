@@ -10,7 +10,14 @@ from ..models import Idea, InitiatorKind, OriginChannel, Phase
 from ..services import ideas as idea_service
 from ..services.ideas import IdeaFilter, Submitter
 from ..services.serialisation import timestamp
-from .common import city_options, city_transaction, json_option, print_json, print_table
+from .common import (
+    city_options,
+    city_transaction,
+    enum_option,
+    json_option,
+    print_json,
+    print_table,
+)
 
 
 def idea_summary(idea: Idea) -> dict[str, Any]:
@@ -73,11 +80,7 @@ def ideas() -> None:
 @ideas.command("list")
 @city_options
 @click.option("--stage", help="Only ideas in this stage (the city's stage key).")
-@click.option(
-    "--phase",
-    type=click.Choice([p.value for p in Phase]),
-    help="Only ideas in this canonical phase.",
-)
+@enum_option("--phase", values=Phase, help="Only ideas in this canonical phase.")
 @click.option("--focus-area", help="Only ideas in this focus area.")
 @click.option("--sdg", type=click.IntRange(1, 17), help="Only ideas contributing to this UN SDG.")
 @click.option("--method", help="Only ideas a method was applied to (shared or local key).")
@@ -154,20 +157,8 @@ def show(city: str, database_url: str | None, reference: str, as_json: bool) -> 
 @click.option("--title", required=True, help="A short title.")
 @click.option("--summary", default="", help="One or two sentences.")
 @click.option("--description", default="", help="The full description (Markdown).")
-@click.option(
-    "--channel",
-    "origin_channel",
-    type=click.Choice([c.value for c in OriginChannel]),
-    default="staff",
-    show_default=True,
-)
-@click.option(
-    "--initiator",
-    "initiator_kind",
-    type=click.Choice([k.value for k in InitiatorKind]),
-    default="staff",
-    show_default=True,
-)
+@enum_option("--channel", "origin_channel", values=OriginChannel, default="staff")
+@enum_option("--initiator", "initiator_kind", values=InitiatorKind, default="staff")
 @click.option("--focus-area", "focus_areas", multiple=True, help="A focus area key (repeatable).")
 @click.option(
     "--sdg", "sdgs", multiple=True, type=click.IntRange(1, 17), help="A UN SDG number (repeatable)."

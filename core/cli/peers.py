@@ -17,7 +17,7 @@ from ..config import load_city
 from ..errors import InnoplatError
 from ..plugins import build_manager
 from ..services import download, peers
-from .common import json_option, print_json, print_table
+from .common import count_option, json_option, print_json, print_table
 from .exchange import _db_option, _sessions
 
 log = logging.getLogger("innoplat.worker")
@@ -236,20 +236,13 @@ def _one_line(text: str) -> str:
     help="A city whose notification outbox to send (repeatable).",
 )
 @_db_option
-@click.option(
+@count_option(
     "--outbox-every",
     default=60,
-    show_default=True,
-    type=click.IntRange(min=1),
+    minimum=1,
     help="Seconds between runs of the notification outbox.",
 )
-@click.option(
-    "--sync-every",
-    default=900,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Seconds between syncs with the peers.",
-)
+@count_option("--sync-every", default=900, minimum=1, help="Seconds between syncs with the peers.")
 @click.option("--once", is_flag=True, help="Run each job once and stop (for cron and tests).")
 def worker(
     cities: tuple[str, ...],

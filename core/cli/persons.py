@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from ..services import persons
-from .common import city_options, city_transaction
+from .common import F, city_options, city_transaction
 
 SECRET_ENV = "INNOPLAT_SECRET_KEY"
+#: Where an export goes instead of standard output.
+OUTPUT_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
 def _secret() -> str:
@@ -33,19 +35,24 @@ def persons_group() -> None:
     """A person's data: export everything stored about them, or erase it."""
 
 
+def _subject_options(func: F) -> F:
+    """--email and --name: whom the request is about."""
+    func = click.option(
+        "--name",
+        "names",
+        multiple=True,
+        help="A name they signed with (repeatable); names on their records are found anyway.",
+    )(func)
+    return click.option("--email", required=True, help="The person's e-mail address.")(func)
+
+
 @persons_group.command("export")
 @city_options
-@click.option("--email", required=True, help="The person's e-mail address.")
-@click.option(
-    "--name",
-    "names",
-    multiple=True,
-    help="A name they signed with (repeatable); names on their records are found anyway.",
-)
+@_subject_options
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=OUTPUT_FILE,
     help="Write the JSON document to this file instead of standard output.",
 )
 def export(
@@ -67,13 +74,7 @@ def export(
 
 @persons_group.command("erase")
 @city_options
-@click.option("--email", required=True, help="The person's e-mail address.")
-@click.option(
-    "--name",
-    "names",
-    multiple=True,
-    help="A name they signed with (repeatable); names on their records are found anyway.",
-)
+@_subject_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 def erase(
     city: str, database_url: str | None, email: str, names: tuple[str, ...], yes: bool

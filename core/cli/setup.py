@@ -21,6 +21,7 @@ from ..plugins import (
 from ..services import demo as demo_service
 from .common import (
     city_options,
+    count_option,
     json_option,
     open_platform,
     print_json,
@@ -45,23 +46,14 @@ def init(city: str, database_url: str | None) -> None:
 
 @click.command()
 @city_options
-@click.option(
-    "--ideas",
-    "count",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="How many synthetic ideas.",
-)
+@count_option("--ideas", "count", default=2000, help="How many synthetic ideas.")
 @click.option(
     "--seed", default=1, show_default=True, type=int, help="The same seed gives the same data."
 )
-@click.option(
+@count_option(
     "--siblings",
     "sibling_ideas",
     default=0,
-    show_default=True,
-    type=click.IntRange(min=0),
     metavar="N",
     help="Also import each bundled sibling city's synthetic demo data (N ideas each) as a "
     "read-only peer, as if pulled from its own instance.",

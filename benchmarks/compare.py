@@ -25,19 +25,17 @@ Results are printed as a Markdown table (docs/benchmarks.md keeps the measured o
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import statistics
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from timing import median_seconds, peak_python
 
 from innoplat.core.platform import Platform
 from innoplat.core.services import cities, comparison, demo, exchange
@@ -81,35 +79,7 @@ WITH implemented AS (
     FROM per_idea p JOIN applied a ON a.idea_id = p.idea_id
 ), totals AS (
     SELECT city_id, COUNT(*) AS city_n, SUM(reached) AS city_k FROM per_idea GROUP BY city_id
-), r1 AS (
-    SELECT city_id, method, days_to_impl AS v,
-           ROW_NUMBER() OVER (PARTITION BY city_id, method ORDER BY days_to_impl) AS rn,
-           COUNT(*) OVER (PARTITION BY city_id, method) AS cnt
-    FROM with_method WHERE days_to_impl IS NOT NULL
-), m1 AS (
-    SELECT city_id, method,
-           AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
-           MAX(CASE WHEN cnt * 0.5 - rn + 0.5 >= 0 AND (cnt * 0.5 - rn + 0.5) * (cnt * 0.5 - rn + 0.5) >= cnt * 0.9604
-                          AND (cnt * 0.5 - rn - 0.5 < 0 OR (cnt * 0.5 - rn - 0.5) * (cnt * 0.5 - rn - 0.5) < cnt * 0.9604) THEN v END) AS low,
-           MAX(CASE WHEN rn - 1 - cnt * 0.5 + 0.5 > 0 AND (rn - 1 - cnt * 0.5 + 0.5) * (rn - 1 - cnt * 0.5 + 0.5) > cnt * 0.9604
-                          AND (rn - 1 - cnt * 0.5 - 0.5 <= 0 OR (rn - 1 - cnt * 0.5 - 0.5) * (rn - 1 - cnt * 0.5 - 0.5) <= cnt * 0.9604) THEN v END) AS high,
-           MAX(cnt) AS n
-    FROM r1 GROUP BY city_id, method
-), r2 AS (
-    SELECT city_id, method, pilot_days AS v,
-           ROW_NUMBER() OVER (PARTITION BY city_id, method ORDER BY pilot_days) AS rn,
-           COUNT(*) OVER (PARTITION BY city_id, method) AS cnt
-    FROM with_method WHERE pilot_days IS NOT NULL
-), m2 AS (
-    SELECT city_id, method,
-           AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
-           MAX(CASE WHEN cnt * 0.5 - rn + 0.5 >= 0 AND (cnt * 0.5 - rn + 0.5) * (cnt * 0.5 - rn + 0.5) >= cnt * 0.9604
-                          AND (cnt * 0.5 - rn - 0.5 < 0 OR (cnt * 0.5 - rn - 0.5) * (cnt * 0.5 - rn - 0.5) < cnt * 0.9604) THEN v END) AS low,
-           MAX(CASE WHEN rn - 1 - cnt * 0.5 + 0.5 > 0 AND (rn - 1 - cnt * 0.5 + 0.5) * (rn - 1 - cnt * 0.5 + 0.5) > cnt * 0.9604
-                          AND (rn - 1 - cnt * 0.5 - 0.5 <= 0 OR (rn - 1 - cnt * 0.5 - 0.5) * (rn - 1 - cnt * 0.5 - 0.5) <= cnt * 0.9604) THEN v END) AS high,
-           MAX(cnt) AS n
-    FROM r2 GROUP BY city_id, method
-), g AS (
+), {median_1}{median_2}g AS (
     SELECT city_id, method, COUNT(*) AS n, SUM(reached) AS k, SUM(kinds) AS kinds_sum,
            SUM(kinds * kinds) AS kinds_sq, SUM(crossing) AS crossing
     FROM with_method GROUP BY city_id, method
@@ -129,33 +99,32 @@ DAYS = {
 }
 
 
+#: The median of a column per city and method, and its 95 % interval by order statistics.
+MEDIAN = """r{n} AS (
+    SELECT city_id, method, {column} AS v,
+           ROW_NUMBER() OVER (PARTITION BY city_id, method ORDER BY {column}) AS rn,
+           COUNT(*) OVER (PARTITION BY city_id, method) AS cnt
+    FROM with_method WHERE {column} IS NOT NULL
+), m{n} AS (
+    SELECT city_id, method,
+           AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN v END) AS median,
+           MAX(CASE WHEN cnt * 0.5 - rn + 0.5 >= 0 AND (cnt * 0.5 - rn + 0.5) * (cnt * 0.5 - rn + 0.5) >= cnt * 0.9604
+                          AND (cnt * 0.5 - rn - 0.5 < 0 OR (cnt * 0.5 - rn - 0.5) * (cnt * 0.5 - rn - 0.5) < cnt * 0.9604) THEN v END) AS low,
+           MAX(CASE WHEN rn - 1 - cnt * 0.5 + 0.5 > 0 AND (rn - 1 - cnt * 0.5 + 0.5) * (rn - 1 - cnt * 0.5 + 0.5) > cnt * 0.9604
+                          AND (rn - 1 - cnt * 0.5 - 0.5 <= 0 OR (rn - 1 - cnt * 0.5 - 0.5) * (rn - 1 - cnt * 0.5 - 0.5) <= cnt * 0.9604) THEN v END) AS high,
+           MAX(cnt) AS n
+    FROM r{n} GROUP BY city_id, method
+), """
+
+
 def hand_written(dialect: str) -> str:
     days = DAYS[dialect]
     return HAND_WRITTEN.format(
         pilot_days=days.format(end="left_at", start="at"),
         impl_days=days.format(end="im.implemented_at", start="i.submitted_at"),
+        median_1=MEDIAN.format(n=1, column="days_to_impl"),
+        median_2=MEDIAN.format(n=2, column="pilot_days"),
     )
-
-
-def median_time(function: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def peak_memory(function: Callable[[], Any]) -> float:
-    """Peak Python allocations of one call, in MiB."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 class Databases:
@@ -231,17 +200,17 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
         }
         assert len(counts) == len(raw) and sorted(counts.values()) == sorted(r[2] for r in raw)
         result["rows"] = len(rows)
-        result["compare_s"] = median_time(ours, repeat)
-        result["baseline_s"] = median_time(baseline, repeat)
+        result["compare_s"] = median_seconds(ours, repeat)
+        result["baseline_s"] = median_seconds(baseline, repeat)
         result["ratio"] = result["compare_s"] / result["baseline_s"]
-        result["compare_peak_mib"] = peak_memory(ours)
+        result["compare_peak_mib"] = peak_python(ours)
 
         def evidence() -> list[dict[str, Any]]:
             with platform.transaction() as session:
                 return method_evidence(session, as_of=NOW).rows
 
         evidence()  # warm
-        result["evidence_s"] = median_time(evidence, repeat)
+        result["evidence_s"] = median_seconds(evidence, repeat)
 
         with platform.transaction() as session:
             kiruna = cities.get_city(session, "kiruna")
@@ -250,7 +219,7 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
             bundle_text = exchange.dumps(bundle)
             result["export_s"] = time.perf_counter() - start
         with platform.transaction() as session:
-            result["export_peak_mib"] = peak_memory(
+            result["export_peak_mib"] = peak_python(
                 lambda: exchange.dumps(
                     exchange.export_city(session, cities.get_city(session, "kiruna"))
                 )
@@ -279,7 +248,7 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
     exchange.validate_bundle(parsed)
     result["validate_s"] = time.perf_counter() - start
     del parsed
-    result["import_peak_mib"] = peak_memory(import_into_fresh)
+    result["import_peak_mib"] = peak_python(import_into_fresh)
     return result
 
 

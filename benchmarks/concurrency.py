@@ -21,15 +21,14 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select
+from timing import databases
 
 from innoplat.core import db
 from innoplat.core.models import Idea
@@ -52,7 +51,12 @@ def innoplat_app(url: str) -> Any:
 
     platform = Platform.open("kiruna", url)
     platform.init()
-    config = {"SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False}
+    # A production app, as gunicorn runs it: it needs its secret key and public address.
+    config = {
+        "SECRET_KEY": "benchmark",
+        "RATELIMIT_ENABLED": False,
+        "INNOPLAT_BASE_URL": "http://127.0.0.1",
+    }
     return create_app(platform=platform, config=config)
 
 
@@ -170,28 +174,8 @@ def main() -> None:
     options = parser.parse_args()
     timing = (options.clients, options.warmup, options.seconds)
 
-    with tempfile.TemporaryDirectory(prefix="innoplat-bench-") as folder:
-        urls = {
-            "innoplat": f"sqlite:///{Path(folder) / 'innoplat.sqlite3'}",
-            "baseline": f"sqlite:///{Path(folder) / 'baseline.sqlite3'}",
-        }
-        run("SQLite", urls, *timing)
-
-    if options.no_postgresql:
-        return
-    from innoplat.core.testing import throwaway_postgresql
-
-    with throwaway_postgresql() as server:
-        if server is None:
-            print("\nPostgreSQL: no server binaries found, skipped")
-            return
-        server.execute("CREATE DATABASE innoplat_bench")
-        server.execute("CREATE DATABASE baseline_bench")
-        urls = {
-            "innoplat": server.url("innoplat_bench"),
-            "baseline": server.url("baseline_bench"),
-        }
-        run("PostgreSQL", urls, *timing)
+    for label, urls in databases(["innoplat", "baseline"], postgresql=not options.no_postgresql):
+        run(label, urls, *timing)
 
 
 if __name__ == "__main__":

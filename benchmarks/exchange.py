@@ -29,13 +29,12 @@ import resource
 import statistics
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from timing import median_seconds, peak_python
 
 from innoplat.core.models import Idea
 from innoplat.core.platform import Platform
@@ -85,26 +84,6 @@ def peak_rss(name: str, *args: Any) -> float:
     return float(value)
 
 
-def peak_python(function: Callable[[], Any]) -> float:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
-def seconds(function: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def measure(
     kind: str, ideas: int, repeat: int, folder: Path, server: Any, python_peak: bool
 ) -> dict[str, Any]:
@@ -133,7 +112,7 @@ def measure(
     exported = export_to(source, bundle)
     result: dict[str, Any] = {"database": kind, "ideas": ideas, "bundle_ideas": exported}
     result["bundle_mib"] = Path(bundle).stat().st_size / 2**20
-    result["export_s"] = seconds(lambda: export_to(source, bundle), repeat)
+    result["export_s"] = median_seconds(lambda: export_to(source, bundle), repeat)
     result["export_py_mib"] = (
         peak_python(lambda: export_to(source, bundle)) if python_peak else None
     )

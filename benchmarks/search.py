@@ -20,13 +20,11 @@ Run on demand only (never in the test suite)::
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
-from timing import timed
+from timing import databases, timed
 
 from innoplat.core.models import City, Idea
 from innoplat.core.platform import Platform
@@ -112,20 +110,8 @@ def main() -> None:
     parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="innoplat-bench-") as folder:
-        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}", options.ideas, options.repeat)
-
-    if options.no_postgresql:
-        return
-    # The test fixtures' throw-away server: initdb in a temporary folder, a Unix socket, no TCP.
-    from innoplat.core.testing import throwaway_postgresql
-
-    with throwaway_postgresql() as server:
-        if server is None:
-            print("\nPostgreSQL: no server binaries found, skipped")
-            return
-        server.execute("CREATE DATABASE innoplat_bench")
-        run("PostgreSQL", server.url("innoplat_bench"), options.ideas, options.repeat)
+    for label, urls in databases(["innoplat"], postgresql=not options.no_postgresql):
+        run(label, urls["innoplat"], options.ideas, options.repeat)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,11 @@ Run on demand only (never in the test suite)::
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import text
-from timing import timed
+from timing import databases, timed
 
 from innoplat.core.platform import Platform
 from innoplat.core.services import demo, ideas
@@ -107,18 +105,8 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true", help="also on a throw-away PostgreSQL")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="innoplat-bench-") as folder:
-        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}", options.ideas, options.repeat)
-    if not options.postgresql:
-        return
-    from innoplat.core.testing import throwaway_postgresql
-
-    with throwaway_postgresql() as server:
-        if server is None:
-            print("\nPostgreSQL: no server binaries found, skipped")
-            return
-        server.execute("CREATE DATABASE innoplat_bench")
-        run("PostgreSQL", server.url("innoplat_bench"), options.ideas, options.repeat)
+    for label, urls in databases(["innoplat"], postgresql=options.postgresql):
+        run(label, urls["innoplat"], options.ideas, options.repeat)
 
 
 if __name__ == "__main__":

@@ -297,3 +297,45 @@ def test_changes_are_refused_whole_when_they_disagree_with_themselves(make_insta
     assert str(own.value) == (
         "$.city.slug: 'lund' is this instance's own city: its data is edited here, not imported"
     )
+
+
+def test_every_write_to_what_hangs_on_an_idea_moves_its_updated_moment(platform):
+    """Participations and method applications added, changed or removed count as changes to
+    the idea (a partial bundle carries it); its edit version stays; a submission dated in
+    the past keeps its own moment."""
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        actors.add_organisation(
+            session, city, key="partner-org", name="Partner", kind="civil_society"
+        )
+        idea = ideas.submit_idea(
+            session, city, title="Snow maps", submitted_at=datetime(2025, 1, 2, 3, 4, 5)
+        )
+        reference = idea.reference
+    with platform.transaction() as session:
+        idea = ideas.get_idea(session, reference)
+        assert idea.updated_at == idea.submitted_at == datetime(2025, 1, 2, 3, 4, 5)
+        method = session.scalar(select(Method.key).where(Method.city_id.is_(None)).limit(1))
+
+    def add_partner(session, idea):
+        actors.add_participation(session, idea, "partner-org", "partner")
+
+    def remove_partner(session, idea):
+        actors.remove_participation(session, idea.participations[0])
+
+    def apply(session, idea):
+        methods.apply_method(session, idea, method, outcome="planned")
+
+    def outcome(session, idea):
+        methods.record_outcome(session, idea.method_applications[0], "ongoing")
+
+    for write in (add_partner, apply, outcome, remove_partner):
+        with platform.transaction() as session:
+            idea = ideas.get_idea(session, reference)
+            before = (idea.updated_at, idea.version)
+        with platform.transaction() as session:
+            write(session, ideas.get_idea(session, reference))
+        with platform.transaction() as session:
+            idea = ideas.get_idea(session, reference)
+            assert idea.updated_at > before[0], write.__name__
+            assert idea.version == before[1], write.__name__

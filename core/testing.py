@@ -16,6 +16,7 @@ from __future__ import annotations
 import email
 import email.policy
 import glob
+import io
 import itertools
 import os
 import pwd
@@ -25,6 +26,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,15 @@ from sqlalchemy.orm import Session
 
 from .config import CityDefinition, load_city
 from .db import upgrade
-from .models import City
+from .models import Account, City
 from .platform import Platform
 from .plugins import all_plugins_manager
 
 DATABASES = ("sqlite", "postgresql")
+#: The password of the accounts the fixtures make.
+PASSWORD = "correct horse battery staple"
+#: The day synthetic histories made by ``with_demo_ideas`` end.
+DEMO_DAY = datetime(2026, 1, 1)
 _counter = itertools.count()
 
 
@@ -215,6 +221,24 @@ def city_with_plugins(
     )
 
 
+@contextmanager
+def opened_platforms() -> Iterator[Callable[..., Platform]]:
+    """Open platforms (``Platform.open``'s arguments), synchronised; all disposed of at the end."""
+    made: list[Platform] = []
+
+    def open_platform(*args: Any, **kwargs: Any) -> Platform:
+        platform = Platform.open(*args, **kwargs)
+        platform.sync()
+        made.append(platform)
+        return platform
+
+    try:
+        yield open_platform
+    finally:
+        for platform in made:
+            platform.dispose()
+
+
 @pytest.fixture
 def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..., Platform]]:
     """Build a Platform on this test's database: ``make_platform(city=..., plugins=[...], settings={...})``.
@@ -222,27 +246,43 @@ def make_platform(database_url: str, innoplat_city: str) -> Iterator[Callable[..
     ``plugins`` are enabled after the city's own; ``without=[...]`` leaves some of the city's
     out and ``only=[...]`` replaces its list; ``extra_plugins`` registers plugin objects.
     """
-    made: list[Platform] = []
+    with opened_platforms() as open_platform:
 
-    def make(
-        city: str | Path | CityDefinition | None = None,
-        plugins: Sequence[str] = (),
-        settings: dict[str, dict[str, Any]] | None = None,
-        extra_plugins: Sequence[Any] = (),
-        without: Sequence[str] = (),
-        only: Sequence[str] | None = None,
-    ) -> Platform:
-        definition = city_with_plugins(
-            city or innoplat_city, plugins, settings, without=without, only=only
+        def make(
+            city: str | Path | CityDefinition | None = None,
+            plugins: Sequence[str] = (),
+            settings: dict[str, dict[str, Any]] | None = None,
+            extra_plugins: Sequence[Any] = (),
+            without: Sequence[str] = (),
+            only: Sequence[str] | None = None,
+        ) -> Platform:
+            definition = city_with_plugins(
+                city or innoplat_city, plugins, settings, without=without, only=only
+            )
+            return open_platform(definition, database_url, extra_plugins=list(extra_plugins))
+
+        yield make
+
+
+def with_demo_ideas(
+    platform: Platform, ideas: int, *, seed: int = 1, now: datetime | None = None
+) -> Platform:
+    """The platform with ``ideas`` synthetic ideas in its city, the same ones for the same seed.
+
+    ``now`` is the day the history ends (default: a fixed day, so every run sees the same ideas).
+    """
+    from .services import demo
+
+    with platform.transaction() as session:
+        demo.load_demo(
+            session,
+            platform.city,
+            platform.city_row(session),
+            ideas=ideas,
+            seed=seed,
+            now=now or DEMO_DAY,
         )
-        platform = Platform.open(definition, database_url, extra_plugins=list(extra_plugins))
-        platform.sync()
-        made.append(platform)
-        return platform
-
-    yield make
-    for platform in made:
-        platform.dispose()
+    return platform
 
 
 @pytest.fixture
@@ -300,28 +340,57 @@ def make_client(make_app: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``innoplat ARGS`` in this process, typing ``input``: ``code, out, err = run_cli(…)``."""
+    from .cli import main
+
+    def run(*args: str, input: str = "") -> tuple[int, str, str]:
+        capsys.readouterr()
+        monkeypatch.setattr("sys.stdin", io.StringIO(input))
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def add_account(
+    platform: Platform, role: str, *, email: str, name: str, password: str = PASSWORD
+) -> Account:
+    """A staff account with ``role`` in the platform's city, made in a transaction of its own."""
+    from .services import accounts
+
+    with platform.transaction() as session:
+        return accounts.create_account(
+            session,
+            platform.city_row(session),
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+        )
+
+
+@pytest.fixture
 def sign_in() -> Callable[..., int]:
     """Sign a test client in as a new staff account: ``sign_in(client, role="coordinator")``.
 
     Creates the account with that role (admin, coordinator or member) in the client's city
     and returns its id; the client's next requests are made as that account.
     """
-    from .services import accounts
-
     made = itertools.count(1)
 
     def do(client: Any, role: str = "member", email: str | None = None) -> int:
         platform = client.application.extensions["innoplat"]
-        with platform.transaction() as session:
-            account = accounts.create_account(
-                session,
-                platform.city_row(session),
-                email=email or f"{role}{next(made)}@{platform.city.slug}.example",
-                name=f"Test {role}",
-                password="correct horse battery staple",
-                role=role,
-            )
-            account_id, generation = account.id, account.session_generation
+        email = email or f"{role}{next(made)}@{platform.city.slug}.example"
+        account = add_account(platform, role, email=email, name=f"Test {role}")
+        account_id, generation = account.id, account.session_generation
         with client.session_transaction() as browser:
             # Flask-Login's session keys: the account id with its session generation, and a
             # fresh sign-in.

@@ -51,6 +51,21 @@ def _a_public_idea(live_server) -> str:
         )
 
 
+def staff_pages(reference: str) -> dict[str, str]:
+    """The working group's pages, by name, with one public idea's own pages."""
+    return {
+        "dashboard": "/dashboard",
+        "idea-staff": f"/ideas/{reference}",
+        "move": f"/ideas/{reference}/move",
+        "apply-method": f"/ideas/{reference}/methods/new",
+        "edit": f"/ideas/{reference}/edit",
+        "participations": f"/ideas/{reference}/participations",
+        "audit": f"/ideas/{reference}/audit",
+        "people": "/people",
+        "memberships": "/organisations/ltu/memberships",
+    }
+
+
 def _check(page, name: str, screenshots) -> None:
     results = AXE.run(page, options=AXE_OPTIONS)
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
@@ -111,18 +126,8 @@ def test_the_submission_preview_and_errors_have_no_violations(page, live_server,
 def test_working_group_pages_have_no_violations(page, live_server, screenshots):
     sign_in(page, live_server)
     reference = _a_public_idea(live_server)
-    for name, path in {
-        "dashboard": "/dashboard",
-        "idea-staff": f"/ideas/{reference}",
-        "move": f"/ideas/{reference}/move",
-        "apply-method": f"/ideas/{reference}/methods/new",
-        "edit": f"/ideas/{reference}/edit",
-        "participations": f"/ideas/{reference}/participations",
-        "audit": f"/ideas/{reference}/audit",
-        "people": "/people",
-        "new-organisation": "/organisations/new",
-        "memberships": "/organisations/ltu/memberships",
-    }.items():
+    pages = staff_pages(reference)
+    for name, path in {**pages, "new-organisation": "/organisations/new"}.items():
         page.goto(live_server(path))
         _check(page, name, screenshots)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import sign_in
-from test_accessibility import AXE, AXE_OPTIONS, PUBLIC_PAGES, _a_public_idea
+from test_accessibility import AXE, AXE_OPTIONS, PUBLIC_PAGES, _a_public_idea, staff_pages
 
 NARROW = {"width": 320, "height": 640}
 PLUGIN_PAGES = {"voting": "/voting/", "opendata": "/opendata/", "compare": "/compare"}
@@ -64,18 +64,7 @@ def test_the_idea_page_reflows_and_passes_axe_in_every_language(narrow, live_ser
 def test_working_group_pages_reflow_and_pass_axe_at_320_pixels(narrow, live_server):
     sign_in(narrow, live_server)
     reference = _a_public_idea(live_server)
-    for name, path in {
-        "dashboard": "/dashboard",
-        "idea-staff": f"/ideas/{reference}",
-        "move": f"/ideas/{reference}/move",
-        "apply-method": f"/ideas/{reference}/methods/new",
-        "edit": f"/ideas/{reference}/edit",
-        "participations": f"/ideas/{reference}/participations",
-        "audit": f"/ideas/{reference}/audit",
-        "people": "/people",
-        "memberships": "/organisations/ltu/memberships",
-        "evaluation": "/evaluation/",
-    }.items():
+    for name, path in {**staff_pages(reference), "evaluation": "/evaluation/"}.items():
         narrow.goto(live_server(path))
         _assert_reflows(narrow, name)
         results = AXE.run(narrow, options=AXE_OPTIONS)

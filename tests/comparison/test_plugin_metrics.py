@@ -40,17 +40,18 @@ def _applications_per_idea(session, city_ids, method_keys, since, *, visible):
     ]
 
 
+APPLICATIONS_PER_IDEA = Metric(
+    "applications_per_idea",
+    {"sv": "Tillämpningar per idé", "en": "Applications per idea"},
+    "ratio",
+    _applications_per_idea,
+)
+
+
 class ApplicationsPlugin:
     @hookimpl
     def innoplat_comparison_metrics(self):
-        return [
-            Metric(
-                "applications_per_idea",
-                {"sv": "Tillämpningar per idé", "en": "Applications per idea"},
-                "ratio",
-                _applications_per_idea,
-            )
-        ]
+        return [APPLICATIONS_PER_IDEA]
 
 
 def test_a_plugin_metric_is_compared_like_the_built_in_ones(make_platform):
@@ -92,12 +93,7 @@ class VisibilityPlugin:
     @hookimpl
     def innoplat_comparison_metrics(self):
         return [
-            Metric(
-                "applications_per_idea",
-                {"sv": "Tillämpningar per idé", "en": "Applications per idea"},
-                "ratio",
-                _applications_per_idea,
-            ),
+            APPLICATIONS_PER_IDEA,
             Metric("blind_count", {"sv": "Alla", "en": "All"}, "ideas", _blind_count),
         ]
 

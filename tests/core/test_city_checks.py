@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from innoplat.core.cli import main
 from innoplat.core.config import bundled_cities_folder, load_city
 from innoplat.core.errors import ConfigError, ValidationError
 from innoplat.core.platform import check_city
@@ -39,35 +38,25 @@ def _city(tmp_path: Path, slug: str = "kiruna", edit: tuple[str, str] | None = N
     return folder
 
 
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 MISSING_METHOD = ('maps_to = "co_creation_workshop"', 'maps_to = "co_creation_workshops"')
 
 
 def test_cities_refuses_a_local_method_mapped_to_a_missing_catalogue_method(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, run_cli
 ):
     """It said "valid" before; only init refused, after migrating the database."""
     _city(tmp_path, edit=MISSING_METHOD)
     monkeypatch.setenv("INNOPLAT_CITIES_PATH", str(tmp_path))
-    row = next(r for r in json.loads(_run(capsys, "cities", "--json")[1]) if r["city"] == "kiruna")
+    row = next(r for r in json.loads(run_cli("cities", "--json")[1]) if r["city"] == "kiruna")
     assert not row["valid"]
     assert "methods[0].maps_to" in row["problem"] and "'co_creation_workshops'" in row["problem"]
-    assert _run(capsys, "cities")[0] == 1
+    assert run_cli("cities")[0] == 1
 
 
-def test_init_refuses_a_broken_city_before_touching_the_database(tmp_path, capsys):
+def test_init_refuses_a_broken_city_before_touching_the_database(tmp_path, run_cli):
     folder = _city(tmp_path, edit=MISSING_METHOD)
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    code, out, err = _run(capsys, "init", "--city", str(folder), "--db", url)
+    code, out, err = run_cli("init", "--city", str(folder), "--db", url)
     assert code == 1 and err.count("\n") == 1 and "methods[0].maps_to" in err
     assert inspect(create_engine(url)).get_table_names() == []  # not even migrated
 
@@ -97,7 +86,7 @@ def test_guide_steps_may_be_known_steps_or_texts_by_language(tmp_path):
     check_city(load_city(folder))
 
 
-def test_a_slug_twice_on_the_cities_path_is_reported(tmp_path, monkeypatch, capsys):
+def test_a_slug_twice_on_the_cities_path_is_reported(tmp_path, monkeypatch, run_cli):
     """The second folder silently lost before."""
     first, second = tmp_path / "a", tmp_path / "b"
     _city(first, "lund")
@@ -106,7 +95,7 @@ def test_a_slug_twice_on_the_cities_path_is_reported(tmp_path, monkeypatch, caps
     with pytest.raises(ConfigError, match="more than once") as error:
         load_city("lund")
     assert str(first / "lund") in str(error.value) and str(second / "lund") in str(error.value)
-    code, out, _ = _run(capsys, "cities")
+    code, out, _ = run_cli("cities")
     assert code == 1 and "more than once" in out
     assert load_city(second / "lund").slug == "lund"  # the folder itself still works
 

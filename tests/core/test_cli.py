@@ -12,21 +12,15 @@ from innoplat.core.cli import main
 
 
 @pytest.fixture
-def innoplat(capsys, database_url):
+def innoplat(run_cli, database_url):
     """Run ``innoplat ARGS`` in-process against this test's database; returns (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = 0
-        try:
-            main(
-                [*args, "--db", database_url]
-                if args[0] not in ("cities", "plugins")
-                else list(args)
-            )
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return (
+            run_cli(*args)
+            if args[0] in ("cities", "plugins")
+            else run_cli(*args, "--db", database_url)
+        )
 
     return run
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import timedelta
@@ -128,25 +127,6 @@ def _leave_traces_everywhere(platform) -> str:
         ideas.move_idea(session, idea, "bedomning", note=f"Kontakt: {EMAIL}", actor=ACTOR)
         del signed, staff
         return idea.reference
-
-
-@pytest.fixture
-def run_cli(capsys, monkeypatch):
-    """Run ``innoplat`` in this process, typing ``input``: returns (exit status, stdout, stderr)."""
-    from innoplat.core.cli import main
-
-    def run(*args: str, input: str = "") -> tuple[int, str, str]:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(input))
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

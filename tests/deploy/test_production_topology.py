@@ -21,12 +21,10 @@ import pytest
 import requests
 
 from innoplat.core.platform import Platform
-from innoplat.core.services import accounts
-from innoplat.core.testing import city_with_plugins, free_port
+from innoplat.core.testing import PASSWORD, add_account, city_with_plugins, free_port
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -175,15 +173,9 @@ def _sign_in(browser: requests.Session, base: str, email: str, password: str) ->
 def test_sign_in_and_rate_limits_hold_across_two_instances(topology):
     a, b = topology["instances"]
     platform = topology["platform"]
-    with platform.transaction() as session:
-        accounts.create_account(
-            session,
-            platform.city_row(session),
-            email="coordinator@kiruna.example",
-            name="Kiruna coordinator",
-            password=PASSWORD,
-            role="coordinator",
-        )
+    add_account(
+        platform, "coordinator", email="coordinator@kiruna.example", name="Kiruna coordinator"
+    )
     browser = requests.Session()
     assert _sign_in(browser, a, "coordinator@kiruna.example", PASSWORD) == 302  # attempt 1
     dashboard = browser.get(f"{b}/dashboard", allow_redirects=False, timeout=30)

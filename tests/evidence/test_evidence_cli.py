@@ -9,34 +9,20 @@ from datetime import datetime
 
 import pytest
 
-from innoplat.core.cli import main
-from innoplat.core.services import demo
 from innoplat.core.services.evidence.analysis import EVIDENCE_KEYS, method_evidence
+from innoplat.core.testing import with_demo_ideas
 
 AS_OF = datetime(2026, 1, 1)
 
 
 @pytest.fixture
-def innoplat(capsys, database_url):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = 0
-        try:
-            main([*args, "--db", database_url])
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def innoplat(run_cli, database_url):
+    return lambda *args: run_cli(*args, "--db", database_url)
 
 
 @pytest.fixture
 def with_demo(platform):
-    with platform.transaction() as session:
-        demo.load_demo(
-            session, platform.city, platform.city_row(session), ideas=400, seed=5, now=AS_OF
-        )
-    return platform
+    return with_demo_ideas(platform, 400, seed=5, now=AS_OF)
 
 
 def test_csv_and_json_carry_the_same_rows_as_the_service(with_demo, innoplat):

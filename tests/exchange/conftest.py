@@ -3,18 +3,20 @@ server), its web app served on 127.0.0.1, and the command line."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
-from innoplat.core.cli import main
 from innoplat.core.platform import Platform
-from innoplat.core.testing import city_with_plugins
+from innoplat.core.services import exchange
+from innoplat.core.testing import city_with_plugins, opened_platforms, with_demo_ideas
 from innoplat.core.web import create_app
 
 _counter = itertools.count()
@@ -46,36 +48,37 @@ def make_database(
         )
 
 
+@pytest.fixture(scope="session")
+def export_demo_kiruna(sqlite_template, tmp_path_factory) -> Callable[[int, int], dict[str, Any]]:
+    """``export_demo_kiruna(ideas, seed)`` → a bundle of Kiruna with synthetic ideas, a copy the
+    test may change: a bundle is plain data, so each is made once for the whole run."""
+    made: dict[tuple[int, int], dict[str, Any]] = {}
+
+    def export(ideas: int, seed: int) -> dict[str, Any]:
+        if (ideas, seed) not in made:
+            path = tmp_path_factory.mktemp("kiruna") / "kiruna.sqlite3"
+            shutil.copyfile(sqlite_template, path)
+            with opened_platforms() as open_platform:
+                platform = open_platform(city_with_plugins("kiruna"), f"sqlite:///{path}")
+                with_demo_ideas(platform, ideas, seed=seed)
+                with platform.transaction() as session:
+                    made[ideas, seed] = exchange.export_city(session, platform.city_row(session))
+        return copy.deepcopy(made[ideas, seed])
+
+    return export
+
+
 @pytest.fixture
 def make_instance(make_database) -> Iterator[Callable[[str], Platform]]:
     """``make_instance("lund")`` → an initialised platform of that city in a database of its own."""
-    made: list[Platform] = []
-
-    def make(city: str) -> Platform:
-        platform = Platform.open(city_with_plugins(city), make_database())
-        platform.sync()
-        made.append(platform)
-        return platform
-
-    yield make
-    for platform in made:
-        platform.dispose()
+    with opened_platforms() as open_platform:
+        yield lambda city: open_platform(city_with_plugins(city), make_database())
 
 
 @pytest.fixture
-def innoplat(capsys):
+def innoplat(run_cli):
     """``innoplat(*args)`` → the exit code, standard output and standard error of a command."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = 0
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return run_cli
 
 
 @pytest.fixture
@@ -93,3 +96,9 @@ def serve_platform() -> Iterator[Callable[..., str]]:
     yield start
     for server in servers:
         server.shutdown()
+
+
+@pytest.fixture
+def lund(make_instance) -> Platform:
+    """Another instance: Lund's own platform, with no peers yet."""
+    return make_instance("lund")

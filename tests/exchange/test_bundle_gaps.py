@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import shutil
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -18,35 +17,12 @@ from sqlalchemy import func, select
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, utcnow
-from innoplat.core.platform import Platform
-from innoplat.core.services import cities, demo, exchange, ideas, methods
-from innoplat.core.testing import city_with_plugins
-
-
-@pytest.fixture(scope="module")
-def exported(sqlite_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("kiruna") / "kiruna.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    platform = Platform.open(city_with_plugins("kiruna"), f"sqlite:///{path}")
-    try:
-        platform.sync()
-        with platform.transaction() as session:
-            row = platform.city_row(session)
-            demo.load_demo(session, platform.city, row, ideas=60, seed=5, now=datetime(2026, 1, 1))
-        with platform.transaction() as session:
-            return exchange.export_city(session, platform.city_row(session))
-    finally:
-        platform.dispose()
+from innoplat.core.services import cities, exchange, ideas, methods
 
 
 @pytest.fixture
-def bundle(exported):
-    return copy.deepcopy(exported)
-
-
-@pytest.fixture
-def lund(make_instance):
-    return make_instance("lund")
+def bundle(export_demo_kiruna):
+    return export_demo_kiruna(60, 5)
 
 
 def _refused(instance, source) -> ValidationError:
@@ -309,7 +285,7 @@ def test_a_version_that_is_not_a_major_version_number_is_refused(bundle, lund):
     assert "integer" in _refused(lund, bundle).message
 
 
-def test_an_export_is_one_record_per_line_and_reads_back(platform, exported):
+def test_an_export_is_one_record_per_line_and_reads_back(platform):
     with platform.transaction() as session:
         text = "".join(exchange.chunks(session, platform.city_row(session)))
     lines = text.splitlines()

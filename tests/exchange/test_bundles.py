@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,50 +12,25 @@ from sqlalchemy import func, select
 
 from innoplat.core.errors import ReadOnlyError, ValidationError
 from innoplat.core.models import City, Idea
-from innoplat.core.platform import Platform
-from innoplat.core.services import actors, cities, comparison, demo, exchange, ideas, methods
+from innoplat.core.services import actors, cities, comparison, exchange, ideas, methods
 from innoplat.core.services.ideas import Submitter
-from innoplat.core.testing import city_with_plugins
+from innoplat.core.testing import with_demo_ideas
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _load_and_export(platform):
-    with platform.transaction() as session:
-        row = platform.city_row(session)
-        demo.load_demo(session, platform.city, row, ideas=200, seed=3, now=datetime(2026, 1, 1))
-    with platform.transaction() as session:
-        return exchange.export_city(session, platform.city_row(session))
-
-
-@pytest.fixture(scope="module")
-def exported_kiruna(sqlite_template, tmp_path_factory):
-    """Kiruna with 200 synthetic ideas, exported once for the module (a bundle is plain data)."""
-    path = tmp_path_factory.mktemp("kiruna") / "kiruna.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    platform = Platform.open(city_with_plugins("kiruna"), f"sqlite:///{path}")
-    try:
-        platform.sync()
-        return _load_and_export(platform)
-    finally:
-        platform.dispose()
-
-
 @pytest.fixture
-def kiruna_bundle(exported_kiruna):
-    return copy.deepcopy(exported_kiruna)
+def kiruna_bundle(export_demo_kiruna):
+    """Kiruna with 200 synthetic ideas, as a bundle this test may change."""
+    return export_demo_kiruna(200, 3)
 
 
 @pytest.fixture
 def kiruna_with_data(platform):
     """This test's own Kiruna instance with synthetic ideas, and its bundle."""
-    return platform, _load_and_export(platform)
-
-
-@pytest.fixture
-def lund(make_instance):
-    """Another instance: Lund's own platform, with no peers yet."""
-    return make_instance("lund")
+    with_demo_ideas(platform, 200, seed=3)
+    with platform.transaction() as session:
+        return platform, exchange.export_city(session, platform.city_row(session))
 
 
 def _import(instance, bundle, source="kiruna.json"):

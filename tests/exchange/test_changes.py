@@ -26,8 +26,9 @@ from innoplat.core.models import (
     Visibility,
 )
 from innoplat.core.services import actors, exchange, ideas, methods, signing
+from innoplat.core.testing import with_demo_ideas
 from innoplat.core.web import create_app
-from tests.exchange.test_federation import ALLOW, _public, _submit, _url, _with_demo
+from tests.exchange.test_federation import ALLOW, _public, _submit, _url
 
 
 def _public_ideas(platform) -> list[Idea]:
@@ -84,7 +85,7 @@ def _comparable(bundle: dict) -> dict:
 
 def test_since_serves_only_the_changed_ideas_and_every_public_reference(make_instance):
     """A partial bundle: the changed ideas with their records, the lists, all public references."""
-    lund = _with_demo(make_instance("lund"), ideas_count=40)
+    lund = with_demo_ideas(make_instance("lund"), 40)
     client = create_app(platform=lund, config={"TESTING": True}).test_client()
     assert client.get("/.well-known/innoplat-key").get_json()["changes_since"] is True
     full = client.get("/api/v1/exchange")
@@ -135,7 +136,7 @@ def test_since_serves_only_the_changed_ideas_and_every_public_reference(make_ins
 
 def test_a_partial_bundle_is_not_imported_as_if_it_were_whole(make_instance, innoplat, tmp_path):
     """`innoplat import` of a partial bundle says what it is and imports nothing."""
-    lund = _with_demo(make_instance("lund"), ideas_count=10)
+    lund = with_demo_ideas(make_instance("lund"), 10)
     hub = make_instance("kiruna")
     client = create_app(platform=lund, config={"TESTING": True}).test_client()
     since = (datetime.now() - timedelta(days=1)).isoformat() + "Z"
@@ -157,7 +158,7 @@ def test_a_partial_bundle_is_not_imported_as_if_it_were_whole(make_instance, inn
 def test_sync_fetches_only_the_changes_and_the_copy_stays_exact(
     make_instance, serve_platform, innoplat
 ):
-    lund = _with_demo(make_instance("lund"), ideas_count=60)
+    lund = with_demo_ideas(make_instance("lund"), 60)
     hub = make_instance("kiruna")
     app = create_app(platform=lund, config={"TESTING": True})
     asked: list[str] = []
@@ -199,7 +200,7 @@ def test_sync_fetches_only_the_changes_and_the_copy_stays_exact(
 
 def test_a_peer_without_partial_bundles_is_pulled_whole(make_instance, serve_platform, innoplat):
     """An older sibling: it never offers changes, or refuses ``since`` with 400."""
-    lund = _with_demo(make_instance("lund"), ideas_count=30)
+    lund = with_demo_ideas(make_instance("lund"), 30)
     hub = make_instance("kiruna")
     app = create_app(platform=lund, config={"TESTING": True})
     asked: list[str] = []
@@ -246,7 +247,7 @@ def test_changes_that_do_not_fit_the_copy_are_mended_by_a_full_pull(
     make_instance, serve_platform, innoplat
 ):
     """A copy that lost a public idea the changes do not bring: the whole bundle restores it."""
-    lund = _with_demo(make_instance("lund"), ideas_count=30)
+    lund = with_demo_ideas(make_instance("lund"), 30)
     hub = make_instance("kiruna")
     url = serve_platform(lund)
     assert innoplat("peers", "add", url, "--db", _url(hub), *ALLOW)[0] == 0
@@ -275,7 +276,7 @@ def test_changes_that_do_not_fit_the_copy_are_mended_by_a_full_pull(
 
 def test_changes_are_refused_whole_when_they_disagree_with_themselves(make_instance):
     """A changed idea missing from ``public_references``: one line, the copy untouched."""
-    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    lund = with_demo_ideas(make_instance("lund"), 20)
     hub = make_instance("kiruna")
     client = create_app(platform=lund, config={"TESTING": True}).test_client()
     full = client.get("/api/v1/exchange").get_data()

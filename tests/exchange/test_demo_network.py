@@ -7,27 +7,18 @@ import re
 
 from sqlalchemy import func, select
 
-from innoplat.core.cli import main
 from innoplat.core.models import City, Idea
 from innoplat.core.web import create_app
 
 SIX = {"kiruna", "lund", "goteborg", "boras", "stockholm", "umea"}
 
 
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_cities(platform, capsys):
+def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_cities(
+    platform, run_cli
+):
     url = platform.engine.url.render_as_string(hide_password=False)
-    code, out, err = _run(
-        capsys, "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
+    code, out, err = run_cli(
+        "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
     )
     assert code == 0, err
     assert "Peers (5, synthetic): boras (" in out
@@ -40,8 +31,8 @@ def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_citie
         ).all()
         assert dict(synthetic).get(False, 0) == 0  # every idea, own and peer, is synthetic
 
-    code, out, _ = _run(
-        capsys, "compare", "--format", "json", "--metric", "implementation_share", "--db", url
+    code, out, _ = run_cli(
+        "compare", "--format", "json", "--metric", "implementation_share", "--db", url
     )
     assert {r["city"] for r in json.loads(out)} == SIX
     client = create_app(platform=platform, config={"TESTING": True}).test_client()
@@ -51,8 +42,8 @@ def test_the_demo_comes_with_five_synthetic_sibling_peers_and_compares_six_citie
     assert note and len(note.group(1).split(", ")) == 6  # the newcomer is told, city by city
 
     # Running it again (make run twice) updates the peers in place.
-    code, out, err = _run(
-        capsys, "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
+    code, out, err = run_cli(
+        "demo", "--city", "kiruna", "--ideas", "60", "--siblings", "40", "--db", url
     )
     assert code == 0, err
     with platform.transaction() as session:

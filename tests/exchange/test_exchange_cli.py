@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 
-import pytest
 from werkzeug.serving import make_server
 
-from innoplat.core.cli import main
-from innoplat.core.services import demo
+from innoplat.core.testing import with_demo_ideas
 from innoplat.core.web import create_app
 
 SIX = ("kiruna", "lund", "goteborg", "boras", "stockholm", "umea")
@@ -20,41 +17,12 @@ def _url(platform) -> str:
     return platform.engine.url.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def innoplat(capsys):
-    """Run ``innoplat ARGS`` in-process: (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = 0
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def _with_demo(platform, ideas=120, seed=1):
-    with platform.transaction() as session:
-        demo.load_demo(
-            session,
-            platform.city,
-            platform.city_row(session),
-            ideas=ideas,
-            seed=seed,
-            now=datetime(2026, 1, 1),
-        )
-    return platform
-
-
 def test_all_six_cities_exported_imported_as_peers_and_compared(make_instance, innoplat, tmp_path):
     """The issue's definition of done, at a small scale: six demo cities in one comparison."""
     hub = make_instance("kiruna")
-    _with_demo(hub)
+    with_demo_ideas(hub, 120)
     for slug in SIX[1:]:
-        sibling = _with_demo(make_instance(slug))
+        sibling = with_demo_ideas(make_instance(slug), 120)
         bundle = tmp_path / f"{slug}.json"
         code, _, err = innoplat("export", "--city", slug, "-o", str(bundle), "--db", _url(sibling))
         assert code == 0 and f"Exported {slug}" in err
@@ -78,7 +46,7 @@ def test_all_six_cities_exported_imported_as_peers_and_compared(make_instance, i
 
 
 def test_importing_twice_reports_nothing_changed(make_instance, innoplat, tmp_path):
-    lund = _with_demo(make_instance("lund"), ideas=40)
+    lund = with_demo_ideas(make_instance("lund"), 40)
     hub = make_instance("kiruna")
     bundle = tmp_path / "lund.json"
     innoplat("export", "--city", "lund", "-o", str(bundle), "--db", _url(lund))
@@ -103,7 +71,7 @@ def test_a_broken_file_is_one_clear_line_naming_the_path(make_instance, innoplat
 
 def test_pull_fetches_a_sibling_bundle_over_http(make_instance, innoplat):
     """A second instance served on 127.0.0.1; pull imports its /api/v1/exchange."""
-    lund = _with_demo(make_instance("lund"), ideas=60)
+    lund = with_demo_ideas(make_instance("lund"), 60)
     hub = make_instance("kiruna")
     server = make_server(
         "127.0.0.1", 0, create_app(platform=lund, config={"TESTING": True}), threaded=True

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from innoplat.core.models import Idea, Peer, SigningKey, Visibility
-from innoplat.core.services import demo, ideas, signing
+from innoplat.core.services import ideas, signing
+from innoplat.core.testing import with_demo_ideas
 from innoplat.core.web import create_app
 
 ALLOW = ("--allow-network", "127.0.0.0/8")
@@ -22,19 +23,6 @@ ALLOW = ("--allow-network", "127.0.0.0/8")
 
 def _url(platform) -> str:
     return platform.engine.url.render_as_string(hide_password=False)
-
-
-def _with_demo(platform, ideas_count=80, seed=1):
-    with platform.transaction() as session:
-        demo.load_demo(
-            session,
-            platform.city,
-            platform.city_row(session),
-            ideas=ideas_count,
-            seed=seed,
-            now=datetime(2026, 1, 1),
-        )
-    return platform
 
 
 def _public(platform) -> int:
@@ -62,7 +50,7 @@ def _submit(platform) -> None:
 
 
 def test_the_bundle_is_signed_and_served_conditionally_with_gzip(make_instance):
-    lund = _with_demo(make_instance("lund"))
+    lund = with_demo_ideas(make_instance("lund"), 80)
     client = create_app(platform=lund, config={"TESTING": True}).test_client()
     key = client.get("/.well-known/innoplat-key").get_json()
     assert key["city"] == "lund" and key["algorithm"] == "ed25519"
@@ -95,7 +83,7 @@ def test_the_bundle_is_signed_and_served_conditionally_with_gzip(make_instance):
 
 
 def test_the_private_key_is_never_served_or_exported(make_instance, tmp_path, innoplat):
-    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    lund = with_demo_ideas(make_instance("lund"), 20)
     with lund.transaction() as session:
         private = session.scalar(select(SigningKey.private_key))
     client = create_app(platform=lund, config={"TESTING": True}).test_client()
@@ -109,7 +97,7 @@ def test_the_private_key_is_never_served_or_exported(make_instance, tmp_path, in
 
 
 def test_a_bundle_file_is_signed_beside_it_and_checked_on_import(make_instance, innoplat, tmp_path):
-    lund = _with_demo(make_instance("lund"), ideas_count=20)
+    lund = with_demo_ideas(make_instance("lund"), 20)
     hub = make_instance("kiruna")
     bundle = tmp_path / "lund.json"
     code, _, err = innoplat("export", "--city", "lund", "-o", str(bundle), "--db", _url(lund))
@@ -149,8 +137,8 @@ def test_a_bundle_file_is_signed_beside_it_and_checked_on_import(make_instance, 
 def test_peers_are_added_with_their_key_pinned_and_synced_conditionally(
     make_instance, serve_platform, innoplat
 ):
-    lund = _with_demo(make_instance("lund"), ideas_count=60)
-    umea = _with_demo(make_instance("umea"), ideas_count=40, seed=3)
+    lund = with_demo_ideas(make_instance("lund"), 60)
+    umea = with_demo_ideas(make_instance("umea"), 40, seed=3)
     hub = make_instance("kiruna")
     lund_url, umea_url = serve_platform(lund), serve_platform(umea)
 
@@ -200,7 +188,7 @@ def test_peers_are_added_with_their_key_pinned_and_synced_conditionally(
 def test_a_bundle_not_signed_by_the_pinned_key_is_refused_and_nothing_imported(
     make_instance, serve_platform, innoplat
 ):
-    lund = _with_demo(make_instance("lund"), ideas_count=30)
+    lund = with_demo_ideas(make_instance("lund"), 30)
     hub = make_instance("kiruna")
     lund_url = serve_platform(lund)
     assert innoplat("peers", "add", lund_url, "--db", _url(hub), *ALLOW)[0] == 0
@@ -220,7 +208,7 @@ def test_a_bundle_not_signed_by_the_pinned_key_is_refused_and_nothing_imported(
 
 
 def test_a_peer_that_serves_no_signature_is_refused(make_instance, serve_platform, innoplat):
-    lund = _with_demo(make_instance("lund"), ideas_count=10)
+    lund = with_demo_ideas(make_instance("lund"), 10)
     hub = make_instance("kiruna")
     app = create_app(platform=lund, config={"TESTING": True})
 
@@ -238,7 +226,7 @@ def test_a_peer_that_serves_no_signature_is_refused(make_instance, serve_platfor
 def test_pulling_from_an_address_that_is_not_a_peer_needs_the_unsigned_flag(
     make_instance, serve_platform, innoplat
 ):
-    lund = _with_demo(make_instance("lund"), ideas_count=10)
+    lund = with_demo_ideas(make_instance("lund"), 10)
     hub = make_instance("kiruna")
     url = serve_platform(lund)
     code, _, err = innoplat("pull", url, "--db", _url(hub))
@@ -260,8 +248,8 @@ def test_peers_add_refuses_a_key_other_than_the_one_given(make_instance, serve_p
 
 
 def test_sync_survives_a_peer_that_is_down(make_instance, serve_platform, innoplat):
-    lund = _with_demo(make_instance("lund"), ideas_count=20)
-    umea = _with_demo(make_instance("umea"), ideas_count=20)
+    lund = with_demo_ideas(make_instance("lund"), 20)
+    umea = with_demo_ideas(make_instance("umea"), 20)
     hub = make_instance("kiruna")
     lund_url, umea_url = serve_platform(lund), serve_platform(umea)
     for url in (lund_url, umea_url):
@@ -279,7 +267,7 @@ def test_sync_survives_a_peer_that_is_down(make_instance, serve_platform, innopl
 def test_the_worker_logs_one_line_per_run_and_carries_on_when_a_peer_is_down(
     make_instance, serve_platform, innoplat
 ):
-    umea = _with_demo(make_instance("umea"), ideas_count=15)
+    umea = with_demo_ideas(make_instance("umea"), 15)
     hub = make_instance("kiruna")
     assert innoplat("peers", "add", serve_platform(umea), "--db", _url(hub))[0] == 0
     with hub.transaction() as session:

@@ -24,23 +24,32 @@ from innoplat.core.services import download
 LOOPBACK = download.parse_networks(["127.0.0.0/8", "::1/128"])
 
 
+def _serve_on(address: str, port: int, handle, tls: ssl.SSLContext | None = None) -> HTTPServer:
+    """A server on its own thread answering every GET with ``handle`` (over TLS with ``tls``)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                handle(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((address, port), Handler)
+    server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture
 def serve() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler], None]], str]]:
     """``serve(handle)`` → the base URL of a local server answering every GET with ``handle``."""
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[HTTPServer] = []
 
     def start(handle: Callable[[BaseHTTPRequestHandler], None]) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    handle(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = _serve_on("127.0.0.1", 0, handle)
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"
 
@@ -175,23 +184,6 @@ def test_a_bad_network_in_the_configuration_is_named():
 # ----------------------------------------------------------------- DNS rebinding
 
 REBINDING = "rebind.innoplat.test"
-
-
-def _serve_on(address: str, port: int, handle, tls: ssl.SSLContext | None = None) -> HTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                handle(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((address, port), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _answer(label: bytes):

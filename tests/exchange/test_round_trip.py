@@ -25,6 +25,16 @@ from innoplat.core.models import (
 )
 from innoplat.core.services import cities, exchange
 
+#: Settings for examples that build whole bundles on a database: slow, large, and drawn inside
+#: a test whose function-scoped fixtures are made once for all of its examples.
+LARGE_EXAMPLES = {
+    "deadline": None,
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+}
 KEY = st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True)
 # No digits and no @: random text must not look like an e-mail address or a phone number,
 # which the exporter would redact (tests/exchange/test_bundle_gaps.py covers that).
@@ -313,15 +323,7 @@ def broken(draw, catalogue: dict[str, dict]):
     return bundle, f"$.method_applications[{i + 1}]", choice
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(max_examples=25, **LARGE_EXAMPLES)
 @given(data=st.data())
 def test_import_then_export_gives_back_the_same_bundle(platform, data):
     """Every example updates the same peer in place, so updates are exercised as well."""
@@ -352,15 +354,7 @@ def _catalogue(platform):
         }
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(max_examples=40, **LARGE_EXAMPLES)
 @given(data=st.data())
 def test_a_bundle_with_one_rule_broken_is_refused_with_its_path_and_nothing_written(platform, data):
     bundle, field, rule = data.draw(broken(_catalogue(platform)))

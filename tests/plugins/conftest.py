@@ -41,24 +41,6 @@ def city_folder(tmp_path: Path):
 
 
 @pytest.fixture
-def run_cli(capsys):
-    """Run ``innoplat`` in this process: returns (exit status, stdout, stderr)."""
-    from innoplat.core.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-@pytest.fixture
 def plugin_client(make_app):
     """A test client (CSRF off) of an app with plugins: ``client, app = plugin_client(["voting"])``."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from web_helpers import add_idea, csrf_token
+from web_helpers import add_idea, csrf_token, edit_form
 
 from innoplat.core.services import ideas as idea_service
 
@@ -30,14 +30,7 @@ def test_the_error_summary_has_clean_punctuation_and_can_take_focus(client):
 def test_the_loser_of_an_edit_conflict_keeps_their_text_and_can_send_it_again(app, coordinator):
     reference = add_idea(app, title="Ursprunglig rubrik")
     token = csrf_token(coordinator, f"/ideas/{reference}/edit")
-    first = {
-        "title": "Annas rubrik",
-        "summary": "",
-        "description": "",
-        "visibility": "public",
-        "version": "1",
-        "csrf_token": token,
-    }
+    first = edit_form(title="Annas rubrik", csrf_token=token)
     assert coordinator.post(f"/ideas/{reference}/edit", data=first).status_code == 302
     bertil = {**first, "title": "Bertils rubrik", "description": "Bertils långa text om saken."}
     conflict = page(coordinator.post(f"/ideas/{reference}/edit", data=bertil))

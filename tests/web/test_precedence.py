@@ -8,7 +8,6 @@ from flask import Blueprint
 from jinja2 import DictLoader
 from web_helpers import add_idea
 
-from innoplat.core import toolkit
 from innoplat.core.config import load_city
 from innoplat.core.toolkit import hookimpl
 
@@ -70,17 +69,8 @@ def test_hooks_are_called_in_the_order_the_city_lists_its_plugins(make_app):
     assert sections(["comments", "voting"]) == ["comments", "voting"]
 
 
-def test_a_first_result_hook_is_answered_by_the_first_plugin(make_platform):
+def test_a_first_result_hook_is_answered_by_the_first_plugin(make_platform, mail_anna):
     first, second = Campaign("first"), Campaign("second")
     platform = make_platform(only=["catalogue"], extra_plugins=[first, second])
-    with platform.transaction() as session:
-        toolkit.send_mail(
-            session,
-            platform.city_row(session),
-            recipient="anna@example.org",
-            locale="sv",
-            subject="Hej",
-            body="Hej\n",
-            kind="test",
-        )
+    mail_anna(platform)
     assert (first.mailed, second.mailed) == (["anna@example.org"], [])

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from sqlalchemy import event, text
-from web_helpers import add_idea, csrf_token, make_account, sign_in
+from web_helpers import add_idea, csrf_token, edit_form, make_account, sign_in
 
 from innoplat.core.services import ideas as idea_service
 
@@ -34,14 +34,7 @@ def test_two_staff_saving_the_same_idea_at_once_get_saved_and_conflict_never_503
         reference = add_idea(app, title=f"Runda {round_}")
         url = f"/ideas/{reference}/edit"
         forms = {
-            client: {
-                "title": f"{name}s rubrik",
-                "summary": "",
-                "description": "",
-                "visibility": "public",
-                "version": "1",
-                "csrf_token": csrf_token(client, url),
-            }
+            client: edit_form(title=f"{name}s rubrik", csrf_token=csrf_token(client, url))
             for client, name in ((anna, "Anna"), (bertil, "Bertil"))
         }
         responses = _at_once([partial(c.post, url, data=f) for c, f in forms.items()])

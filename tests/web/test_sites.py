@@ -9,11 +9,9 @@ from werkzeug.test import Client
 
 from innoplat.core.errors import ConfigError
 from innoplat.core.platform import Platform
-from innoplat.core.services import accounts
-from innoplat.core.testing import city_with_plugins
+from innoplat.core.testing import PASSWORD, add_account, city_with_plugins
 from innoplat.core.web.sites import create_sites_app, flask_apps, parse_sites
 
-PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -77,15 +75,7 @@ def test_a_broken_city_toml_takes_only_its_own_city_down(two_cities):
 def test_a_kiruna_account_is_a_stranger_on_lunds_pages(two_cities):
     kiruna_app = two_cities.apps["kiruna"]
     platform = kiruna_app.extensions["innoplat"]
-    with platform.transaction() as session:
-        accounts.create_account(
-            session,
-            platform.city_row(session),
-            email="admin@kiruna.example",
-            name="Kiruna admin",
-            password=PASSWORD,
-            role="admin",
-        )
+    add_account(platform, "admin", email="admin@kiruna.example", name="Kiruna admin")
     client = Client(two_cities)
     assert _sign_in(client, "/kiruna", "admin@kiruna.example").status_code == 302
     assert client.get("/kiruna/dashboard").status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from web_helpers import add_idea, csrf_token, post_form
+from web_helpers import LIVING_LAB, add_idea, csrf_token, edit_form, post_form
 
 from innoplat.core.models import utcnow
 from innoplat.core.services import ideas as idea_service
@@ -49,14 +49,7 @@ def test_an_illegal_move_is_refused_and_nothing_changes(app, coordinator):
 def test_a_method_is_applied_and_its_outcome_recorded(app, coordinator):
     reference = add_idea(app)
     response = post_form(
-        coordinator,
-        f"/ideas/{reference}/methods/new",
-        {
-            "method": "living_lab",
-            "outcome": "ongoing",
-            "started_on": "2026-03-01",
-            "facilitator": "ltu",
-        },
+        coordinator, f"/ideas/{reference}/methods/new", {**LIVING_LAB, "facilitator": "ltu"}
     )
     assert response.status_code == 302
     with app.extensions["innoplat"].transaction() as session:
@@ -78,14 +71,7 @@ def test_a_method_is_applied_and_its_outcome_recorded(app, coordinator):
 def test_an_end_date_before_the_start_names_the_field(app, coordinator):
     reference = add_idea(app)
     response = post_form(
-        coordinator,
-        f"/ideas/{reference}/methods/new",
-        {
-            "method": "living_lab",
-            "outcome": "ongoing",
-            "started_on": "2026-03-01",
-            "ended_on": "2026-01-01",
-        },
+        coordinator, f"/ideas/{reference}/methods/new", {**LIVING_LAB, "ended_on": "2026-01-01"}
     )
     assert response.status_code == 400
     assert 'id="ended_on-error"' in page(response)
@@ -95,17 +81,7 @@ def test_editing_saves_the_changes(app, coordinator):
     reference = add_idea(app, title="Gammal rubrik")
     form = page(coordinator.get(f"/ideas/{reference}/edit"))
     assert 'value="Gammal rubrik"' in form
-    response = post_form(
-        coordinator,
-        f"/ideas/{reference}/edit",
-        {
-            "title": "Ny rubrik",
-            "summary": "",
-            "description": "",
-            "visibility": "public",
-            "version": "1",
-        },
-    )
+    response = post_form(coordinator, f"/ideas/{reference}/edit", edit_form(title="Ny rubrik"))
     assert response.status_code == 302
     assert "Ny rubrik" in page(coordinator.get(f"/ideas/{reference}"))
 
@@ -113,14 +89,7 @@ def test_editing_saves_the_changes(app, coordinator):
 def test_a_concurrent_edit_shows_both_versions_and_overwrites_nothing(app, coordinator):
     reference = add_idea(app, title="Ursprunglig rubrik")
     token = csrf_token(coordinator, f"/ideas/{reference}/edit")
-    first = {
-        "title": "Annas rubrik",
-        "summary": "",
-        "description": "",
-        "visibility": "public",
-        "version": "1",
-        "csrf_token": token,
-    }
+    first = edit_form(title="Annas rubrik", csrf_token=token)
     assert coordinator.post(f"/ideas/{reference}/edit", data=first).status_code == 302
     second = {**first, "title": "Bertils rubrik"}  # opened before Anna saved: still version 1
     conflict = coordinator.post(f"/ideas/{reference}/edit", data=second)

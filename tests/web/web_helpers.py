@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from innoplat.core.services import accounts
 from innoplat.core.services import ideas as idea_service
+from innoplat.core.testing import add_account
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -26,14 +26,26 @@ def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kw
     )
 
 
+def edit_form(**fields: str) -> dict[str, str]:
+    """The edit form of a public idea never edited before (version 1), as its page fills it in."""
+    return {
+        "title": "",
+        "summary": "",
+        "description": "",
+        "visibility": "public",
+        "version": "1",
+        **fields,
+    }
+
+
+#: The method form applying a living lab that started on 1 March 2026.
+LIVING_LAB = {"method": "living_lab", "outcome": "ongoing", "started_on": "2026-03-01"}
+
+
 def make_account(app, role: str = "coordinator", email: str | None = None, city_platform=None):
     platform = city_platform or app.extensions["innoplat"]
     email = email or f"{role}@kiruna.example"
-    with platform.transaction() as session:
-        city = platform.city_row(session)
-        accounts.create_account(
-            session, city, email=email, name=f"Anna {role.title()}", password=PASSWORD, role=role
-        )
+    add_account(platform, role, email=email, name=f"Anna {role.title()}", password=PASSWORD)
     return email
 
 

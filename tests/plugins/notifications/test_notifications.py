@@ -44,6 +44,24 @@ def _submit(session, platform, **fields):
     return ideas.submit_idea(session, city, **fields)
 
 
+def _deliver(platform, smtp_server, **options):
+    """One run of the outbox's sender, to the test's SMTP server."""
+    send = SmtpTransport.from_url(smtp_server.url).send
+    return outbox.deliver(platform.transaction, "kiruna", send, sender=SENDER, **options)
+
+
+def _anna_hears_of_a_move(platform, locale: str | None = None) -> str:
+    """Anna (consenting, writing in ``locale``) submits an idea that moves on: one e-mail to her."""
+    with platform.transaction() as session:
+        idea = _submit(
+            session,
+            platform,
+            submitter=Submitter(email="anna@example.org", consent=True, locale=locale),
+        )
+        ideas.move_idea(session, idea, "bedomning")
+        return idea.reference
+
+
 def test_a_stage_change_queues_one_email_per_recipient_in_their_language(notifying):
     """The consenting submitter (English) and a follower (Swedish) each get the news in their language."""
     with notifying.transaction() as session:
@@ -94,17 +112,8 @@ def test_following_twice_keeps_one_follower_and_bad_addresses_are_refused(notify
 
 def test_the_outbox_is_delivered_to_a_real_smtp_server(notifying, smtp_server):
     """End to end: move an idea, run the sender, the message arrives with subject and language."""
-    with notifying.transaction() as session:
-        idea = _submit(
-            session,
-            notifying,
-            submitter=Submitter(email="anna@example.org", consent=True, locale="en"),
-        )
-        ideas.move_idea(session, idea, "bedomning")
-        reference = idea.reference
-    report = outbox.deliver(
-        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
-    )
+    reference = _anna_hears_of_a_move(notifying, locale="en")
+    report = _deliver(notifying, smtp_server)
     assert report.sent == 1 and not report.errors
     (message,) = smtp_server.wait_for(1)
     assert message["To"] == "anna@example.org" and message["From"] == SENDER
@@ -114,9 +123,7 @@ def test_the_outbox_is_delivered_to_a_real_smtp_server(notifying, smtp_server):
     with notifying.transaction() as session:
         stored = session.scalar(select(OutboxMessage))
         assert stored.status is MessageStatus.sent and stored.sent_at is not None
-    again = outbox.deliver(
-        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
-    )
+    again = _deliver(notifying, smtp_server)
     assert again.sent == 0 and len(smtp_server.messages) == 1
 
 
@@ -124,13 +131,7 @@ def test_a_message_is_retried_with_backoff_when_the_server_is_down(notifying, sm
     """First run: server down, the message waits; a later run delivers it; after max attempts it fails."""
     smtp_server.stop()
     send = SmtpTransport.from_url(smtp_server.url).send
-    with notifying.transaction() as session:
-        idea = _submit(
-            session,
-            notifying,
-            submitter=Submitter(email="anna@example.org", consent=True, locale="sv"),
-        )
-        ideas.move_idea(session, idea, "bedomning")
+    _anna_hears_of_a_move(notifying, locale="sv")
     start = utcnow()
     first = outbox.deliver(
         notifying.transaction, "kiruna", send, sender=SENDER, retry_delay=60, now=start
@@ -156,11 +157,7 @@ def test_a_message_is_retried_with_backoff_when_the_server_is_down(notifying, sm
 def test_a_message_is_marked_failed_after_the_last_attempt(notifying, smtp_server):
     smtp_server.stop()
     send = SmtpTransport.from_url(smtp_server.url).send
-    with notifying.transaction() as session:
-        idea = _submit(
-            session, notifying, submitter=Submitter(email="anna@example.org", consent=True)
-        )
-        ideas.move_idea(session, idea, "bedomning")
+    _anna_hears_of_a_move(notifying)
     for _ in range(2):
         report = outbox.deliver(
             notifying.transaction, "kiruna", send, sender=SENDER, max_attempts=2, retry_delay=0
@@ -265,13 +262,7 @@ def test_a_follower_stops_following_through_the_link_in_the_email(
         _follow(session, idea, "olle@example.org", locale="en")
         session.execute(delete(OutboxMessage))
         ideas.move_idea(session, idea, "bedomning")
-    outbox.deliver(
-        platform.transaction,
-        "kiruna",
-        SmtpTransport.from_url(smtp_server.url).send,
-        sender=SENDER,
-        base_url="https://idéer.kiruna.example",
-    )
+    _deliver(platform, smtp_server, base_url="https://idéer.kiruna.example")
     body = smtp_server.wait_for(1)[0].get_content()
     link = next(word for word in body.split() if "/notifications/unfollow/" in word)
     assert "To stop following this idea, open:" in body
@@ -290,14 +281,8 @@ def test_a_follower_stops_following_through_the_link_in_the_email(
 
 
 def test_delivered_messages_are_deleted_after_keep_days(notifying, smtp_server):
-    with notifying.transaction() as session:
-        idea = _submit(
-            session, notifying, submitter=Submitter(email="anna@example.org", consent=True)
-        )
-        ideas.move_idea(session, idea, "bedomning")
-    outbox.deliver(
-        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
-    )
+    _anna_hears_of_a_move(notifying)
+    _deliver(notifying, smtp_server)
     with notifying.transaction() as session:
         city = notifying.city_row(session)
         assert outbox.purge_delivered(session, city, older_than_days=30) == 0
@@ -329,9 +314,7 @@ def _queue(platform, *recipients):
 def test_a_message_that_cannot_be_written_fails_and_the_rest_go_out(notifying, smtp_server):
     """Issue 8: one address with ``\\r\\nBcc:`` stopped every later ``notifications send``."""
     _queue(notifying, "anna@example.org\r\nBcc: evil@example.org", "olle@example.org")
-    report = outbox.deliver(
-        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
-    )
+    report = _deliver(notifying, smtp_server)
     assert report.sent == 1 and report.failed == 1 and report.smtp_down is None
     assert smtp_server.wait_for(1)[0]["To"] == "olle@example.org"
     assert smtp_server.recipients == [["olle@example.org"]]
@@ -343,9 +326,7 @@ def test_a_message_that_cannot_be_written_fails_and_the_rest_go_out(notifying, s
 def test_a_refused_recipient_fails_at_once_and_the_rest_go_out(notifying, smtp_server):
     smtp_server.refused.add("nobody@example.org")
     _queue(notifying, "nobody@example.org", "olle@example.org")
-    report = outbox.deliver(
-        notifying.transaction, "kiruna", SmtpTransport.from_url(smtp_server.url).send, sender=SENDER
-    )
+    report = _deliver(notifying, smtp_server)
     assert report.sent == 1 and report.failed == 1 and report.retrying == 0
     with notifying.transaction() as session:
         bad = session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
@@ -405,13 +386,7 @@ def test_following_needs_a_confirmed_address(plugin_client, public_idea, smtp_se
         assert follower.confirmed_at is None
         ideas.move_idea(session, ideas.get_idea(session, reference), "bedomning")
         assert _stage_messages(session) == []  # not confirmed: no news
-    outbox.deliver(
-        platform.transaction,
-        "kiruna",
-        SmtpTransport.from_url(smtp_server.url).send,
-        sender=SENDER,
-        base_url="http://localhost",
-    )
+    _deliver(platform, smtp_server, base_url="http://localhost")
     (mail,) = smtp_server.wait_for(1)
     assert mail["Subject"] == f"Confirm that you follow {reference}"
     link = next(w for w in mail.get_content().split() if "/notifications/confirm/" in w)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -193,17 +194,7 @@ def run(
     "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table",
     show_default=True,
 )  # fmt: skip
-def evidence(
-    city: str,
-    database_url: str | None,
-    cities: tuple[str, ...],
-    methods: tuple[str, ...],
-    since: str | None,
-    as_of: str | None,
-    public_only: bool,
-    output: str,
-    lang: str,
-) -> None:
+def evidence(**options: Any) -> None:
     """Which methods drive implementation: time to it, adjusted and pooled across cities.
 
     Per city and method: the cumulative incidence of implementation at 6, 12 and 24 months
@@ -211,7 +202,7 @@ def evidence(
     implementation within 12 months; per method the random-effects pooled risk ratio. CSV and
     JSON rows carry the keys of docs/comparing.md ("Evidence").
     """
-    run(city, database_url, cities, methods, since, as_of, public_only, output, lang)
+    run(**options)
 
 
 COMMANDS = [evidence]

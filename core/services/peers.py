@@ -10,8 +10,8 @@ reported and leaves the others alone. Downloads are bounded (``download.Limits``
 A peer that serves partial bundles is asked only for what changed since the moment of the
 copy here (``City.peer_exported_at``, the publisher's own clock, less ``OVERLAP``), and the
 changes are merged into the copy (``exchange.merge``); a peer that does not is pulled in
-full, and so is one whose changes do not fit the copy or are refused. Each sync says how many ideas were
-new, updated and withdrawn.
+full, and so is one whose changes do not fit the copy or are refused. Each sync says how
+many ideas were new, updated and withdrawn.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def staff_pages(reference: str) -> dict[str, str]:
     }
 
 
-def _check(page, name: str, screenshots) -> None:
+def check_page(page, name: str, screenshots) -> None:
+    """axe-core finds no violation on the page; its screenshot is saved as ``name``.png."""
     results = AXE.run(page, options=AXE_OPTIONS)
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     assert results.violations_count == 0, results.generate_report()
@@ -75,14 +76,14 @@ def _check(page, name: str, screenshots) -> None:
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
 def test_public_pages_have_no_accessibility_violations(page, live_server, screenshots, name):
     page.goto(live_server(PUBLIC_PAGES[name]))
-    _check(page, name, screenshots)
+    check_page(page, name, screenshots)
 
 
 def test_the_idea_page_has_no_violations_and_is_pictured_in_the_docs(
     page, live_server, screenshots
 ):
     page.goto(live_server(f"/ideas/{_a_public_idea(live_server)}"))
-    _check(page, "idea", screenshots)
+    check_page(page, "idea", screenshots)
     # The README's picture is committed: it is rewritten only on request, so that a test run
     # leaves the working tree clean (INNOPLAT_DOCS_SCREENSHOTS=1 pytest tests/browser).
     docs = REPOSITORY / "docs" / "screenshots" / "idea-page.png"
@@ -117,10 +118,10 @@ def test_the_support_button_is_on_the_first_screen(browser, live_server, locale,
 def test_the_submission_preview_and_errors_have_no_violations(page, live_server, screenshots):
     page.goto(live_server("/ideas/new"))
     page.get_by_role("button", name="Skicka idén").click()  # empty: field errors
-    _check(page, "submit-errors", screenshots)
+    check_page(page, "submit-errors", screenshots)
     page.get_by_label("Rubrik").fill("En idé att förhandsgranska")
     page.get_by_role("button", name="Förhandsgranska").click()
-    _check(page, "submit-preview", screenshots)
+    check_page(page, "submit-preview", screenshots)
 
 
 def test_working_group_pages_have_no_violations(page, live_server, screenshots):
@@ -129,7 +130,7 @@ def test_working_group_pages_have_no_violations(page, live_server, screenshots):
     pages = staff_pages(reference)
     for name, path in {**pages, "new-organisation": "/organisations/new"}.items():
         page.goto(live_server(path))
-        _check(page, name, screenshots)
+        check_page(page, name, screenshots)
 
 
 def test_axe_runs_offline_from_the_bundled_script(page, live_server):

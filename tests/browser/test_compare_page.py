@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-
-AXE = Axe()
-AXE_OPTIONS = {
-    "runOnly": {
-        "type": "tag",
-        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-    }
-}
+from test_accessibility import check_page
 
 
 @pytest.mark.parametrize(
@@ -24,10 +16,9 @@ AXE_OPTIONS = {
 )
 def test_the_compare_page_has_no_accessibility_violations(page, live_server, screenshots, path):
     page.goto(live_server(path))
-    results = AXE.run(page, options=AXE_OPTIONS)
-    name = "compare-" + path.split("?")[1].replace("=", "-").replace("&", "-")
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-    assert results.violations_count == 0, results.generate_report()
+    check_page(
+        page, "compare-" + path.split("?")[1].replace("=", "-").replace("&", "-"), screenshots
+    )
 
 
 def test_the_chart_loads_as_an_image(page, live_server):

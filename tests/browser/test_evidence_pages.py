@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_compare_page import AXE, AXE_OPTIONS
+from test_accessibility import check_page
 
 
 @pytest.mark.parametrize(
@@ -12,10 +12,8 @@ from test_compare_page import AXE, AXE_OPTIONS
 )
 def test_the_evidence_pages_have_no_accessibility_violations(page, live_server, screenshots, path):
     page.goto(live_server(path))
-    results = AXE.run(page, options=AXE_OPTIONS)
     name = "evidence-" + path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-    assert results.violations_count == 0, results.generate_report()
+    check_page(page, name, screenshots)
 
 
 def test_the_forest_plot_and_curves_load_as_images(page, live_server):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
 from web_helpers import PASSWORD, add_idea, csrf_token, make_account, post_form, sign_in
 
-from innoplat.core.cli import cli
 from innoplat.core.models import Account
 from innoplat.core.services import accounts
 from innoplat.core.web import create_app
@@ -89,55 +87,33 @@ def test_a_member_of_another_city_sees_no_internal_data(make_platform):
     assert stolen.get("/dashboard").status_code == 302
 
 
-def test_users_create_command_with_password_on_stdin(database_url, platform):
-    result = CliRunner().invoke(
-        cli,
-        [
-            "users",
-            "create",
-            "--city",
-            "kiruna",
-            "--db",
-            database_url,
-            "--email",
-            "Ny@Kiruna.example",
-            "--name",
-            "Ny Person",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        input="a long enough password\n",
+def _create_user(run_cli, database_url: str, *options: str, password: str):
+    """``innoplat users create`` with the password typed on standard input."""
+    return run_cli(
+        "users", "create", "--db", database_url, *options, "--password-stdin", input=f"{password}\n"
     )
-    assert result.exit_code == 0, result.output
-    assert "ny@kiruna.example is admin of kiruna" in result.output
+
+
+def test_users_create_command_with_password_on_stdin(database_url, platform, run_cli):
+    options = ("--city", "kiruna", "--email", "Ny@Kiruna.example", "--name", "Ny Person")
+    password = "a long enough password"
+    code, out, err = _create_user(
+        run_cli, database_url, *options, "--role", "admin", password=password
+    )
+    assert code == 0, err
+    assert "ny@kiruna.example is admin of kiruna" in out
     with platform.transaction() as session:
-        account = accounts.authenticate(session, "ny@kiruna.example", "a long enough password")
+        account = accounts.authenticate(session, "ny@kiruna.example", password)
         assert (
             account is not None
             and accounts.role_in(account, platform.city_row(session)).value == "admin"
         )
-    listed = CliRunner().invoke(
-        cli, ["users", "list", "--city", "kiruna", "--db", database_url, "--json"]
-    )
-    assert '"role": "admin"' in listed.output
+    listed = run_cli("users", "list", "--city", "kiruna", "--db", database_url, "--json")[1]
+    assert '"role": "admin"' in listed
 
 
-def test_users_create_refuses_a_short_password(database_url, platform):
-    result = CliRunner().invoke(
-        cli,
-        [
-            "users",
-            "create",
-            "--db",
-            database_url,
-            "--email",
-            "a@kiruna.example",
-            "--name",
-            "A",
-            "--password-stdin",
-        ],
-        input="short\n",
-    )
-    assert result.exit_code != 0
-    assert "password" in str(result.exception) or "password" in result.output
+def test_users_create_refuses_a_short_password(database_url, platform, run_cli):
+    options = ("--email", "a@kiruna.example", "--name", "A")
+    code, out, err = _create_user(run_cli, database_url, *options, password="short")
+    assert code != 0
+    assert "password" in err

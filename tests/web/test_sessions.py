@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 import stat
 
 import pytest
 from web_helpers import PASSWORD, csrf_token, make_account, post_form, sign_in
 
-from innoplat.core.cli import main
 from innoplat.core.web import MissingSecretKey, create_app, stored_secret_key
 
 NEW_PASSWORD = "ett helt nytt lösenord"
@@ -69,16 +67,14 @@ def test_a_wrong_current_password_changes_nothing(app, client):
 
 
 def test_setting_a_password_on_the_command_line_signs_the_account_out(
-    app, client, database_url, monkeypatch, capsys
+    app, client, database_url, run_cli
 ):
     email = make_account(app)
     sign_in(client, email)
-    monkeypatch.setattr("sys.stdin", io.StringIO(NEW_PASSWORD + "\n"))
-    try:
-        main(["users", "password", "--email", email, "--password-stdin", "--db", database_url])
-    except SystemExit as exit_:
-        assert not exit_.code, capsys.readouterr().err
-    assert "sessions are signed out" in capsys.readouterr().out
+    args = ("users", "password", "--email", email, "--password-stdin", "--db", database_url)
+    code, out, err = run_cli(*args, input=NEW_PASSWORD + "\n")
+    assert code == 0, err
+    assert "sessions are signed out" in out
     assert client.get("/dashboard").status_code == 302
     assert sign_in(app.test_client(), email, NEW_PASSWORD).status_code == 302
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -644,3 +645,52 @@ def _touch_changed_ideas(session: Session, flush_context: UOWTransaction) -> Non
 def _forget_created_ideas(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_CREATED, None)
+
+
+class _IdeaFactColumns:
+    """What the comparison and the evidence need of one idea, worked out once on every write.
+
+    ``core/services/facts.py`` keeps these rows current; nothing else writes them.
+    """
+
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    #: The submission's calendar year (a stratum of the adjusted risk ratio).
+    year: Mapped[int] = mapped_column(Integer)
+    #: The position of the idea's first focus area in its city's order; -1: none.
+    focus: Mapped[int] = mapped_column(Integer)
+    #: The first transition into implemented or scaled, and into closed.
+    implemented_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Days (fractional) from submission to ``implemented_at``.
+    days_to_implemented: Mapped[float | None] = mapped_column(Float)
+    #: Days spent in pilot over the stays that have ended; None: no ended stay.
+    pilot_days: Mapped[float | None] = mapped_column(Float)
+    #: Distinct kinds of participating organisation.
+    kinds: Mapped[int] = mapped_column(Integer)
+    #: 1 when at least two different organisations take part, else 0.
+    crossing: Mapped[int] = mapped_column(Integer)
+
+
+class IdeaFact(_IdeaFactColumns, Base):
+    """One row per idea: its facts for the figures (a derived table, see ``_IdeaFactColumns``)."""
+
+    __tablename__ = "idea_fact"
+    __table_args__ = (Index("ix_idea_fact_city_id", "city_id"),)
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class IdeaMethodFact(_IdeaFactColumns, Base):
+    """One row per idea and shared method key applied to it, with the idea's facts beside."""
+
+    __tablename__ = "idea_method_fact"
+    __table_args__ = (Index("ix_idea_method_fact_city_method", "city_id", "method"),)
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[str] = mapped_column(String(80), primary_key=True)

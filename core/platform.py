@@ -18,6 +18,7 @@ from .errors import PluginError
 from .models import City
 from .plugins import HOOKS_KEY, Hooks, all_plugins_manager, build_manager
 from .services import cities, signing
+from .services import facts as _facts  # noqa: F401  (its session listeners keep the facts current)
 
 
 @dataclass

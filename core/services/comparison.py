@@ -20,8 +20,10 @@ Definitions (docs/comparing.md explains them for readers):
   staff only (``audience="staff"``) are computed for that city alone, never for the public.
 
 The built-in figures are computed by one SQL statement of aggregates (common table
-expressions, window functions for medians) that runs the same on SQLite and PostgreSQL; only
-the per-group counts and sums come back to Python, which turns them into intervals.
+expressions, window functions for medians) over the per-idea facts (``facts.py``: first
+implementation, days in pilot, organisation kinds… kept current on every write), the same on
+SQLite and PostgreSQL; only the per-group counts and sums come back to Python, which turns
+them into intervals.
 """
 
 from __future__ import annotations
@@ -40,32 +42,26 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    distinct,
     func,
     literal,
     or_,
     select,
     text,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
 from ..errors import ValidationError
 from ..i18n import N_, translate
 from ..models import (
-    IMPLEMENTED_PHASES,
     City,
-    Idea,
+    IdeaFact,
+    IdeaMethodFact,
     Method,
-    MethodApplication,
-    Organisation,
-    Participation,
-    Phase,
-    StageTransition,
     localized,
 )
 from ..plugins import hooks_of
+from . import facts
 from .spreadsheets import SafeDictWriter
 from .visibility import AUDIENCES, Audience, visible_ideas
 
@@ -171,31 +167,6 @@ def _text(value: Any, locale: str | None) -> str:
 # --------------------------------------------------------------------------- SQL helpers
 
 
-class days_between(FunctionElement[float]):
-    """Days (fractional) from ``start`` to ``end``; each database has its own date arithmetic."""
-
-    type = Float()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    end, start = list(element.clauses)
-    return (
-        f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
-    )
-
-
-@compiles(days_between)
-def _days_default(element: days_between, compiler: Any, **kw: Any) -> str:
-    end, start = list(element.clauses)
-    return (
-        f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-        " / 86400.0)"
-    )
-
-
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -275,105 +246,32 @@ def core_figures_statement(
 ) -> Any:
     """The one SELECT computing every built-in figure's counts and sums per (city, method).
 
+    It reads the per-idea facts (``facts.py``), kept current on every write.
+
     :param visible: the ideas the reader may count (``visibility.visible_ideas``); None
         counts public ideas only.
     """
-    scope_query = select(Idea.id.label("idea_id"), Idea.city_id, Idea.submitted_at).where(
-        Idea.city_id.in_(city_ids), visible_ideas() if visible is None else visible
-    )
-    if since is not None:
-        scope_query = scope_query.where(Idea.submitted_at >= since)
-    scope = scope_query.cte("scope")
-
-    implemented = (
-        select(StageTransition.idea_id, func.min(StageTransition.at).label("implemented_at"))
-        .where(StageTransition.to_phase.in_(IMPLEMENTED_PHASES))
-        .group_by(StageTransition.idea_id)
-        .cte("implemented")
-    )
-    # Each stay in pilot lasts until the idea's next transition (in the order of time, then
-    # of recording); a stay still going on is left out, its length is not known yet. The next
-    # transition is found through the (idea_id, at) index for pilot stays only, rather than
-    # by a window over every transition.
-    later = aliased(StageTransition)
-    left_at = (
-        select(func.min(later.at))
-        .where(
-            later.idea_id == StageTransition.idea_id,
-            or_(
-                later.at > StageTransition.at,
-                and_(later.at == StageTransition.at, later.id > StageTransition.id),
-            ),
-        )
-        .scalar_subquery()
-    )
-    stays = (
-        select(StageTransition.idea_id, StageTransition.at, left_at.label("left_at"))
-        .where(StageTransition.to_phase == Phase.pilot.value)
-        .subquery("stays")
-    )
-    pilot = (
-        select(stays.c.idea_id, func.sum(days_between(stays.c.left_at, stays.c.at)).label("days"))
-        .where(stays.c.left_at.is_not(None))
-        .group_by(stays.c.idea_id)
-        .cte("pilot")
-    )
-    collaboration = (
-        select(
-            Participation.idea_id,
-            func.count(distinct(Organisation.kind)).label("kinds"),
-            func.count(distinct(Participation.organisation_id)).label("organisations"),
-        )
-        .join(Organisation, Organisation.id == Participation.organisation_id)
-        .group_by(Participation.idea_id)
-        .cte("collaboration")
-    )
-    per_idea = (
-        select(
-            scope.c.idea_id,
-            scope.c.city_id,
-            _flag(implemented.c.implemented_at.is_not(None)).label("reached"),
-            days_between(implemented.c.implemented_at, scope.c.submitted_at).label("days_to_impl"),
-            pilot.c.days.label("pilot_days"),
-            func.coalesce(collaboration.c.kinds, 0).label("kinds"),
-            _flag(func.coalesce(collaboration.c.organisations, 0) > 1).label("crossing"),
-        )
-        .select_from(scope)
-        .outerjoin(implemented, implemented.c.idea_id == scope.c.idea_id)
-        .outerjoin(pilot, pilot.c.idea_id == scope.c.idea_id)
-        .outerjoin(collaboration, collaboration.c.idea_id == scope.c.idea_id)
-        .cte("per_idea")
-    )
-    # Not narrowed to the scope here: joining per_idea below does that once.
-    applied_query = (
-        select(MethodApplication.idea_id, Method.shared_key.label("method"))
-        .join(Method, Method.id == MethodApplication.method_id)
-        .distinct()
-    )
+    condition = visible_ideas() if visible is None else visible
+    with_method_query = select(
+        IdeaMethodFact.city_id,
+        IdeaMethodFact.method,
+        _flag(IdeaMethodFact.implemented_at.is_not(None)).label("reached"),
+        IdeaMethodFact.days_to_implemented.label("days_to_impl"),
+        IdeaMethodFact.pilot_days,
+        IdeaMethodFact.kinds,
+        IdeaMethodFact.crossing,
+    ).where(*facts.scope(IdeaMethodFact, city_ids, condition, since))
     if method_keys is not None:
-        applied_query = applied_query.where(Method.shared_key.in_(method_keys))
-    applied = applied_query.cte("applied")
-
-    with_method = (
-        select(
-            per_idea.c.city_id,
-            applied.c.method,
-            per_idea.c.reached,
-            per_idea.c.days_to_impl,
-            per_idea.c.pilot_days,
-            per_idea.c.kinds,
-            per_idea.c.crossing,
-        )
-        .join(applied, applied.c.idea_id == per_idea.c.idea_id)
-        .cte("with_method")
-    )
+        with_method_query = with_method_query.where(IdeaMethodFact.method.in_(method_keys))
+    with_method = with_method_query.cte("with_method")
     city_totals = (
         select(
-            per_idea.c.city_id,
+            IdeaFact.city_id,
             func.count().label("city_n"),
-            func.sum(per_idea.c.reached).label("city_k"),
+            func.sum(_flag(IdeaFact.implemented_at.is_not(None))).label("city_k"),
         )
-        .group_by(per_idea.c.city_id)
+        .where(*facts.scope(IdeaFact, city_ids, condition, since))
+        .group_by(IdeaFact.city_id)
         .cte("city_totals")
     )
     to_impl = _median_cte(with_method, with_method.c.days_to_impl, "to_impl")

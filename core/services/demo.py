@@ -42,7 +42,7 @@ from ..models import (
     ValueDimension,
     utcnow,
 )
-from . import audit, bulk
+from . import audit, bulk, facts
 from . import ideas as ideas_service
 
 CHUNK = 5_000
@@ -218,6 +218,7 @@ def clear_demo(session: Session, city: City) -> int:
     )
     # Reloaded demo data gets the same references again.
     ideas_service.forget_reference_counters(session, city)
+    facts.rebuild(session, city.id)  # real ideas may have lost synthetic participants
     return removed
 
 
@@ -354,6 +355,7 @@ def load_demo(
         if progress:
             progress(batch)
     bulk.advance_sequences(session, (_table(Idea), _table(MethodApplication)))
+    facts.rebuild(session, city.id)  # once for the whole load, not per row
     audit.record_for(
         session, city, "demo_loaded", actor="innoplat demo", after={"ideas": ideas, "seed": seed}
     )

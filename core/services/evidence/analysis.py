@@ -28,26 +28,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, select, text, union_all
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, case, func, literal, select, text, true, union_all
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
 
-from ...models import (
-    IMPLEMENTED_PHASES,
-    City,
-    FocusArea,
-    Idea,
-    IdeaFocusArea,
-    Method,
-    MethodApplication,
-    Phase,
-    StageTransition,
-    Visibility,
-    utcnow,
-)
-from ..comparison import _cities, _method_keys, _since, days_between, risk_ratio
+from ...models import City, IdeaFact, IdeaMethodFact, Method, utcnow
+from .. import facts
+from ..comparison import _cities, _method_keys, _since, risk_ratio
 from ..spreadsheets import SafeDictWriter
+from ..sqltime import whole_days
+from ..visibility import visible_ideas
 from .meta import random_effects
 from .stratified import mantel_haenszel_risk_ratio
 from .survival import cumulative_incidence
@@ -83,45 +72,6 @@ EVIDENCE_METRICS = (
 Row = dict[str, Any]
 
 
-class whole_days(FunctionElement[int]):
-    """Completed days from ``start`` to ``end`` (rounded down)."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "whole_days"
-
-
-@compiles(whole_days, "sqlite")
-def _whole_days_sqlite(element: whole_days, compiler: Any, **kw: Any) -> str:
-    end, start = list(element.clauses)
-    inner = compiler.process(days_between(end, start), **kw)
-    return f"CAST({inner} AS INTEGER)"  # truncates; follow-up is never negative
-
-
-@compiles(whole_days)
-def _whole_days_default(element: whole_days, compiler: Any, **kw: Any) -> str:
-    end, start = list(element.clauses)
-    return f"CAST(FLOOR({compiler.process(days_between(end, start), **kw)}) AS INTEGER)"
-
-
-class year_of(FunctionElement[int]):
-    type = Integer()
-    inherit_cache = True
-    name = "year_of"
-
-
-@compiles(year_of, "sqlite")
-def _year_sqlite(element: year_of, compiler: Any, **kw: Any) -> str:
-    (moment,) = list(element.clauses)
-    return f"CAST(strftime('%Y', {compiler.process(moment, **kw)}) AS INTEGER)"
-
-
-@compiles(year_of)
-def _year_default(element: year_of, compiler: Any, **kw: Any) -> str:
-    (moment,) = list(element.clauses)
-    return f"CAST(EXTRACT(YEAR FROM {compiler.process(moment, **kw)}) AS INTEGER)"
-
-
 @dataclass
 class Evidence:
     """What an evidence table covered, for pages and commands that label it."""
@@ -147,124 +97,73 @@ def _statements(
     public_only: bool,
 ) -> tuple[Any, Any]:
     city_ids = [c.id for c in cities]
-    censor_at = case(
-        *((Idea.city_id == c.id, literal(data_date(c, as_of))) for c in cities),
-        else_=literal(as_of),
-    )
-    first = (
-        select(
-            StageTransition.idea_id,
-            func.min(
-                case((StageTransition.to_phase.in_(IMPLEMENTED_PHASES), StageTransition.at))
-            ).label("implemented_at"),
-            func.min(
-                case((StageTransition.to_phase == Phase.closed.value, StageTransition.at))
-            ).label("closed_at"),
+    visible = visible_ideas() if public_only else true()
+
+    def followed_up(table: facts.Facts, *columns: Any) -> Any:
+        """Per idea (and method): how its follow-up ended, on which day, and its stratum."""
+        censor_at = case(
+            *((table.city_id == c.id, literal(data_date(c, as_of))) for c in cities),
+            else_=literal(as_of),
         )
-        .where(StageTransition.to_phase.in_((*IMPLEMENTED_PHASES, Phase.closed.value)))
-        .group_by(StageTransition.idea_id)
-        .cte("first_outcome")
-    )
-    focus = (
-        select(IdeaFocusArea.idea_id, func.min(FocusArea.position).label("focus"))
-        .join(FocusArea, FocusArea.id == IdeaFocusArea.focus_area_id)
-        .group_by(IdeaFocusArea.idea_id)
-        .cte("first_focus")
-    )
-    scope = (
-        select(
-            Idea.id.label("idea_id"),
-            Idea.city_id,
-            Idea.submitted_at,
-            censor_at.label("censor_at"),
-            first.c.implemented_at,
-            first.c.closed_at,
-            func.coalesce(focus.c.focus, -1).label("focus"),
+        implemented = and_(
+            table.implemented_at.is_not(None),
+            table.implemented_at <= censor_at,
+            (table.closed_at.is_(None)) | (table.implemented_at <= table.closed_at),
         )
-        .outerjoin(first, first.c.idea_id == Idea.id)
-        .outerjoin(focus, focus.c.idea_id == Idea.id)
-        .where(Idea.city_id.in_(city_ids))
-    )
-    if since is not None:
-        scope = scope.where(Idea.submitted_at >= since)
-    if public_only:
-        scope = scope.where(Idea.visibility == Visibility.public)
-    scoped = scope.subquery("scoped")
-    implemented = and_(
-        scoped.c.implemented_at.is_not(None),
-        scoped.c.implemented_at <= scoped.c.censor_at,
-        (scoped.c.closed_at.is_(None)) | (scoped.c.implemented_at <= scoped.c.closed_at),
-    )
-    closed = and_(scoped.c.closed_at.is_not(None), scoped.c.closed_at <= scoped.c.censor_at)
-    kind = case((implemented, 1), (closed, 2), else_=0)
-    ended_at = case(
-        (implemented, scoped.c.implemented_at),
-        (closed, scoped.c.closed_at),
-        else_=scoped.c.censor_at,
-    )
-    per_idea = (
-        select(
-            scoped.c.idea_id,
-            scoped.c.city_id,
-            kind.label("kind"),
-            whole_days(ended_at, scoped.c.submitted_at).label("day"),
-            whole_days(scoped.c.censor_at, scoped.c.submitted_at).label("followed"),
-            year_of(scoped.c.submitted_at).label("year"),
-            scoped.c.focus,
+        closed = and_(table.closed_at.is_not(None), table.closed_at <= censor_at)
+        ended_at = case(
+            (implemented, table.implemented_at), (closed, table.closed_at), else_=censor_at
         )
-        .where(scoped.c.submitted_at <= scoped.c.censor_at)
-        .cte("per_idea")
-    )
-    applied_query = (
-        select(MethodApplication.idea_id, Method.shared_key.label("method"))
-        .join(Method, Method.id == MethodApplication.method_id)
-        .distinct()
-    )
-    if method_keys is not None:
-        applied_query = applied_query.where(Method.shared_key.in_(method_keys))
-    applied = applied_query.cte("applied")
+        query = select(
+            table.city_id,
+            *columns,
+            case((implemented, 1), (closed, 2), else_=0).label("kind"),
+            whole_days(ended_at, table.submitted_at).label("day"),
+            whole_days(censor_at, table.submitted_at).label("followed"),
+            table.year,
+            table.focus,
+        ).where(*facts.scope(table, city_ids, visible, since), table.submitted_at <= censor_at)
+        if method_keys is not None and table is IdeaMethodFact:
+            query = query.where(IdeaMethodFact.method.in_(method_keys))
+        return query.subquery()
+
+    with_method = followed_up(IdeaMethodFact, IdeaMethodFact.method)
+    everyone = followed_up(IdeaFact, literal(None, type_=Method.shared_key.type).label("method"))
 
     # Past the last horizon only the number at risk matters: those days fold into one.
     last = max(HORIZONS.values())
-    day = case((per_idea.c.day > last, last + 1), else_=per_idea.c.day)
-    event = case((and_(per_idea.c.kind == 1, per_idea.c.day <= last), 1), else_=0)
-    competing = case((and_(per_idea.c.kind == 2, per_idea.c.day <= last), 1), else_=0)
 
-    def curve(method: Any, joined: bool) -> Any:
-        query = select(
+    def curve(per_idea: Any) -> Any:
+        day = case((per_idea.c.day > last, last + 1), else_=per_idea.c.day)
+        event = case((and_(per_idea.c.kind == 1, per_idea.c.day <= last), 1), else_=0)
+        competing = case((and_(per_idea.c.kind == 2, per_idea.c.day <= last), 1), else_=0)
+        return select(
             per_idea.c.city_id,
-            method.label("method"),
+            per_idea.c.method,
             day.label("day"),
             func.sum(event).label("events"),
             func.sum(competing).label("competing"),
             func.count().label("removed"),
+        ).group_by(per_idea.c.city_id, per_idea.c.method, day)
+
+    def strata(per_idea: Any) -> Any:
+        window = per_idea.c.followed >= RISK_WINDOW_DAYS
+        within = case((and_(per_idea.c.kind == 1, per_idea.c.day <= RISK_WINDOW_DAYS), 1), else_=0)
+        return (
+            select(
+                per_idea.c.city_id,
+                per_idea.c.method,
+                per_idea.c.year,
+                per_idea.c.focus,
+                func.count().label("n"),
+                func.sum(within).label("k"),
+            )
+            .where(window)
+            .group_by(per_idea.c.city_id, per_idea.c.method, per_idea.c.year, per_idea.c.focus)
         )
-        if joined:
-            query = query.join(applied, applied.c.idea_id == per_idea.c.idea_id)
-        return query.group_by(per_idea.c.city_id, method, day)
 
-    curves = union_all(
-        curve(applied.c.method, True), curve(literal(None, type_=Method.shared_key.type), False)
-    )
-    window = per_idea.c.followed >= RISK_WINDOW_DAYS
-    within = case((and_(per_idea.c.kind == 1, per_idea.c.day <= RISK_WINDOW_DAYS), 1), else_=0)
-
-    def strata(method: Any, joined: bool) -> Any:
-        query = select(
-            per_idea.c.city_id,
-            method.label("method"),
-            per_idea.c.year,
-            per_idea.c.focus,
-            func.count().label("n"),
-            func.sum(within).label("k"),
-        ).where(window)
-        if joined:
-            query = query.join(applied, applied.c.idea_id == per_idea.c.idea_id)
-        return query.group_by(per_idea.c.city_id, method, per_idea.c.year, per_idea.c.focus)
-
-    stratified = union_all(
-        strata(applied.c.method, True), strata(literal(None, type_=Method.shared_key.type), False)
-    )
+    curves = union_all(curve(with_method), curve(everyone))
+    stratified = union_all(strata(with_method), strata(everyone))
     return curves, stratified
 
 

@@ -39,7 +39,7 @@ from ...models import (
     Visibility,
     utcnow,
 )
-from .. import audit, bulk
+from .. import audit, bulk, facts
 from . import export, reader
 from .validate import Checker, parse_datetime
 
@@ -447,6 +447,7 @@ def import_bundle(
             existing.peer_source = source or existing.peer_source
             return PeerImport(existing, "unchanged", ideas, checker.redacted)
         savepoint.commit()
+    facts.rebuild(session, city.id)  # once for the whole load, not per row
     audit.record_for(
         session,
         city,

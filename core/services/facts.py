@@ -1,0 +1,349 @@
+"""Per-idea facts: what the comparison and the evidence need of each idea, kept current on every write.
+
+Working out, for 600,000 ideas, when each was first implemented or closed, how long it stayed
+in pilot and how many kinds of organisation take part means reading millions of stage
+transitions and participations; done on every request, a national comparison took seconds.
+So each idea's facts live in two derived tables (models ``IdeaFact`` and ``IdeaMethodFact``,
+the latter one row per idea and shared method key, with the idea's facts beside so the
+figures read one table) and are brought up to date in the same transaction as the write
+that changes them:
+
+* every write through the ORM — submitting, moving, applying, editing or removing a method
+  application, editing an idea, adding or removing a participation, adopting, erasing
+  personal data, changing an organisation's kind, a method's shared key or a focus area's
+  order — is seen at flush (``before_flush``/``after_flush_postexec``), and the facts of the
+  ideas it touched are computed again from the source tables before the flush returns;
+* bulk loads that write rows at the driver level (the exchange importer, the demo generator,
+  ``core/services/bulk.py``) call :func:`rebuild` once for the city they loaded.
+
+The facts are computed by :func:`facts_query`, the one definition of each fact; the figures
+never compute them another way. ``scope`` is the one place that picks the facts a comparison
+counts (cities, the reader's visibility, the submission date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain, islice
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    distinct,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import replacement_traverse
+
+from ..models import (
+    IMPLEMENTED_PHASES,
+    FocusArea,
+    Idea,
+    IdeaFact,
+    IdeaFocusArea,
+    IdeaMethodFact,
+    Method,
+    MethodApplication,
+    Organisation,
+    Participation,
+    Phase,
+    StageTransition,
+)
+from .sqltime import days_between, year_of
+
+#: The columns both fact tables share, in the order ``facts_query`` selects them.
+FACT_COLUMNS = (
+    "idea_id",
+    "city_id",
+    "visibility",
+    "submitted_at",
+    "year",
+    "focus",
+    "implemented_at",
+    "closed_at",
+    "days_to_implemented",
+    "pilot_days",
+    "kinds",
+    "crossing",
+)
+#: Ideas refreshed per statement (keeps the IN lists well below the databases' limits).
+CHUNK = 2_000
+
+Facts = type[IdeaFact] | type[IdeaMethodFact]
+FACT_TABLE = cast(Table, IdeaFact.__table__)
+METHOD_FACT_TABLE = cast(Table, IdeaMethodFact.__table__)
+
+
+# --------------------------------------------------------------------------- the definition
+
+
+def facts_query(ideas: Any = None) -> Select[Any]:
+    """The facts of ``ideas`` computed from the source tables, one row per idea.
+
+    :param ideas: a list of idea ids, a SELECT of idea ids, or None for every idea.
+    """
+
+    def only(column: Any) -> ColumnElement[bool]:
+        return true() if ideas is None else column.in_(ideas)
+
+    first = (
+        select(
+            StageTransition.idea_id,
+            func.min(
+                case((StageTransition.to_phase.in_(IMPLEMENTED_PHASES), StageTransition.at))
+            ).label("implemented_at"),
+            func.min(
+                case((StageTransition.to_phase == Phase.closed.value, StageTransition.at))
+            ).label("closed_at"),
+        )
+        .where(
+            StageTransition.to_phase.in_((*IMPLEMENTED_PHASES, Phase.closed.value)),
+            only(StageTransition.idea_id),
+        )
+        .group_by(StageTransition.idea_id)
+        .subquery("first_outcome")
+    )
+    # Each stay in pilot lasts until the idea's next transition (in the order of time, then
+    # of recording); a stay still going on is left out, its length is not known yet. The next
+    # transition is found through the (idea_id, at) index for pilot stays only.
+    later = aliased(StageTransition)
+    left_at = (
+        select(func.min(later.at))
+        .where(
+            later.idea_id == StageTransition.idea_id,
+            or_(
+                later.at > StageTransition.at,
+                and_(later.at == StageTransition.at, later.id > StageTransition.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    stays = (
+        select(StageTransition.idea_id, StageTransition.at, left_at.label("left_at"))
+        .where(StageTransition.to_phase == Phase.pilot.value, only(StageTransition.idea_id))
+        .subquery("stays")
+    )
+    pilot = (
+        select(stays.c.idea_id, func.sum(days_between(stays.c.left_at, stays.c.at)).label("days"))
+        .where(stays.c.left_at.is_not(None))
+        .group_by(stays.c.idea_id)
+        .subquery("pilot")
+    )
+    collaboration = (
+        select(
+            Participation.idea_id,
+            func.count(distinct(Organisation.kind)).label("kinds"),
+            func.count(distinct(Participation.organisation_id)).label("organisations"),
+        )
+        .join(Organisation, Organisation.id == Participation.organisation_id)
+        .where(only(Participation.idea_id))
+        .group_by(Participation.idea_id)
+        .subquery("collaboration")
+    )
+    focus = (
+        select(IdeaFocusArea.idea_id, func.min(FocusArea.position).label("focus"))
+        .join(FocusArea, FocusArea.id == IdeaFocusArea.focus_area_id)
+        .where(only(IdeaFocusArea.idea_id))
+        .group_by(IdeaFocusArea.idea_id)
+        .subquery("first_focus")
+    )
+    return (
+        select(
+            Idea.id.label("idea_id"),
+            Idea.city_id,
+            Idea.visibility,
+            Idea.submitted_at,
+            year_of(Idea.submitted_at).label("year"),
+            func.coalesce(focus.c.focus, -1).label("focus"),
+            first.c.implemented_at,
+            first.c.closed_at,
+            days_between(first.c.implemented_at, Idea.submitted_at).label("days_to_implemented"),
+            pilot.c.days.label("pilot_days"),
+            func.coalesce(collaboration.c.kinds, 0).label("kinds"),
+            case((func.coalesce(collaboration.c.organisations, 0) > 1, 1), else_=0).label(
+                "crossing"
+            ),
+        )
+        .outerjoin(first, first.c.idea_id == Idea.id)
+        .outerjoin(pilot, pilot.c.idea_id == Idea.id)
+        .outerjoin(collaboration, collaboration.c.idea_id == Idea.id)
+        .outerjoin(focus, focus.c.idea_id == Idea.id)
+        .where(only(Idea.id))
+    )
+
+
+def method_facts_query(ideas: Any = None) -> Select[Any]:
+    """The stored facts of ``ideas`` once per shared method key applied to them."""
+    applied = select(MethodApplication.idea_id, Method.shared_key.label("method")).join(
+        Method, Method.id == MethodApplication.method_id
+    )
+    if ideas is not None:
+        applied = applied.where(MethodApplication.idea_id.in_(ideas))
+    links = applied.distinct().subquery("applied")
+    query = select(*(FACT_TABLE.c[c] for c in FACT_COLUMNS), links.c.method).join(
+        links, links.c.idea_id == IdeaFact.idea_id
+    )
+    if ideas is not None:
+        query = query.where(IdeaFact.idea_id.in_(ideas))
+    return query
+
+
+# --------------------------------------------------------------------------- keeping them current
+
+
+def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _store(session: Session | Connection, ideas: Any) -> None:
+    session.execute(insert(FACT_TABLE).from_select(FACT_COLUMNS, facts_query(ideas)))
+    session.execute(
+        insert(METHOD_FACT_TABLE).from_select((*FACT_COLUMNS, "method"), method_facts_query(ideas))
+    )
+
+
+def refresh(session: Session, idea_ids: Iterable[int]) -> None:
+    """Compute the facts of these ideas again (ideas that no longer exist lose theirs)."""
+    ids = sorted(set(idea_ids))
+    for chunk in _chunks(ids):
+        session.execute(delete(METHOD_FACT_TABLE).where(METHOD_FACT_TABLE.c.idea_id.in_(chunk)))
+        session.execute(delete(FACT_TABLE).where(FACT_TABLE.c.idea_id.in_(chunk)))
+        _store(session, chunk)
+
+
+def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
+    """Compute the facts of every idea of a city (None: of every city) again, in one go.
+
+    Bulk loads call this once at the end instead of refreshing idea by idea; the migration
+    that created the tables fills them with it (on its connection).
+    """
+    fact, method_fact = FACT_TABLE, METHOD_FACT_TABLE
+    if city_id is None:
+        session.execute(delete(method_fact))
+        session.execute(delete(fact))
+        _store(session, None)
+        return
+    session.execute(delete(method_fact).where(method_fact.c.city_id == city_id))
+    session.execute(delete(fact).where(fact.c.city_id == city_id))
+    _store(session, select(Idea.id).where(Idea.city_id == city_id))
+
+
+@dataclass
+class _Pending:
+    """What a flush is about to write that changes some ideas' facts."""
+
+    #: Ideas and their children (transitions, applications, participations, focus links),
+    #: read after the flush, when new rows have their ids.
+    objects: list[Any] = field(default_factory=list)
+    #: Ideas known before the flush (earlier owners, ideas of a changed organisation…).
+    idea_ids: set[int] = field(default_factory=set)
+
+
+_PENDING = "innoplat_facts_pending"
+_CHILDREN = (StageTransition, MethodApplication, Participation, IdeaFocusArea)
+#: Rows whose change alters the facts of the ideas linked to them: the attribute that matters
+#: and how to find those ideas.
+_LINKED: dict[type[Any], tuple[str, Any, Any]] = {
+    Organisation: ("kind", Participation.idea_id, Participation.organisation_id),
+    Method: ("shared_key", MethodApplication.idea_id, MethodApplication.method_id),
+    FocusArea: ("position", IdeaFocusArea.idea_id, IdeaFocusArea.focus_area_id),
+}
+
+
+def _changed(obj: Any, attribute: str) -> bool:
+    return bool(inspect(obj).attrs[attribute].history.has_changes())
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    pending = session.info.setdefault(_PENDING, _Pending())
+    for obj in session.deleted:
+        if isinstance(obj, Idea):
+            pending.idea_ids.add(obj.id)
+        elif isinstance(obj, _CHILDREN):
+            pending.idea_ids.add(obj.idea_id)
+        elif type(obj) in _LINKED:
+            _, idea_id, link = _LINKED[type(obj)]
+            pending.idea_ids.update(session.scalars(select(idea_id).where(link == obj.id)))
+    for obj in chain(session.new, session.dirty):
+        if isinstance(obj, Idea):
+            pending.objects.append(obj)
+        elif isinstance(obj, _CHILDREN):
+            pending.objects.append(obj)
+            # a child moved to another idea changes the facts of the one it left too
+            history = cast(Any, inspect(obj)).attrs.idea_id.history
+            pending.idea_ids.update(i for i in history.deleted if i)
+        elif type(obj) in _LINKED and obj not in session.new:
+            attribute, idea_id, link = _LINKED[type(obj)]
+            if _changed(obj, attribute):
+                pending.idea_ids.update(session.scalars(select(idea_id).where(link == obj.id)))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _refresh_changed(session: Session, _context: Any) -> None:
+    pending: _Pending | None = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    ids = set(pending.idea_ids)
+    for obj in pending.objects:
+        ids.add(obj.id if isinstance(obj, Idea) else obj.idea_id)
+    ids.discard(None)  # type: ignore[arg-type]
+    if ids:
+        refresh(session, ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# --------------------------------------------------------------------------- reading them
+
+
+def on_facts(condition: ColumnElement[bool], facts: Facts) -> ColumnElement[bool]:
+    """A condition on ``Idea`` (such as ``visibility.visible_ideas``) restated on a fact table.
+
+    Every ``Idea`` column it uses must be one the facts carry (city, visibility, submission).
+    """
+    idea = Idea.__table__
+    table = facts.__table__
+
+    def swap(element: Any) -> Any:
+        if getattr(element, "table", None) is idea:
+            if element.key not in table.c:
+                raise ValueError(f"idea.{element.key} is not among the facts")
+            return table.c[element.key]
+        return None
+
+    adapted: Any = replacement_traverse(condition, {}, swap)  # type: ignore[call-overload]
+    return cast(ColumnElement[bool], adapted)
+
+
+def scope(
+    facts: Facts,
+    city_ids: Sequence[int],
+    visible: ColumnElement[bool],
+    since: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    """The conditions keeping the facts a comparison counts: of these cities, ideas the
+    reader may see (``visible``, a condition on ``Idea``), submitted on or after ``since``."""
+    conditions = [facts.city_id.in_(city_ids), on_facts(visible, facts)]
+    if since is not None:
+        conditions.append(facts.submitted_at >= since)
+    return conditions

@@ -4,9 +4,16 @@ Builds six cities × N synthetic ideas (the demo generator: realistic stage hist
 applications and participations) in one database per size and kind of database, then reports:
 
 * ``compare_methods`` (every city, method and built-in metric) against one hand-written SQL
-  query computing the same aggregates, each the median of several runs, and their ratio;
+  query computing the same aggregates from the source tables (the stage history, method
+  links and participations, as the service did before it kept per-idea facts), each the
+  median of several runs, and their ratio;
 * ``method_evidence`` (cumulative incidence, crude, adjusted and pooled risk ratios for every
   city and method), the median of several runs;
+* both *cold* (the figures cache emptied before each run: every city's figures computed from
+  the per-idea facts), *warm* (every city from the cache) and *after a write* (one idea of
+  one city edited before each run: that city computed again, the others from the cache);
+* rebuilding every idea's facts at once (what a bulk load does at its end);
+* the load average while measuring (the machine is often shared);
 * how the comparison grows from the smallest N to the largest;
 * exporting one city's bundle and importing it into another instance (ideas per second,
   the import counted from JSON text to committed rows, validation included);
@@ -18,6 +25,7 @@ Run on demand, never in the tests::
     .venv/bin/python benchmarks/compare.py              # N = 1,000 and 10,000 (a few minutes)
     .venv/bin/python benchmarks/compare.py --full       # adds N = 100,000 (600,000 ideas)
     .venv/bin/python benchmarks/compare.py --sizes 2000 --databases sqlite
+    .venv/bin/python benchmarks/compare.py --sizes 100000 --only-compare   # no bundles
 
 Results are printed as a Markdown table (docs/benchmarks.md keeps the measured ones).
 """
@@ -26,19 +34,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from timing import median_seconds, peak_python
 
+from innoplat.core.models import City, Idea
 from innoplat.core.platform import Platform
-from innoplat.core.services import cities, comparison, demo, exchange
+from innoplat.core.services import cities, comparison, demo, exchange, facts
 from innoplat.core.services.evidence.analysis import method_evidence
 from innoplat.core.testing import PostgresServer, throwaway_postgresql
 
@@ -71,6 +82,7 @@ WITH implemented AS (
     LEFT JOIN implemented im ON im.idea_id = i.id
     LEFT JOIN pilot pl ON pl.idea_id = i.id
     LEFT JOIN collaboration c ON c.idea_id = i.id
+    WHERE i.visibility = 'public'
 ), applied AS (
     SELECT DISTINCT ma.idea_id, m.shared_key AS method
     FROM method_application ma JOIN method m ON m.id = ma.method_id
@@ -127,6 +139,15 @@ def hand_written(dialect: str) -> str:
     )
 
 
+def median_after(run: Callable[[], object], repeat: int, before: Callable[[], object]) -> float:
+    """Median wall time of ``run`` in seconds, ``before`` run (untimed) before each run."""
+    times = []
+    for _ in range(repeat):
+        before()
+        times.append(median_seconds(run, 1))
+    return statistics.median(times)
+
+
 class Databases:
     """Fresh, empty databases of one kind: SQLite files, or databases on a throw-away server."""
 
@@ -175,10 +196,13 @@ def build(url: str, ideas: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[str, Any]:
+def measure(
+    kind: str, databases: Databases, ideas: int, repeat: int, exchange_too: bool = True
+) -> dict[str, Any]:
     url = databases.new()
     built = build(url, ideas)
     result: dict[str, Any] = {"database": kind, "ideas_per_city": ideas, "build_s": built}
+    result["load_before"] = os.getloadavg()[0]
     with opened("kiruna", url) as platform:
         sql = text(hand_written(platform.engine.dialect.name))
 
@@ -199,10 +223,27 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
             (r["city"], r["method"]): r["n"] for r in rows if r["metric"] == "ideas_with_method"
         }
         assert len(counts) == len(raw) and sorted(counts.values()) == sorted(r[2] for r in raw)
+        with platform.transaction() as session:
+            kiruna_idea = session.scalar(
+                select(Idea.id).join(City).where(City.slug == "kiruna").order_by(Idea.id)
+            )
+
+        def write_one_idea() -> None:
+            """An edit of one Kiruna idea: its facts and Kiruna's version change."""
+            with platform.transaction() as session:
+                idea = session.get(Idea, kiruna_idea)
+                assert idea is not None
+                idea.title = idea.title[:-1] if idea.title.endswith("!") else idea.title + "!"
+
         result["rows"] = len(rows)
+        # cold: every city computed from the facts; warm: every city from the cache; after a
+        # write: the written city computed again, the others from the cache.
+        result["compare_cold_s"] = median_after(ours, repeat, facts.clear_cache)
         result["compare_s"] = median_seconds(ours, repeat)
+        result["compare_after_write_s"] = median_after(ours, repeat, write_one_idea)
         result["baseline_s"] = median_seconds(baseline, repeat)
-        result["ratio"] = result["compare_s"] / result["baseline_s"]
+        result["ratio"] = result["compare_cold_s"] / result["baseline_s"]
+        facts.clear_cache()
         result["compare_peak_mib"] = peak_python(ours)
 
         def evidence() -> list[dict[str, Any]]:
@@ -210,8 +251,18 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
                 return method_evidence(session, as_of=NOW).rows
 
         evidence()  # warm
+        result["evidence_cold_s"] = median_after(evidence, repeat, facts.clear_cache)
         result["evidence_s"] = median_seconds(evidence, repeat)
+        result["evidence_after_write_s"] = median_after(evidence, repeat, write_one_idea)
+        result["load_after"] = os.getloadavg()[0]
 
+        with platform.transaction() as session:
+            start = time.perf_counter()
+            facts.rebuild(session)
+            result["rebuild_facts_s"] = time.perf_counter() - start
+
+        if not exchange_too:
+            return result
         with platform.transaction() as session:
             kiruna = cities.get_city(session, "kiruna")
             start = time.perf_counter()
@@ -252,17 +303,33 @@ def measure(kind: str, databases: Databases, ideas: int, repeat: int) -> dict[st
     return result
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | ideas/city | compare_methods | hand-written SQL | ratio | evidence | "
-        "compare peak | export (1 city) | import (1 city) | import peak | bundle |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | ideas/city | compare cold | warm | after a write | hand-written SQL | "
+        "cold ÷ SQL | evidence cold | warm | after a write | facts rebuild | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['database']} | {r['ideas_per_city']:,} | {r['compare_s'] * 1000:,.0f} ms | "
-            f"{r['baseline_s'] * 1000:,.0f} ms | {r['ratio']:.2f}× | {r['evidence_s'] * 1000:,.0f} ms | "
-            f"{r['compare_peak_mib']:.1f} MiB | "
+            f"| {r['database']} | {r['ideas_per_city']:,} | {_ms(r['compare_cold_s'])} | "
+            f"{_ms(r['compare_s'])} | {_ms(r['compare_after_write_s'])} | "
+            f"{_ms(r['baseline_s'])} | {r['ratio']:.2f}× | {_ms(r['evidence_cold_s'])} | "
+            f"{_ms(r['evidence_s'])} | {_ms(r['evidence_after_write_s'])} | "
+            f"{r['rebuild_facts_s']:,.1f} s | {r['load_before']:.1f}–{r['load_after']:.1f} |"
+        )
+    lines += [
+        "",
+        "| database | ideas/city | compare peak | export (1 city) | import (1 city) | "
+        "import peak | bundle |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in (r for r in results if "bundle_ideas" in r):
+        lines.append(
+            f"| {r['database']} | {r['ideas_per_city']:,} | {r['compare_peak_mib']:.1f} MiB | "
             f"{r['export_ideas_per_s']:,.0f} ideas/s | {r['import_ideas_per_s']:,.0f} ideas/s | "
             f"{r['import_peak_mib']:.0f} MiB | {r['bundle_ideas']:,} ideas, {r['bundle_mib']:.1f} MiB |"
         )
@@ -273,10 +340,11 @@ def markdown(results: list[dict[str, Any]]) -> str:
     for kind, rs in by_db.items():
         if len(rs) > 1:
             first, last = rs[0], rs[-1]
-            growth = last["compare_s"] / first["compare_s"]
+            growth = last["compare_cold_s"] / first["compare_cold_s"]
             scale = last["ideas_per_city"] / first["ideas_per_city"]
             lines.append(
-                f"- {kind}: compare_methods grows {growth:.1f}× from N={first['ideas_per_city']:,} "
+                f"- {kind}: compare_methods (cold) grows {growth:.1f}× from "
+                f"N={first['ideas_per_city']:,} "
                 f"to N={last['ideas_per_city']:,} ({scale:.0f}× the ideas)."
             )
     return "\n".join(lines)
@@ -291,6 +359,9 @@ def main() -> None:
         "--repeat", type=int, default=5, help="runs per timing (the median is kept)"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    parser.add_argument(
+        "--only-compare", action="store_true", help="leave out exporting and importing bundles"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.full and 100_000 not in sizes:
@@ -302,7 +373,7 @@ def main() -> None:
             try:
                 for n in sizes:
                     print(f"… {kind}, {n:,} ideas per city", flush=True)
-                    result = measure(kind, databases, n, args.repeat)
+                    result = measure(kind, databases, n, args.repeat, not args.only_compare)
                     print(json.dumps(result), flush=True)
                     results.append(result)
             finally:

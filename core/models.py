@@ -665,6 +665,9 @@ class _IdeaFactColumns:
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Days (fractional) from submission to ``implemented_at``.
     days_to_implemented: Mapped[float | None] = mapped_column(Float)
+    #: Completed days from submission to ``implemented_at`` and to ``closed_at``.
+    implemented_day: Mapped[int | None] = mapped_column(Integer)
+    closed_day: Mapped[int | None] = mapped_column(Integer)
     #: Days spent in pilot over the stays that have ended; None: no ended stay.
     pilot_days: Mapped[float | None] = mapped_column(Float)
     #: Distinct kinds of participating organisation.
@@ -694,3 +697,15 @@ class IdeaMethodFact(_IdeaFactColumns, Base):
         ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
     )
     method: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class FactsVersion(Base):
+    """A token that changes whenever a city's facts do: cached figures of the city are valid
+    while it stays the same (``core/services/facts.py``)."""
+
+    __tablename__ = "facts_version"
+
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(32))

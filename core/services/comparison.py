@@ -28,6 +28,7 @@ them into intervals.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import json
@@ -145,6 +146,7 @@ class Metric:
         return _text(self.description, locale) if self.description else ""
 
 
+@functools.cache
 def _takes_visible(compute: Callable[..., Any]) -> bool:
     """Whether a compute function accepts the ``visible`` condition (an opt-in parameter)."""
     try:
@@ -274,6 +276,17 @@ def core_figures_statement(
         .group_by(IdeaFact.city_id)
         .cte("city_totals")
     )
+    return figures_statement(with_method, city_totals)
+
+
+def figures_statement(with_method: Any, city_totals: Any) -> Any:
+    """The built-in figures' counts, sums and medians per (city, method) from two CTEs.
+
+    :param with_method: one row per idea and method counted: ``city_id``, ``method``,
+        ``reached`` (0/1), ``days_to_impl``, ``pilot_days``, ``kinds``, ``crossing`` (0/1).
+    :param city_totals: per ``city_id`` the ideas counted (``city_n``) and those of them that
+        reached implementation (``city_k``).
+    """
     to_impl = _median_cte(with_method, with_method.c.days_to_impl, "to_impl")
     in_pilot = _median_cte(with_method, with_method.c.pilot_days, "in_pilot")
     groups = (
@@ -393,13 +406,30 @@ def _core_rows(
     rows: list[Row] = []
     if not city_ids:
         return rows
-    if session.get_bind().dialect.name == "postgresql":
-        # The planner overestimates the joined rows of this one-off query, and its JIT then
-        # spends seconds compiling a statement that runs in milliseconds; this transaction
-        # does without it.
-        session.execute(text("SET LOCAL jit = off"))
-    result = session.execute(core_figures_statement(city_ids, method_keys, since, visible))
-    for r in result.mappings():
+    condition = visible_ideas() if visible is None else visible
+    # Each city's counts depend on its own facts and on these parameters alone: cached per
+    # city until its facts change (``facts.per_city``).
+    parameters = (
+        "core_figures",
+        None if method_keys is None else tuple(method_keys),
+        since,
+        str(condition.compile(compile_kwargs={"literal_binds": True})),
+    )
+
+    def compute(ids: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
+        if session.get_bind().dialect.name == "postgresql":
+            # The planner overestimates the joined rows of this one-off query, and its JIT
+            # then spends seconds compiling a statement that runs in milliseconds; this
+            # transaction does without it.
+            session.execute(text("SET LOCAL jit = off"))
+        per_city: dict[int, list[dict[str, Any]]] = {}
+        statement = core_figures_statement(ids, method_keys, since, condition)
+        for found in session.execute(statement).mappings():
+            per_city.setdefault(found["city_id"], []).append(dict(found))
+        return {city_id: tuple(groups) for city_id, groups in per_city.items()}
+
+    counted = facts.per_city(session, dict.fromkeys(city_ids, parameters), compute)
+    for r in (r for city_id in sorted(city_ids) for r in counted[city_id] or ()):
         n, k = int(r["n"]), int(r["k"] or 0)
         without_n = int(r["city_n"]) - n
         without_k = int(r["city_k"] or 0) - k

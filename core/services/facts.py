@@ -23,7 +23,10 @@ counts (cities, the reader's visibility, the submission date).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, islice
@@ -45,12 +48,15 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from ..models import (
     IMPLEMENTED_PHASES,
+    City,
+    FactsVersion,
     FocusArea,
     Idea,
     IdeaFact,
@@ -63,7 +69,7 @@ from ..models import (
     Phase,
     StageTransition,
 )
-from .sqltime import days_between, year_of
+from .sqltime import days_between, whole_days, year_of
 
 #: The columns both fact tables share, in the order ``facts_query`` selects them.
 FACT_COLUMNS = (
@@ -76,6 +82,8 @@ FACT_COLUMNS = (
     "implemented_at",
     "closed_at",
     "days_to_implemented",
+    "implemented_day",
+    "closed_day",
     "pilot_days",
     "kinds",
     "crossing",
@@ -86,6 +94,7 @@ CHUNK = 2_000
 Facts = type[IdeaFact] | type[IdeaMethodFact]
 FACT_TABLE = cast(Table, IdeaFact.__table__)
 METHOD_FACT_TABLE = cast(Table, IdeaMethodFact.__table__)
+VERSION_TABLE = cast(Table, FactsVersion.__table__)
 
 
 # --------------------------------------------------------------------------- the definition
@@ -172,6 +181,8 @@ def facts_query(ideas: Any = None) -> Select[Any]:
             first.c.implemented_at,
             first.c.closed_at,
             days_between(first.c.implemented_at, Idea.submitted_at).label("days_to_implemented"),
+            whole_days(first.c.implemented_at, Idea.submitted_at).label("implemented_day"),
+            whole_days(first.c.closed_at, Idea.submitted_at).label("closed_day"),
             pilot.c.days.label("pilot_days"),
             func.coalesce(collaboration.c.kinds, 0).label("kinds"),
             case((func.coalesce(collaboration.c.organisations, 0) > 1, 1), else_=0).label(
@@ -221,10 +232,15 @@ def _store(session: Session | Connection, ideas: Any) -> None:
 def refresh(session: Session, idea_ids: Iterable[int]) -> None:
     """Compute the facts of these ideas again (ideas that no longer exist lose theirs)."""
     ids = sorted(set(idea_ids))
+    cities: set[int] = set()
     for chunk in _chunks(ids):
+        of_chunk = select(FACT_TABLE.c.city_id).where(FACT_TABLE.c.idea_id.in_(chunk)).distinct()
+        cities.update(session.scalars(of_chunk))
         session.execute(delete(METHOD_FACT_TABLE).where(METHOD_FACT_TABLE.c.idea_id.in_(chunk)))
         session.execute(delete(FACT_TABLE).where(FACT_TABLE.c.idea_id.in_(chunk)))
         _store(session, chunk)
+        cities.update(session.scalars(of_chunk))
+    _new_versions(session, cities)
 
 
 def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
@@ -238,10 +254,33 @@ def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
         session.execute(delete(method_fact))
         session.execute(delete(fact))
         _store(session, None)
+        _new_versions(session, list(session.scalars(select(City.id))))
         return
     session.execute(delete(method_fact).where(method_fact.c.city_id == city_id))
     session.execute(delete(fact).where(fact.c.city_id == city_id))
     _store(session, select(Idea.id).where(Idea.city_id == city_id))
+    _new_versions(session, [city_id])
+
+
+def _new_versions(session: Session | Connection, city_ids: Iterable[int]) -> None:
+    """Give these cities new version tokens: their cached figures are no longer current.
+
+    Cities in ascending order, so that writers touching several cities lock them in the same
+    order (PostgreSQL holds each row's lock until the transaction ends).
+    """
+    table = VERSION_TABLE
+    bind = session.get_bind() if isinstance(session, Session) else session
+    insert_for = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    wanted = sorted(set(city_ids))
+    if not wanted:
+        return
+    existing = set(session.scalars(select(City.id).where(City.id.in_(wanted))))
+    for city_id in (c for c in wanted if c in existing):  # a deleted city has no version
+        token = uuid.uuid4().hex
+        statement = insert_for(table).values(city_id=city_id, token=token)
+        session.execute(
+            statement.on_conflict_do_update(index_elements=[table.c.city_id], set_={"token": token})
+        )
 
 
 @dataclass
@@ -253,6 +292,8 @@ class _Pending:
     objects: list[Any] = field(default_factory=list)
     #: Ideas known before the flush (earlier owners, ideas of a changed organisation…).
     idea_ids: set[int] = field(default_factory=set)
+    #: Cities of deleted ideas (their facts go with them, by the foreign key's cascade).
+    city_ids: set[int] = field(default_factory=set)
 
 
 _PENDING = "innoplat_facts_pending"
@@ -276,6 +317,7 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Idea):
             pending.idea_ids.add(obj.id)
+            pending.city_ids.add(obj.city_id)
         elif isinstance(obj, _CHILDREN):
             pending.idea_ids.add(obj.idea_id)
         elif type(obj) in _LINKED:
@@ -306,6 +348,7 @@ def _refresh_changed(session: Session, _context: Any) -> None:
     ids.discard(None)  # type: ignore[arg-type]
     if ids:
         refresh(session, ids)
+    _new_versions(session, pending.city_ids)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -347,3 +390,62 @@ def scope(
     if since is not None:
         conditions.append(facts.submitted_at >= since)
     return conditions
+
+
+# --------------------------------------------------------------------------- caching figures
+
+#: Cities' figures kept in memory (per process), least recently used dropped first.
+CACHE_SIZE = 512
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def versions(session: Session, city_ids: Iterable[int]) -> dict[int, str | None]:
+    """Each city's facts version token (None: its facts were never written)."""
+    ids = sorted(set(city_ids))
+    query = select(VERSION_TABLE.c.city_id, VERSION_TABLE.c.token).where(
+        VERSION_TABLE.c.city_id.in_(ids)
+    )
+    found = {city_id: token for city_id, token in session.execute(query).tuples()}
+    return {i: found.get(i) for i in ids}
+
+
+def per_city(
+    session: Session,
+    keys: Mapping[int, Hashable],
+    compute: Callable[[list[int]], dict[int, Any]],
+) -> dict[int, Any]:
+    """Figures per city, computed only for the cities whose facts changed since last asked.
+
+    The figures of a city depend on its facts alone (and on the parameters in ``keys``), and
+    its facts version token changes in the same transaction as its facts, so a cached value
+    is exactly what computing again would give, in any transaction that sees that token.
+
+    :param keys: per city id, what else the figures depend on (their parameters).
+    :param compute: ``compute(city_ids)`` returning ``{city_id: figures}`` for those cities
+        (a city left out has none). Cached values are shared: they must not be changed.
+    """
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    tokens = versions(session, keys)
+    full = {c: (database, c, tokens[c], keys[c]) for c in keys}
+    found: dict[int, Any] = {}
+    with _cache_lock:
+        for city_id, key in full.items():
+            if key in _cache:
+                _cache.move_to_end(key)
+                found[city_id] = _cache[key]
+    missing = [c for c in keys if c not in found]
+    if missing:
+        computed = compute(missing)
+        with _cache_lock:
+            for city_id in missing:
+                found[city_id] = _cache[full[city_id]] = computed.get(city_id)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every cached figure of this process (the next comparison computes afresh)."""
+    with _cache_lock:
+        _cache.clear()

@@ -5,18 +5,21 @@ applications, editing ideas (visibility, focus areas), participations, organisat
 focus-area order, importing a peer's bundle, adopting, erasing a person, generating demo
 data — and after each sequence: the stored facts equal the facts computed afresh from the
 source tables, and the figures' statements over the facts give exactly the counts the direct
-computation from the stage history gives (``direct.py``, the oracle), for the public and for
-a city's staff, for the comparison and for the evidence.
+computation from the stage history gives (``facts_oracle.py``), for the public and for
+a city's staff, for the comparison and for the evidence; and the figures cached per city
+before the writes are never served stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
 from datetime import datetime, timedelta
 
 import pytest
+from facts_oracle import direct_evidence_statements, direct_figures_statement
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -51,8 +54,6 @@ from innoplat.core.services import (
 from innoplat.core.services.evidence import analysis
 from innoplat.core.services.exchange.export import datetime_text
 from innoplat.core.services.visibility import visible_ideas
-
-from direct import direct_evidence_statements, direct_figures_statement
 
 START = datetime(2024, 1, 1)
 EMAIL = "anna@example.se"
@@ -229,10 +230,8 @@ def adopt(platform, session, city, rnd, _bundles):
 
 
 def erase(platform, session, city, rnd, _bundles):
-    try:
+    with contextlib.suppress(InnoplatError):  # erased before: nobody left to erase
         persons.erase_personal_data(session, city, persons.data_subject(EMAIL))
-    except InnoplatError:
-        pass  # erased before: nobody left to erase
 
 
 def generate_demo(platform, session, city, rnd, _bundles):
@@ -288,9 +287,7 @@ def _check(session, as_of):
     key = lambda r: (r[0], str(r[-1]))  # noqa: E731
     _same(_stored(session, IdeaFact, key), sorted((tuple(r) for r in fresh_facts), key=key))
     fresh_links = session.execute(facts.method_facts_query()).all()
-    _same(
-        _stored(session, IdeaMethodFact, key), sorted((tuple(r) for r in fresh_links), key=key)
-    )
+    _same(_stored(session, IdeaMethodFact, key), sorted((tuple(r) for r in fresh_links), key=key))
 
     cities = list(session.scalars(select(City).order_by(City.id)))
     city_ids = [c.id for c in cities]
@@ -313,6 +310,27 @@ def _check(session, as_of):
             )
 
 
+AS_OF = datetime(2030, 1, 1)
+
+
+def _figures(session):
+    kiruna = session.scalar(select(City).where(City.slug == "kiruna"))
+    return (
+        comparison.compare_methods(session),
+        comparison.compare_methods(session, staff_of=kiruna),
+        comparison.compare_methods(session, since="2025-01-01"),
+        analysis.method_evidence(session, as_of=AS_OF).rows,
+        analysis.method_evidence(session, as_of=AS_OF, public_only=True).rows,
+    )
+
+
+def _cached_figures_are_current(session):
+    """What the cache gives equals what computing afresh gives."""
+    cached = _figures(session)
+    facts.clear_cache()
+    assert _figures(session) == cached
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -325,11 +343,14 @@ def _check(session, as_of):
 def test_facts_stay_right_after_any_sequence_of_writes(world, writes, seed):
     platform, bundles = world
     rnd = random.Random(seed)
+    with platform.transaction() as session:
+        _figures(session)  # cached before the writes
     for write in writes:
         with platform.transaction() as session:
             write(platform, session, platform.city_row(session), rnd, bundles)
     with platform.transaction() as session:
         _check(session, utcnow())
+        _cached_figures_are_current(session)
 
 
 def test_every_kind_of_write_is_covered(world):
@@ -338,9 +359,12 @@ def test_every_kind_of_write_is_covered(world):
     rnd = random.Random(1)
     for write in WRITES:
         with platform.transaction() as session:
+            _figures(session)
+        with platform.transaction() as session:
             write(platform, session, platform.city_row(session), rnd, bundles)
         with platform.transaction() as session:
             _check(session, utcnow())
+            _cached_figures_are_current(session)
 
 
 def test_a_change_the_listener_missed_would_be_caught(world):

@@ -2,7 +2,8 @@
 
 ``idea_fact`` holds one row per idea — first implementation and closure, days to
 implementation, days in pilot, organisation kinds, the stratum (submission year, first focus
-area) — and ``idea_method_fact`` the same once per shared method key applied to the idea.
+area) — and ``idea_method_fact`` the same once per shared method key applied to the idea;
+``facts_version`` holds a token per city that changes with its facts (cached figures key on it).
 They are derived data (``core/services/facts.py``): this revision fills them from the ideas
 already stored, with the service's own definition of each fact.
 
@@ -34,6 +35,8 @@ def _fact_columns() -> list[sa.Column]:
         sa.Column("implemented_at", sa.DateTime(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("days_to_implemented", sa.Float(), nullable=True),
+        sa.Column("implemented_day", sa.Integer(), nullable=True),
+        sa.Column("closed_day", sa.Integer(), nullable=True),
         sa.Column("pilot_days", sa.Float(), nullable=True),
         sa.Column("kinds", sa.Integer(), nullable=False),
         sa.Column("crossing", sa.Integer(), nullable=False),
@@ -72,6 +75,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("idea_id", "method", name=op.f("pk_idea_method_fact")),
     )
     op.create_index("ix_idea_method_fact_city_method", "idea_method_fact", ["city_id", "method"])
+    op.create_table(
+        "facts_version",
+        sa.Column("city_id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["city_id"],
+            ["city.id"],
+            name=op.f("fk_facts_version_city_id_city"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("city_id", name=op.f("pk_facts_version")),
+    )
     # Derived data: computed by the one definition the platform keeps them current with.
     from innoplat.core.services import facts
 
@@ -79,6 +94,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("facts_version")
     op.drop_index("ix_idea_method_fact_city_method", table_name="idea_method_fact")
     op.drop_table("idea_method_fact")
     op.drop_index("ix_idea_fact_city_id", table_name="idea_fact")

@@ -1,9 +1,10 @@
 """Time to implementation, adjusted and pooled effects per city and method: the evidence table.
 
 ``method_evidence`` returns a tidy table, one dict per city × method × figure with exactly the
-keys of ``EVIDENCE_KEYS``. Every count comes from two SQL statements of aggregates, grouped per
-(city, method, day) for the cumulative incidence and per (city, method, year, focus area) for
-the stratified risk ratio; Python only adds up those groups.
+keys of ``EVIDENCE_KEYS``. Every count comes from two SQL statements of aggregates over the
+per-idea facts (``facts.py``), grouped per (city, method, day) for the cumulative incidence
+and per (city, method, year, focus area) for the stratified risk ratio, kept per city until
+the city's facts change; Python only adds up those groups.
 
 Definitions (docs/comparing.md, "Evidence", explains them for readers):
 
@@ -26,9 +27,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, literal, select, text, true, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import Session
 
 from ...models import City, IdeaFact, IdeaMethodFact, Method, utcnow
@@ -40,6 +41,9 @@ from ..visibility import visible_ideas
 from .meta import random_effects
 from .stratified import mantel_haenszel_risk_ratio
 from .survival import cumulative_incidence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Months reported for the cumulative incidence, and the whole days they stand for.
 HORIZONS = {6: 183, 12: 365, 24: 730}
@@ -96,39 +100,40 @@ def _statements(
     as_of: datetime,
     public_only: bool,
 ) -> tuple[Any, Any]:
-    city_ids = [c.id for c in cities]
     visible = visible_ideas() if public_only else true()
 
-    def followed_up(table: facts.Facts, *columns: Any) -> Any:
-        """Per idea (and method): how its follow-up ended, on which day, and its stratum."""
-        censor_at = case(
-            *((table.city_id == c.id, literal(data_date(c, as_of))) for c in cities),
-            else_=literal(as_of),
-        )
+    def followed_up(table: facts.Facts, city: City, *columns: Any) -> Any:
+        """Per idea (and method) of one city: how its follow-up ended, on which day, and its
+        stratum. One city at a time, so its data's date is a constant of the statement."""
+        censor_at = literal(data_date(city, as_of))
         implemented = and_(
-            table.implemented_at.is_not(None),
             table.implemented_at <= censor_at,
-            (table.closed_at.is_(None)) | (table.implemented_at <= table.closed_at),
+            or_(table.closed_at.is_(None), table.implemented_at <= table.closed_at),
         )
-        closed = and_(table.closed_at.is_not(None), table.closed_at <= censor_at)
-        ended_at = case(
-            (implemented, table.implemented_at), (closed, table.closed_at), else_=censor_at
-        )
+        closed = table.closed_at <= censor_at
+        followed = whole_days(censor_at, table.submitted_at)
         query = select(
             table.city_id,
             *columns,
             case((implemented, 1), (closed, 2), else_=0).label("kind"),
-            whole_days(ended_at, table.submitted_at).label("day"),
-            whole_days(censor_at, table.submitted_at).label("followed"),
+            case(
+                (implemented, table.implemented_day), (closed, table.closed_day), else_=followed
+            ).label("day"),
+            followed.label("followed"),
             table.year,
             table.focus,
-        ).where(*facts.scope(table, city_ids, visible, since), table.submitted_at <= censor_at)
+        ).where(*facts.scope(table, [city.id], visible, since), table.submitted_at <= censor_at)
         if method_keys is not None and table is IdeaMethodFact:
             query = query.where(IdeaMethodFact.method.in_(method_keys))
-        return query.subquery()
+        return query
 
-    with_method = followed_up(IdeaMethodFact, IdeaMethodFact.method)
-    everyone = followed_up(IdeaFact, literal(None, type_=Method.shared_key.type).label("method"))
+    no_method = literal(None, type_=Method.shared_key.type).label("method")
+    with_method = union_all(
+        *(followed_up(IdeaMethodFact, c, IdeaMethodFact.method) for c in cities)
+    ).subquery("with_method")
+    everyone = union_all(*(followed_up(IdeaFact, c, no_method) for c in cities)).subquery(
+        "everyone"
+    )
 
     # Past the last horizon only the number at risk matters: those days fold into one.
     last = max(HORIZONS.values())
@@ -199,21 +204,46 @@ def method_evidence(
     moment = as_of or utcnow()
     if not chosen:
         return Evidence([], method_keys or [], moment, [])
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-    curves_sql, strata_sql = _statements(chosen, method_keys, start, moment, public_only)
 
-    with_curve: dict[tuple[int, str], list[tuple[int, int, int, int]]] = defaultdict(list)
-    all_curve: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)
-    for city_id, method, day, events, competing, removed in session.execute(curves_sql):
-        counts = (int(events or 0), int(competing or 0), int(removed))
-        if method is None:
-            all_curve[city_id][int(day)] = counts
-        else:
-            with_curve[(city_id, method)].append((int(day), *counts))
+    def compute(ids: list[int]) -> dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL jit = off"))
+        subset = [c for c in chosen if c.id in ids]
+        curves_sql, strata_sql = _statements(subset, method_keys, start, moment, public_only)
+        curves: dict[int, list[Any]] = {i: [] for i in ids}
+        strata: dict[int, list[Any]] = {i: [] for i in ids}
+        for row in session.execute(curves_sql):
+            curves[row[0]].append(tuple(row))
+        for row in session.execute(strata_sql):
+            strata[row[0]].append(tuple(row))
+        return {i: (tuple(curves[i]), tuple(strata[i])) for i in ids}
+
+    # Each city's counts depend on its own facts, its data's date and these parameters
+    # alone: cached per city until its facts change (``facts.py``).
+    parameters = ("evidence", None if method_keys is None else tuple(method_keys), start)
+    keys = {c.id: (*parameters, public_only, data_date(c, moment)) for c in chosen}
+    counted = facts.per_city(session, keys, compute)
+
+    # Per city (and method) and day: events, competing events, ideas leaving follow-up, as
+    # dense arrays over the days (follow-up past the last horizon folds into one day).
+    found = [row for c in chosen for row in counted[c.id][0]]
+    first_day = min((int(r[2]) for r in found), default=0)
+    offset = min(first_day, 0)
+    width = max(HORIZONS.values()) + 2 - offset
+
+    import numpy  # imported on use: a web worker that shows no evidence does without it
+
+    def empty() -> np.ndarray:
+        return numpy.zeros((3, width), dtype=numpy.int64)
+
+    with_curve: dict[tuple[int, str], np.ndarray] = defaultdict(empty)
+    all_curve: dict[int, np.ndarray] = defaultdict(empty)
+    for city_id, method, day, events, competing, removed in found:
+        counts = all_curve[city_id] if method is None else with_curve[(city_id, method)]
+        counts[:, int(day) - offset] = (int(events or 0), int(competing or 0), int(removed))
     with_strata: dict[tuple[int, str], dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
     all_strata: dict[int, dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
-    for city_id, method, year, focus, n, k in session.execute(strata_sql):
+    for city_id, method, year, focus, n, k in (r for c in chosen for r in counted[c.id][1]):
         key = (int(year), int(focus))
         if method is None:
             all_strata[city_id][key] = (int(n), int(k or 0))
@@ -225,8 +255,9 @@ def method_evidence(
     cities_of: dict[str, int] = defaultdict(int)
     for city in chosen:
         for method in sorted(m for c, m in with_curve if c == city.id):
-            group = sorted(with_curve[(city.id, method)])
-            rows += _incidence_rows(city.slug, method, group, all_curve[city.id])
+            rows += _incidence_rows(
+                city.slug, method, with_curve[(city.id, method)], all_curve[city.id], offset
+            )
             adjusted = _risk_ratio_rows(
                 city.slug, method, with_strata.get((city.id, method), {}), all_strata[city.id]
             )
@@ -261,28 +292,19 @@ def method_evidence(
 
 
 def _incidence_rows(
-    city: str,
-    method: str,
-    group: list[tuple[int, int, int, int]],
-    everyone: dict[int, tuple[int, int, int]],
+    city: str, method: str, mine: np.ndarray, everyone: np.ndarray, offset: int
 ) -> list[Row]:
+    """The incidence with the method (``mine``) and among the city's other ideas.
+
+    :param mine: events, competing events and ideas leaving follow-up per day, shape (3, days),
+        day ``i`` standing for follow-up day ``i + offset``; ``everyone`` the same for all ideas.
+    """
     rows: list[Row] = []
-    mine = {day: counts for day, *counts in group}
-    others = []
-    for day in sorted(everyone):
-        total = everyone[day]
-        own = mine.get(day, (0, 0, 0))
-        rest = tuple(t - o for t, o in zip(total, own, strict=True))
-        if rest[2]:
-            others.append((day, *rest))
-    for suffix, curve in (("", group), ("_without", others)):
-        n = sum(r[3] for r in curve)
+    for suffix, curve in (("", mine), ("_without", everyone - mine)):
+        days = curve[2].nonzero()[0]
+        n = int(curve[2].sum())
         found = cumulative_incidence(
-            [r[0] for r in curve],
-            [r[1] for r in curve],
-            [r[2] for r in curve],
-            [r[3] for r in curve],
-            list(HORIZONS.values()),
+            days + offset, curve[0, days], curve[1, days], curve[2, days], list(HORIZONS.values())
         )
         for months, figure in zip(HORIZONS, found, strict=True):
             rows.append(

@@ -16,6 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 Z95 = 1.959963984540054
 
@@ -31,10 +35,10 @@ class Incidence:
 
 
 def cumulative_incidence(
-    times: Sequence[float],
-    events: Sequence[int],
-    competing: Sequence[int],
-    removed: Sequence[int],
+    times: ArrayLike,
+    events: ArrayLike,
+    competing: ArrayLike,
+    removed: ArrayLike,
     horizons: Sequence[float],
     z: float = Z95,
 ) -> list[Incidence]:
@@ -51,9 +55,9 @@ def cumulative_incidence(
     """
     import numpy as np  # imported on use: a web worker that draws no curve does without it
 
-    if len(times) == 0:
-        return [Incidence(None, None, None, 0) for _ in horizons]
     t = np.asarray(times, dtype=float)
+    if len(t) == 0:
+        return [Incidence(None, None, None, 0) for _ in horizons]
     d1 = np.asarray(events, dtype=float)
     d = d1 + np.asarray(competing, dtype=float)
     out = np.asarray(removed, dtype=float)

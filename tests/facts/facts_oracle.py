@@ -30,7 +30,7 @@ from innoplat.core.models import (
     StageTransition,
     Visibility,
 )
-from innoplat.core.services.comparison import _median_cte
+from innoplat.core.services.comparison import figures_statement
 from innoplat.core.services.evidence.analysis import HORIZONS, RISK_WINDOW_DAYS, data_date
 from innoplat.core.services.sqltime import days_between, whole_days, year_of
 from innoplat.core.services.visibility import visible_ideas
@@ -149,52 +149,7 @@ def direct_figures_statement(
         .group_by(per_idea.c.city_id)
         .cte("city_totals")
     )
-    to_impl = _median_cte(with_method, with_method.c.days_to_impl, "to_impl")
-    in_pilot = _median_cte(with_method, with_method.c.pilot_days, "in_pilot")
-    groups = (
-        select(
-            with_method.c.city_id,
-            with_method.c.method,
-            func.count().label("n"),
-            func.sum(with_method.c.reached).label("k"),
-            func.sum(with_method.c.kinds).label("kinds_sum"),
-            func.sum(with_method.c.kinds * with_method.c.kinds).label("kinds_sq"),
-            func.sum(with_method.c.crossing).label("crossing"),
-        )
-        .group_by(with_method.c.city_id, with_method.c.method)
-        .cte("groups")
-    )
-    return (
-        select(
-            groups.c.city_id,
-            groups.c.method,
-            groups.c.n,
-            groups.c.k,
-            groups.c.kinds_sum,
-            groups.c.kinds_sq,
-            groups.c.crossing,
-            city_totals.c.city_n,
-            city_totals.c.city_k,
-            to_impl.c.median.label("impl_median"),
-            to_impl.c.low.label("impl_low"),
-            to_impl.c.high.label("impl_high"),
-            func.coalesce(to_impl.c.n, literal(0)).label("impl_n"),
-            in_pilot.c.median.label("pilot_median"),
-            in_pilot.c.low.label("pilot_low"),
-            in_pilot.c.high.label("pilot_high"),
-            func.coalesce(in_pilot.c.n, literal(0)).label("pilot_n"),
-        )
-        .join(city_totals, city_totals.c.city_id == groups.c.city_id)
-        .outerjoin(
-            to_impl,
-            and_(to_impl.c.city_id == groups.c.city_id, to_impl.c.method == groups.c.method),
-        )
-        .outerjoin(
-            in_pilot,
-            and_(in_pilot.c.city_id == groups.c.city_id, in_pilot.c.method == groups.c.method),
-        )
-        .order_by(groups.c.city_id, groups.c.method)
-    )
+    return figures_statement(with_method, city_totals)
 
 
 def direct_evidence_statements(

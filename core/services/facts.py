@@ -394,8 +394,9 @@ def scope(
 
 # --------------------------------------------------------------------------- caching figures
 
-#: Cities' figures kept in memory (per process), least recently used dropped first.
-CACHE_SIZE = 512
+#: Cities' figures kept in memory (per process), least recently used dropped first: a city's
+#: comparison is a few kB, its evidence counts up to ~1 MB (one row per method and day).
+CACHE_SIZE = 64
 _cache: OrderedDict[Hashable, Any] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -412,7 +413,7 @@ def versions(session: Session, city_ids: Iterable[int]) -> dict[int, str | None]
 
 def per_city(
     session: Session,
-    keys: Mapping[int, Hashable],
+    keys: Mapping[int, Hashable | None],
     compute: Callable[[list[int]], dict[int, Any]],
 ) -> dict[int, Any]:
     """Figures per city, computed only for the cities whose facts changed since last asked.
@@ -421,7 +422,8 @@ def per_city(
     its facts version token changes in the same transaction as its facts, so a cached value
     is exactly what computing again would give, in any transaction that sees that token.
 
-    :param keys: per city id, what else the figures depend on (their parameters).
+    :param keys: per city id, what else the figures depend on (their parameters); None:
+        compute the city's figures but do not keep them (they will not be asked for again).
     :param compute: ``compute(city_ids)`` returning ``{city_id: figures}`` for those cities
         (a city left out has none). Cached values are shared: they must not be changed.
     """
@@ -431,7 +433,7 @@ def per_city(
     found: dict[int, Any] = {}
     with _cache_lock:
         for city_id, key in full.items():
-            if key in _cache:
+            if keys[city_id] is not None and key in _cache:
                 _cache.move_to_end(key)
                 found[city_id] = _cache[key]
     missing = [c for c in keys if c not in found]
@@ -439,7 +441,9 @@ def per_city(
         computed = compute(missing)
         with _cache_lock:
             for city_id in missing:
-                found[city_id] = _cache[full[city_id]] = computed.get(city_id)
+                found[city_id] = computed.get(city_id)
+                if keys[city_id] is not None:
+                    _cache[full[city_id]] = found[city_id]
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return found

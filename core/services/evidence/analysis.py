@@ -219,9 +219,15 @@ def method_evidence(
         return {i: (tuple(curves[i]), tuple(strata[i])) for i in ids}
 
     # Each city's counts depend on its own facts, its data's date and these parameters
-    # alone: cached per city until its facts change (``facts.py``).
+    # alone: cached per city until its facts change (``facts.py``). Not the instance's own
+    # cities when their data's date is this moment: that moment is not asked for again.
     parameters = ("evidence", None if method_keys is None else tuple(method_keys), start)
-    keys = {c.id: (*parameters, public_only, data_date(c, moment)) for c in chosen}
+    keys = {
+        c.id: None
+        if as_of is None and not c.is_peer
+        else (*parameters, public_only, data_date(c, moment))
+        for c in chosen
+    }
     counted = facts.per_city(session, keys, compute)
 
     # Per city (and method) and day: events, competing events, ideas leaving follow-up, as

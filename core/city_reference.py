@@ -276,9 +276,13 @@ def markdown() -> str:
         "",
         'Texts by language are tables such as `{ sv = "Inkommen", en = "Received" }`.',
         "A page in a language the table lacks shows the text in the city's `default_locale`,",
-        "then Swedish, then English, then any — the same rule for every text by language. A",
-        "description shown in another language than the page's is marked with its language",
-        "(`lang`), so screen readers pronounce it right.",
+        "then Swedish, then English, then the first language given — one rule for every text",
+        "by language: the city's name and description, stages, focus areas, methods (names,",
+        "descriptions and guide steps), organisations' descriptions, the theme's invitation and",
+        "picture text, and names in plugins' settings (the evaluation plugin's criteria). The",
+        'page marks such a text with its language (`<span lang="sv">Inkommen</span>`, or a',
+        "`lang` attribute on its element), so screen readers pronounce it right; e-mails and the",
+        "command line use the same rule. The JSON API answers with the text the rule picks.",
         "",
     ]
     defaults = _model_defaults()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     JSON,
@@ -165,6 +165,22 @@ def enum_column(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
+class NamedByLanguage:
+    """A city-defined thing named by language (stage, focus area, method), found by its key."""
+
+    def name_in(self, locale: str | None, default_locale: str = "sv") -> Localized:
+        """Its name by the one rule (``localized_in``); its key when it has no name.
+
+        ``default_locale`` is the default language of the city whose page or message shows it.
+        """
+        thing = cast(Any, self)
+        found = localized_in(thing.name, locale, default_locale)
+        return found if found.text else Localized(str(thing.key), None)
+
+    def label(self, locale: str | None = None, default_locale: str = "sv") -> str:
+        return self.name_in(locale, default_locale).text
+
+
 class City(Base):
     __tablename__ = "city"
 
@@ -193,10 +209,15 @@ class City(Base):
     )
 
     def label(self, locale: str | None = None) -> str:
-        return localized(self.name, locale, self.default_locale) or self.slug
+        return self.name_in(locale).text
+
+    def name_in(self, locale: str | None, default_locale: str | None = None) -> Localized:
+        """Its name by the one rule (``localized_in``), with its own default language."""
+        found = localized_in(self.name, locale, default_locale or self.default_locale)
+        return found if found.text else Localized(self.slug, None)
 
 
-class Stage(Base):
+class Stage(NamedByLanguage, Base):
     """A city's own name for a step of its workflow, mapped to one canonical phase."""
 
     __tablename__ = "stage"
@@ -213,11 +234,8 @@ class Stage(Base):
 
     city: Mapped[City] = relationship(back_populates="stages")
 
-    def label(self, locale: str | None = None) -> str:
-        return localized(self.name, locale, "sv") or self.key
 
-
-class FocusArea(Base):
+class FocusArea(NamedByLanguage, Base):
     __tablename__ = "focus_area"
     __table_args__ = (UniqueConstraint("city_id", "key"),)
 
@@ -230,9 +248,6 @@ class FocusArea(Base):
     sdgs: Mapped[list[Any]] = mapped_column(default=list)
 
     city: Mapped[City] = relationship(back_populates="focus_areas")
-
-    def label(self, locale: str | None = None) -> str:
-        return localized(self.name, locale, "sv") or self.key
 
 
 class Organisation(Base):
@@ -291,7 +306,7 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
-class Method(Base):
+class Method(NamedByLanguage, Base):
     """An innovation method of the shared catalogue, or a city's local method mapped to one."""
 
     __tablename__ = "method"
@@ -310,9 +325,6 @@ class Method(Base):
     reference: Mapped[str | None] = mapped_column(String(500))
     #: The plugin that contributed it (or "city:<slug>" for a local method).
     source: Mapped[str] = mapped_column(String(80), default="")
-
-    def label(self, locale: str | None = None) -> str:
-        return localized(self.name, locale, "sv") or self.key
 
 
 class Idea(Base):
@@ -535,25 +547,36 @@ class CityRole(Base):
     city: Mapped[City] = relationship()
 
 
-def localized(values: dict[str, Any] | None, locale: str | None, fallback: str = "sv") -> str:
-    """Pick a translated field: the locale, then the fallback locale, then Swedish, English, any."""
-    return localized_in(values, locale, fallback)[0]
+class Localized(NamedTuple):
+    """A text by language as shown: the text and the language it is in (None when empty)."""
+
+    text: str
+    lang: str | None
 
 
 def localized_in(
-    values: dict[str, Any] | None, locale: str | None, fallback: str = "sv"
-) -> tuple[str, str | None]:
-    """The text ``localized`` picks and the language it is in (None when there is no text).
+    values: dict[str, Any] | None, locale: str | None, default_locale: str = "sv"
+) -> Localized:
+    """The one rule for every text a city (or a plugin's settings) gives by language.
 
-    Pages mark a text that fell back to another language with that language (``lang``).
+    The page's (or reader's) ``locale``, then the city's ``default_locale``, then Swedish,
+    then English, then the first language given. The language it returns lets a page mark
+    a text that fell back to another language (``lang``), so it is read out right.
     """
     if not values:
-        return "", None
-    for candidate in (locale, fallback, "sv", "en"):
+        return Localized("", None)
+    for candidate in (locale, default_locale, "sv", "en"):
         if candidate and values.get(candidate):
-            return str(values[candidate]), candidate
-    first = next(iter(values))
-    return str(values[first]), str(first)
+            return Localized(str(values[candidate]), candidate)
+    for language, text in values.items():
+        if text:
+            return Localized(str(text), str(language))
+    return Localized("", None)
+
+
+def localized(values: dict[str, Any] | None, locale: str | None, default_locale: str = "sv") -> str:
+    """The text ``localized_in`` picks, without its language."""
+    return localized_in(values, locale, default_locale).text
 
 
 class SigningKey(Base):

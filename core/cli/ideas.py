@@ -119,7 +119,7 @@ def list_(
             return
         print_table(
             ["reference", "stage", "title"],
-            [[i.reference, i.stage.label("en"), i.title] for i in found],
+            [[i.reference, i.stage.label("en", row.default_locale), i.title] for i in found],
         )
         click.echo(f"{len(found)} of {total} ideas")
 

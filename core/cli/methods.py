@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..models import Method, Outcome
+from ..models import Method, Outcome, localized
 from ..services import ideas as idea_service
 from ..services import methods as method_service
 from .common import city_options, city_transaction, json_option, print_json, print_table
@@ -41,7 +41,9 @@ def list_(city: str, database_url: str | None, lang: str, as_json: bool) -> None
     """The shared method catalogue and the city's local methods."""
     with city_transaction(city, database_url) as (_platform, session, row):
         found = [method_data(m) for m in method_service.list_methods(session, row)]
-        labels = [m.label(lang) for m in method_service.list_methods(session, row)]
+        labels = [
+            m.label(lang, row.default_locale) for m in method_service.list_methods(session, row)
+        ]
     if as_json:
         print_json(found)
         return
@@ -69,12 +71,13 @@ def show(city: str, database_url: str | None, key: str, lang: str, as_json: bool
     with city_transaction(city, database_url) as (_platform, session, row):
         method = method_service.get_method(session, key, row)
         data = method_data(method)
-        label = method.label(lang)
+        label = method.label(lang, row.default_locale)
+        description = localized(method.description, lang, row.default_locale)
     if as_json:
         print_json(data)
         return
     click.echo(click.style(f"{label} ({data['key']})", bold=True))
-    click.echo(data["description"].get(lang) or data["description"].get("sv", ""))
+    click.echo(description)
     click.echo(f"Category: {data['category']}; phases: {', '.join(data['phases'])}")
     if data["reference"]:
         click.echo(f"Reference: {data['reference']}")

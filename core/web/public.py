@@ -33,13 +33,11 @@ from ..models import (
     Outcome,
     Phase,
     Visibility,
-    localized,
-    localized_in,
 )
 from ..services import actors, figures
 from ..services import ideas as idea_service
 from ..services import methods as method_service
-from . import auth, idea_sections, labels
+from . import auth, city_texts, idea_sections, labels
 from .current import platform
 from .languages import current_locale
 from .rendering import markdown
@@ -70,28 +68,13 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda d: format_date(d, "medium") if d else "", "date")
     app.add_template_filter(lambda d: format_datetime(d, "medium") if d else "", "datetime")
     app.add_template_filter(lambda n: format_decimal(n) if n is not None else "", "number")
-    app.add_template_filter(
-        lambda values: localized(values, current_locale(), platform().city.config.default_locale),
-        "localized",
-    )
-    app.add_template_filter(localized_in_page, "localized_in")
+    app.add_template_filter(city_texts.page_text, "localized")
     app.add_template_filter(card_facts, "card_facts")
-    app.add_template_global(lambda thing: thing.label(current_locale()), "tr")
+    app.add_template_global(city_texts.name, "tr")
     app.add_template_global(field_attributes)
     app.add_template_global(
         lambda value: str(labels.LABELS[Phase].get(value, value)), "phase_label"
     )
-
-
-def localized_in_page(values: dict[str, Any] | None) -> tuple[str, str | None]:
-    """A city's text by language for this page, and its language if not the page's.
-
-    The same rule as the ``localized`` filter (the page's language, the city's default, Swedish,
-    English, any); the second value is for a ``lang`` attribute on text that fell back.
-    """
-    locale = current_locale()
-    text, used = localized_in(values, locale, platform().city.config.default_locale)
-    return text, (used if used != locale else None)
 
 
 def field_attributes(field: Any, hint: bool = True) -> dict[str, str]:
@@ -142,14 +125,14 @@ def _context() -> dict[str, Any]:
     theme = city.config.theme
     context.update(
         site={
-            "name": localized(city.config.name, current_locale(), city.config.default_locale),
+            "name": city_texts.page_text(city.config.name),
             "slug": city.slug,
             "logo": url_for("public.city_static", filename=theme.logo) if theme.logo else None,
             "hero": url_for("public.city_static", filename=theme.hero_image)
             if theme.hero_image
             else None,
-            "hero_alt": localized(theme.hero_alt, current_locale(), city.config.default_locale),
-            "invitation": localized(theme.invitation, current_locale(), city.config.default_locale),
+            "hero_alt": city_texts.page_text(theme.hero_alt),
+            "invitation": city_texts.page_text(theme.invitation),
         },
         navigation=navigation(),
         current_endpoint=request.endpoint if request else None,

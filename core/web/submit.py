@@ -9,7 +9,7 @@ from wtforms import Field
 from ..errors import ValidationError
 from ..models import InitiatorKind
 from ..services import ideas as idea_service
-from . import auth, labels
+from . import auth, city_texts, labels
 from .current import platform
 from .forms import IdeaForm
 from .languages import current_locale
@@ -21,7 +21,7 @@ RECEIPTS = "innoplat.receipts"
 
 def _form(city: object) -> IdeaForm:
     form = IdeaForm()
-    form.focus_areas.choices = [(a.key, a.label(current_locale())) for a in city.focus_areas]  # type: ignore[attr-defined]
+    form.focus_areas.choices = [(a.key, city_texts.name(a)) for a in city.focus_areas]  # type: ignore[attr-defined]
     form.initiator_kind.choices = labels.choices(InitiatorKind)
     return form
 

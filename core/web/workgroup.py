@@ -15,7 +15,7 @@ from ..models import Idea, OrganisationKind, Outcome, ParticipationRole, Visibil
 from ..services import actors, audit
 from ..services import ideas as idea_service
 from ..services import methods as method_service
-from . import auth, labels
+from . import auth, city_texts, labels
 from .current import platform
 from .forms import (
     ApplyMethodForm,
@@ -28,7 +28,6 @@ from .forms import (
     ParticipationForm,
     PersonForm,
 )
-from .languages import current_locale
 from .public import idea_or_404
 
 blueprint = Blueprint("workgroup", __name__)
@@ -74,7 +73,7 @@ def move(reference: str) -> ResponseReturnValue:
         idea = idea_or_404(session, reference)
         allowed = idea_service.allowed_stages(session, idea)
         form = MoveForm()
-        form.to.choices = [(s.key, s.label(current_locale())) for s in allowed]
+        form.to.choices = [city_texts.choice(s.key, s) for s in allowed]
         if request.method == "GET":
             form.version.data = str(idea.version)
         elif form.version.data and form.version.data != str(idea.version):
@@ -105,7 +104,7 @@ def move(reference: str) -> ResponseReturnValue:
                     _(
                         "%(reference)s moved to %(stage)s.",
                         reference=idea.reference,
-                        stage=transition.to_stage.label(current_locale()),
+                        stage=city_texts.name(transition.to_stage).text,
                     ),
                     "success",
                 )
@@ -196,8 +195,7 @@ def apply_method(reference: str) -> ResponseReturnValue:
         idea = idea_or_404(session, reference)
         form = ApplyMethodForm()
         form.method.choices = [
-            (m.key, m.label(current_locale()))
-            for m in method_service.list_methods(session, idea.city)
+            city_texts.choice(m.key, m) for m in method_service.list_methods(session, idea.city)
         ]
         form.outcome.choices = labels.choices(Outcome)
         form.facilitator.choices = _organisation_choices(
@@ -227,7 +225,7 @@ def apply_method(reference: str) -> ResponseReturnValue:
                 flash(
                     _(
                         "%(method)s is recorded for %(reference)s.",
-                        method=application.method.label(current_locale()),
+                        method=city_texts.name(application.method).text,
                         reference=idea.reference,
                     ),
                     "success",

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from innoplat.core.toolkit import city
+
 from .matrix import Matrix
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
@@ -23,7 +25,7 @@ def score_form(matrix: Matrix, locale: str, current: dict[str, int] | None = Non
     choices = [SelectChoice(v, v) for v in values] if SelectChoice else [(v, v) for v in values]
     fields = {
         f"criterion_{c.key}": RadioField(
-            c.label(locale),
+            c.label(locale, city().config.default_locale),
             choices=choices,
             validators=[InputRequired()],
             default=str((current or {}).get(c.key, "")) or None,

@@ -21,8 +21,9 @@ class Criterion:
     weight: float
     name: dict[str, str]
 
-    def label(self, locale: str | None = None) -> str:
-        return localized(self.name, locale, "sv") or self.key
+    def label(self, locale: str | None = None, default_locale: str = "sv") -> str:
+        """Its name by the platform's one rule for texts by language (``localized``)."""
+        return localized(self.name, locale, default_locale) or self.key
 
 
 @dataclass(frozen=True)

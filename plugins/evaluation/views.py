@@ -85,7 +85,7 @@ def score(reference: str) -> Response:
                 except ValidationError as error:
                     criterion = the_matrix.criterion(error.field)
                     errors.append(
-                        f"{criterion.label(current_locale()) if criterion else error.field}: {error.message}"
+                        f"{criterion.label(current_locale(), toolkit.city().config.default_locale) if criterion else error.field}: {error.message}"
                     )
                 else:
                     flash(_("Your scores of %(reference)s are saved.", reference=idea.reference))

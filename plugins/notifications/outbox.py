@@ -227,8 +227,12 @@ def stage_changed_message(
     values: dict[str, Any] = {
         "reference": idea.reference,
         "title": idea.title,
-        "stage": transition.to_stage.label(locale),
-        "from_stage": transition.from_stage.label(locale) if transition.from_stage else "",
+        "stage": transition.to_stage.label(locale, city.default_locale),
+        "from_stage": (
+            transition.from_stage.label(locale, city.default_locale)
+            if transition.from_stage
+            else ""
+        ),
         "platform": city.label(locale),
     }
     subject = translate(locale, "%(reference)s is now in the stage “%(stage)s”", **values)

@@ -34,6 +34,9 @@ PUBLIC_PAGES = {
     "sami-ideas": "/ideas?lang=se",
     "meankieli-submit": "/ideas/new?lang=fit",
     "finnish-methods": "/methods?lang=fi",
+    # Names Kiruna gives no Sami or Meänkieli for, shown in Swedish and marked lang="sv".
+    "sami-home": "/?lang=se",
+    "meankieli-method": "/methods/kiruna-innovationsverkstad?lang=fit",
 }
 
 

@@ -59,3 +59,86 @@ def test_every_bundled_kiruna_organisation_is_described_in_swedish_and_english()
         assert organisation.description.get("sv") and organisation.description.get("en"), (
             organisation.key
         )
+
+
+# --- Names of stages, focus areas and methods: the same rule, marked the same way ------------
+
+
+def test_kirunas_sami_and_meankieli_pages_show_swedish_names_marked_swedish(client):
+    # Kiruna names its stages, focus areas and local methods in sv, en and fi only.
+    home = client.get("/?lang=se").get_data(as_text=True)
+    assert '<span lang="sv">Inkommen</span>' in home
+    assert '<span lang="sv">Stadsomvandlingen</span>' in home
+    ideas = client.get("/ideas?lang=fit").get_data(as_text=True)
+    assert re.search(r'<option value="inkommen"[^>]* lang="sv">Inkommen</option>', ideas)
+    methods = client.get("/methods?lang=se").get_data(as_text=True)
+    assert '<span lang="sv">Innovationsverkstad</span>' in methods
+    # In a language the city gives, nothing is marked.
+    finnish = client.get("/?lang=fi").get_data(as_text=True)
+    assert "Saapunut" in finnish and 'lang="sv">Inkommen' not in finnish
+    assert '<span lang="sv">' not in client.get("/?lang=sv").get_data(as_text=True)
+
+
+def test_a_page_title_carries_the_fallen_back_name_without_markup(client):
+    page = client.get("/methods/kiruna-innovationsverkstad?lang=se").get_data(as_text=True)
+    title = re.search(r"<title>([^<]*)</title>", page)
+    assert title and title.group(1).startswith("Innovationsverkstad – ")
+    assert '<h1><span lang="sv">Innovationsverkstad</span></h1>' in page
+
+
+def _finnish_first_kiruna():
+    """Kiruna as a city whose default language is Finnish, with names missing in Swedish."""
+    kiruna = load_city("kiruna")
+    config = kiruna.config
+    stages = [
+        config.stages[0].model_copy(update={"name": {"fi": "Saapunut", "en": "Submitted"}}),
+        *config.stages[1:],
+    ]
+    areas = [
+        config.focus_areas[0].model_copy(update={"name": {"fi": "Kaupunkimuutos", "en": "Change"}}),
+        *config.focus_areas[1:],
+    ]
+    methods = [
+        config.methods[0].model_copy(update={"name": {"fi": "Innovaatiopaja", "en": "Workshop"}}),
+        *config.methods[1:],
+    ]
+    updated = config.model_copy(
+        update={"default_locale": "fi", "stages": stages, "focus_areas": areas, "methods": methods}
+    )
+    return type(kiruna)(config=updated, folder=kiruna.folder)
+
+
+def test_a_name_missing_in_the_pages_language_falls_back_to_the_citys_default_language(
+    make_client,
+):
+    client = make_client(city=_finnish_first_kiruna())
+    # Northern Sami and Swedish pages: no such name, so the city's default (Finnish), marked.
+    for lang in ("se", "sv"):
+        home = client.get(f"/?lang={lang}").get_data(as_text=True)
+        assert '<span lang="fi">Saapunut</span>' in home, lang
+        assert '<span lang="fi">Kaupunkimuutos</span>' in home, lang
+        methods = client.get(f"/methods?lang={lang}").get_data(as_text=True)
+        assert '<span lang="fi">Innovaatiopaja</span>' in methods, lang
+        ideas = client.get(f"/ideas?lang={lang}").get_data(as_text=True)
+        assert re.search(r'<option value="inkommen"[^>]* lang="fi">Saapunut</option>', ideas)
+    # Finnish and English pages show their own names, unmarked.
+    finnish = client.get("/?lang=fi").get_data(as_text=True)
+    assert "Saapunut" in finnish and '<span lang="fi">' not in finnish
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert ">Submitted<" in english and '<span lang="fi">' not in english
+
+
+def test_the_api_resolves_names_by_the_same_rule(make_client):
+    client = make_client(city=_finnish_first_kiruna())
+    stages = client.get("/api/v1/stages?lang=se").get_json()["items"]
+    assert stages[0]["name"] == "Saapunut"
+    kiruna_stages = make_client().get("/api/v1/stages?lang=se").get_json()["items"]
+    assert kiruna_stages[0]["name"] == "Inkommen"
+
+
+def test_the_rule_itself():
+    assert localized_in({"fi": "Saapunut", "en": "Submitted"}, "se", "fi") == ("Saapunut", "fi")
+    assert localized_in({"sv": "Inkommen", "en": "Submitted"}, "se", "fi") == ("Inkommen", "sv")
+    assert localized_in({"en": "Submitted"}, "se", "fi") == ("Submitted", "en")
+    assert localized_in({"de": "", "nb": "Mottatt"}, "se", "fi") == ("Mottatt", "nb")
+    assert localized_in({}, "se", "fi") == ("", None)

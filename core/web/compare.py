@@ -95,7 +95,8 @@ def _query_args(selection: dict[str, Any], **override: Any) -> dict[str, Any]:
 
 def _method_labels(session: Session, keys: list[str], locale: str) -> dict[str, str]:
     methods = session.scalars(select(Method).where(Method.key.in_(keys), Method.city_id.is_(None)))
-    labels = {m.key: m.label(locale) for m in methods}
+    default = platform().city.config.default_locale
+    labels = {m.key: m.label(locale, default) for m in methods}
     return {key: labels.get(key, key) for key in keys}
 
 
@@ -263,7 +264,7 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
     available = comparison.available_metrics(session, staff=selection["staff_view"])
     catalogue = sorted(
         session.scalars(select(Method).where(Method.city_id.is_(None))),
-        key=lambda m: m.label(locale).lower(),
+        key=lambda m: m.label(locale, platform().city.config.default_locale).lower(),
     )
     context: dict[str, Any] = {
         "all_cities": all_cities,

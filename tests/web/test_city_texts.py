@@ -73,6 +73,9 @@ def test_kirunas_sami_and_meankieli_pages_show_swedish_names_marked_swedish(clie
     assert re.search(r'<option value="inkommen"[^>]* lang="sv">Inkommen</option>', ideas)
     methods = client.get("/methods?lang=se").get_data(as_text=True)
     assert '<span lang="sv">Innovationsverkstad</span>' in methods
+    compare = client.get("/compare?lang=se").get_data(as_text=True)
+    assert '<label for="city-kiruna"><span lang="sv">Innovationsplattform Kiruna</span>' in compare
+    assert re.search(r'<label for="method-[^"]+"><span lang="sv">', compare)
     # In a language the city gives, nothing is marked.
     finnish = client.get("/?lang=fi").get_data(as_text=True)
     assert "Saapunut" in finnish and 'lang="sv">Inkommen' not in finnish

@@ -428,3 +428,18 @@ def test_followers_get_only_public_text(notifying):
         bodies = [m.body for m in _stage_messages(session)]
     assert len(bodies) == 2
     assert all("Kalle" not in b and "Värme vid hållplatserna" in b for b in bodies)
+
+
+def test_a_stage_without_a_name_in_the_readers_language_is_named_in_the_citys_default():
+    from innoplat.core.models import City, Idea, Stage, StageTransition
+
+    city = City(slug="exempel", name={"fi": "Esimerkki"}, default_locale="fi")
+    idea = Idea(reference="EX-2026-0001", title="Bänkar", summary="", city=city)
+    moved = StageTransition(
+        from_stage=Stage(key="saapunut", name={"fi": "Saapunut", "en": "Received"}),
+        to_stage=Stage(key="arviointi", name={"fi": "Arviointi", "en": "Assessment"}),
+    )
+    subject, body = outbox.stage_changed_message(idea, moved, "se", "follower")
+    # Northern Sami has no name: the city's default language (Finnish), as on its pages.
+    assert "Arviointi" in subject and "Saapunut" in body
+    assert "Assessment" not in subject + body

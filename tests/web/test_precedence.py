@@ -6,6 +6,7 @@ import shutil
 
 from flask import Blueprint
 from jinja2 import DictLoader
+from markupsafe import Markup
 from web_helpers import add_idea
 
 from innoplat.core.config import load_city
@@ -56,8 +57,36 @@ def test_the_city_wins_over_every_plugin(make_app, tmp_path):
     assert client.get("/about").get_data(as_text=True) == "first: city"
 
 
-def test_hooks_are_called_in_the_order_the_city_lists_its_plugins(make_app):
-    """The idea page shows plugin sections in the city's order, whichever order that is."""
+class Section:
+    """A plugin adding one section of the same region and order as every other such plugin."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.__name__ = f"section_{name}"
+
+    @hookimpl
+    def innoplat_idea_sections(self, session, idea):
+        return [Markup(f'<p class="mark-{self.name}">{self.name}</p>')]
+
+
+def test_sections_of_equal_place_come_in_the_order_the_plugins_are_listed(make_app):
+    """Regions and orders place an idea page's sections; precedence breaks the ties."""
+
+    def sections(names):
+        app = make_app(
+            only=["catalogue"],
+            extra_plugins=[Section(name) for name in names],
+            config={"WTF_CSRF_ENABLED": False},
+        )
+        page = app.test_client().get(f"/ideas/{add_idea(app)}").get_data(as_text=True)
+        return sorted(names, key=lambda name: page.index(f'class="mark-{name}"'))
+
+    assert sections(["first", "second"]) == ["first", "second"]
+    assert sections(["second", "first"]) == ["second", "first"]
+
+
+def test_the_civic_actions_come_first_whatever_order_the_city_lists_its_plugins(make_app):
+    """Support (region "actions") stands above the discussion even when comments is listed first."""
 
     def sections(order):
         app = make_app(only=["catalogue", *order], config={"WTF_CSRF_ENABLED": False})
@@ -66,7 +95,7 @@ def test_hooks_are_called_in_the_order_the_city_lists_its_plugins(make_app):
         return sorted(order, key=lambda plugin: page.index(marks[plugin]))
 
     assert sections(["voting", "comments"]) == ["voting", "comments"]
-    assert sections(["comments", "voting"]) == ["comments", "voting"]
+    assert sections(["comments", "voting"]) == ["voting", "comments"]
 
 
 def test_a_first_result_hook_is_answered_by_the_first_plugin(make_platform, mail_anna):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# gunicorn stops on this error class instead of restarting workers (see StartupFailed).
+from gunicorn.errors import AppImportError
+
 
 class InnoplatError(Exception):
     """Base of every error a user may see; its message is complete on its own."""
@@ -52,15 +55,16 @@ class PluginError(InnoplatError):
         super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
 
 
-class StartupFailed(SystemExit):
-    """An app cannot start for its city: ends the process with one line, never a traceback.
+class StartupFailed(InnoplatError, AppImportError):
+    """An app cannot start: a broken city.toml or plugin, no secret key, no site address.
 
-    ``create_app`` raises it for a broken city.toml or plugin, so a WSGI server
-    (``gunicorn 'innoplat.core.web:create_app(city="kiruna")'``) prints
-    ``Error: cities/kiruna/city.toml: stages[0].phase: …`` and exits with status 1, as
-    ``innoplat serve`` does. The original error is in ``error``.
+    The one way start-up fails, whoever starts the app: ``create_app`` and
+    ``create_sites_app`` raise it, with one line saying what to fix. ``innoplat serve`` prints
+    that line as ``Error: …`` (exit status 1, like every command); gunicorn, for which it is an
+    ``AppImportError``, prints the line and stops ("App failed to load") instead of starting
+    workers over and over. ``error`` is the underlying error, when there is one.
     """
 
-    def __init__(self, error: InnoplatError) -> None:
-        self.error = error
-        super().__init__(f"Error: {error}")
+    def __init__(self, error: InnoplatError | str) -> None:
+        self.error = error if isinstance(error, InnoplatError) else None
+        super().__init__(str(error))

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from gunicorn.errors import AppImportError
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from .. import validation
@@ -26,14 +25,6 @@ MISSING_SECRET_KEY = (
     "restarts, e.g. export INNOPLAT_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 )
 SECRET_KEY_FILE = "secret_key"
-
-
-class MissingSecretKey(InnoplatError, AppImportError):
-    """The production app refuses to start without a secret key.
-
-    Also a gunicorn AppImportError: gunicorn then prints the message as one line, without a
-    traceback, and stops instead of booting workers over and over.
-    """
 
 
 def instance_folder() -> Path:
@@ -98,15 +89,28 @@ def create_app(
     """Build the app for one city: configuration, database, plugin manager, languages, blueprints.
 
     Per-app state lives in ``app.extensions["innoplat"]`` (a Platform), never in module globals.
-    A city that fails its checks raises ``StartupFailed``: the process ends with one line.
+
+    :raises StartupFailed: whatever keeps the app from starting (a city that fails its checks,
+        a plugin's error, no secret key, no site address), with one line saying what to fix.
     """
+    try:
+        return _build_app(city, database_url, config, platform)
+    except StartupFailed:
+        raise
+    except InnoplatError as error:
+        raise StartupFailed(error) from None
+
+
+def _build_app(
+    city: str | Path | CityDefinition | None,
+    database_url: str | None,
+    config: dict[str, Any] | None,
+    platform: Platform | None,
+) -> Flask:
     if platform is None:
         city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
-        try:
-            platform = Platform.open(city, database_url or default_database_url())
-            platform.check()
-        except InnoplatError as error:
-            raise StartupFailed(error) from None
+        platform = Platform.open(city, database_url or default_database_url())
+        platform.check()
     app = Flask(
         __name__,
         instance_path=str(instance_folder()),
@@ -117,7 +121,7 @@ def create_app(
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         if not (app.testing or app.debug):
-            raise MissingSecretKey(MISSING_SECRET_KEY)
+            raise StartupFailed(MISSING_SECRET_KEY)
         app.config["SECRET_KEY"] = os.urandom(32).hex()  # tests and the debugger only
     if app.testing and "INNOPLAT_FIGURES_CACHE_SECONDS" not in (config or {}):
         app.config["INNOPLAT_FIGURES_CACHE_SECONDS"] = 0  # tests see every change at once

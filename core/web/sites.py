@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request
 
 from .. import db
 from ..config import read_toml
-from ..errors import ConfigError
+from ..errors import ConfigError, InnoplatError, StartupFailed
 from ..links import BASE_URL_ENV, checked_base_url
 from ..platform import Platform
 
@@ -192,16 +192,21 @@ def create_sites_app(
     """Build one app per city of the sites file and dispatch requests among them.
 
     Usable by gunicorn: ``gunicorn 'innoplat.core.web.sites:create_sites_app("sites.toml")'``.
+    A city that cannot start is answered with a 503 page (``problems`` says why); a broken
+    sites file or a missing secret key raises :class:`StartupFailed`, as ``create_app`` does.
     """
-    from . import MISSING_SECRET_KEY, MissingSecretKey, create_app
+    from . import MISSING_SECRET_KEY, create_app
 
-    loaded = sites if isinstance(sites, Sites) else load_sites(sites)
+    try:
+        loaded = sites if isinstance(sites, Sites) else load_sites(sites)
+    except InnoplatError as error:
+        raise StartupFailed(error) from None
     url = database_url or loaded.database_url or db.default_database_url()
     engine = db.make_engine(url)
     secret = (config or {}).get("SECRET_KEY") or os.environ.get("INNOPLAT_SECRET_KEY")
     if not secret:
         if not (config or {}).get("TESTING"):
-            raise MissingSecretKey(MISSING_SECRET_KEY)  # as create_app: never a key per process
+            raise StartupFailed(MISSING_SECRET_KEY)  # as create_app: never a key per process
         secret = os.urandom(32)
     apps: dict[str, Any] = {}
     problems: dict[str, str] = {}

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from innoplat.core.errors import ConfigError
+from innoplat.core.errors import ConfigError, StartupFailed
 from innoplat.core.services import ideas
 from innoplat.plugins.notifications.models import OutboxMessage
 
@@ -61,12 +61,13 @@ def test_production_refuses_to_start_without_a_base_url(make_platform, monkeypat
     from innoplat.core.web import create_app
 
     monkeypatch.delenv("INNOPLAT_BASE_URL", raising=False)
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises(StartupFailed) as error:
         create_app(platform=make_platform(), config={"SECRET_KEY": "x"})
+    assert isinstance(error.value.error, ConfigError)
     message = str(error.value)
     assert message.startswith("INNOPLAT_BASE_URL: is not set") and "\n" not in message
     monkeypatch.setenv("INNOPLAT_BASE_URL", "innovation.kiruna.se")
-    with pytest.raises(ConfigError, match="expected the address citizens open"):
+    with pytest.raises(StartupFailed, match="expected the address citizens open"):
         create_app(platform=make_platform(), config={"SECRET_KEY": "x"})
     monkeypatch.setenv("INNOPLAT_BASE_URL", BASE)
     app = create_app(platform=make_platform(), config={"SECRET_KEY": "x"})

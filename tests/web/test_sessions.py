@@ -8,7 +8,8 @@ import stat
 import pytest
 from web_helpers import PASSWORD, csrf_token, make_account, post_form, sign_in
 
-from innoplat.core.web import MissingSecretKey, create_app, stored_secret_key
+from innoplat.core.errors import StartupFailed
+from innoplat.core.web import create_app, stored_secret_key
 
 NEW_PASSWORD = "ett helt nytt lösenord"
 
@@ -117,7 +118,7 @@ def test_over_plain_http_the_cookie_works_without_secure(app, client):
 
 def test_the_production_app_refuses_to_start_without_a_secret_key(platform, monkeypatch):
     monkeypatch.delenv("INNOPLAT_SECRET_KEY", raising=False)
-    with pytest.raises(MissingSecretKey) as refused:
+    with pytest.raises(StartupFailed) as refused:
         create_app(platform=platform)
     message = str(refused.value)
     assert "\n" not in message

@@ -176,8 +176,8 @@ def N_(message: str) -> str:
 
 
 @functools.cache
-def _core_catalog(locale: str) -> dict[str, str]:
-    path = core_translations_folder() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def _catalog(folder: Path, locale: str) -> dict[str, str]:
+    path = folder / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not path.is_file():
         return {}
     with path.open("rb") as handle:
@@ -189,10 +189,17 @@ def _core_catalog(locale: str) -> dict[str, str]:
     }
 
 
-def translate(message: str, locale: str | None) -> str:
-    """An English msgid of core's catalogs in ``locale``, outside any web request (services, CLI).
+def translate(message: str, locale: str | None, *, translations: Path | None = None) -> str:
+    """An English msgid in ``locale``, outside any web request (services, CLI).
 
     Pages get the same text through Flask-Babel; this serves code that knows its locale but
-    has no request (the comparison's metric labels). An unknown msgid or locale stays English.
+    has no request (the comparison's metric labels). ``translations`` is a plugin's
+    ``translations/`` folder, looked in before core's catalogs. An unknown msgid or locale
+    stays English.
     """
-    return _core_catalog(locale or DEFAULT_FALLBACK).get(message, message)
+    locale = locale or DEFAULT_FALLBACK
+    if translations is not None:
+        found = _catalog(translations, locale).get(message)
+        if found:
+            return found
+    return _catalog(core_translations_folder(), locale).get(message, message)

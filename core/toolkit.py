@@ -35,6 +35,7 @@ from .config import CityDefinition
 from .db import insert as dialect_insert
 from .errors import PluginError
 from .hookspecs import hookimpl
+from .i18n import N_
 from .links import base_url
 from .models import City, Idea
 from .platform import Platform
@@ -44,7 +45,8 @@ from .services.bulk import insert_rows, insert_with_ids
 from .services.cities import get_city
 from .services.comparison import Metric
 from .services.ideas import IdeaFilter, count_ideas, get_idea, list_ideas, submit_idea
-from .services.serialisation import timestamp
+from .services.serialisation import IDEA_FIELDS, plain, timestamp
+from .services.serialisation import idea as serialise_idea
 from .services.spreadsheets import SafeDictWriter
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
@@ -102,7 +104,11 @@ __all__ = [
     "follow_idea",
     "following_available",
     "Metric",
+    "N_",
     "timestamp",
+    "plain",
+    "serialise_idea",
+    "IDEA_FIELDS",
     # links that leave the site
     "external_url",
     "base_url",

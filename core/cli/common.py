@@ -17,6 +17,7 @@ from ..db import default_database_url
 from ..i18n import babel_locale
 from ..models import City
 from ..platform import Platform
+from ..services.serialisation import json_default
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,7 +107,7 @@ def city_transaction(
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

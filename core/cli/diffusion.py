@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..services import diffusion
+from ..services.serialisation import timestamp
 from ..services.spreadsheets import SafeDictWriter
 from .common import city_options, city_transaction
 
@@ -28,20 +29,17 @@ ADOPTION_KEYS = (
 
 
 def adoption_row(adoption: diffusion.Adoption) -> dict[str, Any]:
-    def when(moment: Any) -> str | None:
-        return moment.isoformat() if moment else None
-
     return {
         "source_city": adoption.source_city.slug,
         "source": adoption.source.reference,
         "source_title": adoption.source.title,
         "source_phase": str(adoption.source.phase),
-        "source_implemented_at": when(adoption.source_implemented_at),
+        "source_implemented_at": timestamp(adoption.source_implemented_at),
         "adopting_city": adoption.adopting_city.slug,
         "adopted": adoption.adopted.reference,
-        "adopted_at": when(adoption.adopted.submitted_at),
+        "adopted_at": timestamp(adoption.adopted.submitted_at),
         "adopted_phase": str(adoption.adopted.phase),
-        "adopted_implemented_at": when(adoption.adopted_implemented_at),
+        "adopted_implemented_at": timestamp(adoption.adopted_implemented_at),
         "days_to_adoption": round(adoption.days_to_adoption, 1),
     }
 

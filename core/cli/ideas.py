@@ -8,8 +8,8 @@ import click
 
 from ..models import Idea, InitiatorKind, OriginChannel, Phase
 from ..services import ideas as idea_service
+from ..services import serialisation
 from ..services.ideas import IdeaFilter, Submitter
-from ..services.serialisation import timestamp
 from .common import (
     city_options,
     city_transaction,
@@ -19,56 +19,44 @@ from .common import (
     print_table,
 )
 
+#: An idea in ``ideas list --json``, in order.
+SUMMARY_FIELDS = (
+    "reference",
+    "title",
+    "stage",
+    "phase",
+    "submitted_at",
+    "visibility",
+    "synthetic",
+)
+#: What ``ideas show --json`` adds: every field, staff notes included.
+DETAIL_FIELDS = (
+    *SUMMARY_FIELDS,
+    "city",
+    "summary",
+    "description",
+    "origin_channel",
+    "initiator_kind",
+    "owner_organisation",
+    "focus_areas",
+    "sdgs",
+    "facet",
+    "value_dimensions",
+    "reused_from",
+    "version",
+)
+
 
 def idea_summary(idea: Idea) -> dict[str, Any]:
-    return {
-        "reference": idea.reference,
-        "title": idea.title,
-        "stage": idea.stage.key,
-        "phase": idea.phase.value,
-        "submitted_at": timestamp(idea.submitted_at),
-        "visibility": idea.visibility.value,
-        "synthetic": idea.is_synthetic,
-    }
+    return serialisation.idea(idea, SUMMARY_FIELDS)
 
 
 def idea_detail(idea: Idea) -> dict[str, Any]:
     return {
-        **idea_summary(idea),
-        "city": idea.city.slug,
-        "summary": idea.summary,
-        "description": idea.description,
-        "origin_channel": idea.origin_channel.value,
-        "initiator_kind": idea.initiator_kind.value,
-        "owner_organisation": idea.owner_organisation.key if idea.owner_organisation else None,
-        "focus_areas": [a.key for a in idea.focus_areas],
-        "sdgs": idea.sdgs,
-        "facet": idea.facet.value if idea.facet else None,
-        "value_dimensions": list(idea.value_dimensions or []),
-        "reused_from": idea.reused_from_reference,
-        "version": idea.version,
-        "transitions": [
-            {
-                "at": timestamp(t.at),
-                "from": t.from_stage.key if t.from_stage else None,
-                "to": t.to_stage.key,
-                "actor": t.actor,
-                "note": t.note,
-            }
-            for t in idea.transitions
-        ],
-        "methods": [
-            {
-                "method": a.method.key,
-                "outcome": a.outcome.value,
-                "started_on": a.started_on.isoformat() if a.started_on else None,
-                "ended_on": a.ended_on.isoformat() if a.ended_on else None,
-            }
-            for a in idea.method_applications
-        ],
-        "participations": [
-            {"organisation": p.organisation.key, "role": p.role.value} for p in idea.participations
-        ],
+        **serialisation.idea(idea, DETAIL_FIELDS),
+        "transitions": [serialisation.transition(t) for t in idea.transitions],
+        "methods": [serialisation.application(a) for a in idea.method_applications],
+        "participations": [serialisation.participation(p) for p in idea.participations],
     }
 
 

@@ -17,6 +17,7 @@ from ..config import load_city
 from ..errors import InnoplatError
 from ..plugins import build_manager
 from ..services import download, peers
+from ..services.serialisation import timestamp
 from .common import count_option, json_option, print_json, print_table
 from .exchange import _db_option, _sessions
 
@@ -142,7 +143,7 @@ def list_(database_url: str | None, as_json: bool) -> None:
                     "city": p.city_slug,
                     "url": p.url,
                     "public_key": p.public_key,
-                    "synced_at": p.synced_at.isoformat(timespec="seconds") if p.synced_at else None,
+                    "synced_at": timestamp(p.synced_at),
                     "last_result": p.last_result,
                     "changes_since": p.changes_since,
                 }

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..services import persons
+from ..services.serialisation import json_default
 from .common import F, city_options, city_transaction
 
 SECRET_ENV = "INNOPLAT_SECRET_KEY"
@@ -64,7 +65,7 @@ def export(
         document = persons.export_personal_data(
             session, row, subject, actor="innoplat persons export"
         )
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=json_default) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -36,6 +36,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -89,15 +90,18 @@ class Metric:
 
         Metric(
             key="mean_score",
-            label={"sv": "Medelpoäng", "en": "Mean score"},
+            label=N_("Mean score"),
             unit="points",
             compute=mean_score_rows,
             audience="staff",
+            translations=Path(__file__).with_name("translations"),
         )
 
     :param key: stable identifier, used by ``--metric`` and in every row's ``metric``.
-    :param label: what readers see: a lazily translated string (``lazy_gettext`` with an
-        English msgid from the plugin's catalogs) or a ``{locale: text}`` dict.
+    :param label: what readers see: an English msgid (marked with ``N_`` for extraction),
+        translated from ``translations`` (the plugin's catalogs), else core's, in each
+        reader's language — as core's metrics are. (A ``{locale: text}`` dict still works,
+        but the translators' catalogs never see it.)
     :param unit: the unit of ``value``: ``ideas``, ``share`` (0–1), ``ratio``, ``days``,
         ``kinds`` or any short word of the plugin's own.
     :param compute: ``compute(session, city_ids, method_keys, since, *, visible)`` returning
@@ -113,7 +117,7 @@ class Metric:
         ``small_sample`` is added from ``n`` when the row leaves it out. One compute
         function may return rows of several metrics: it is called once per comparison, and
         rows of metrics that were not asked for are dropped.
-    :param description: optional longer explanation, a dict or string like ``label``.
+    :param description: optional longer explanation, an English msgid like ``label``.
     :param audience: who may see the figures: ``"public"`` (the default: anyone, counting
         public ideas only) or ``"staff"`` (the signed-in staff of a city, for their own city
         alone — such as the evaluation plugin's mean score, the working group's judgement).
@@ -125,6 +129,8 @@ class Metric:
     compute: Compute
     description: Any = None
     audience: Audience = "public"
+    #: The plugin's ``translations/`` folder, where ``label`` and ``description`` are translated.
+    translations: Path | None = None
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -140,10 +146,10 @@ class Metric:
         return self.audience == "staff" or not _takes_visible(self.compute)
 
     def label_for(self, locale: str | None = None) -> str:
-        return _text(self.label, locale)
+        return _text(self.label, locale, self.translations)
 
     def description_for(self, locale: str | None = None) -> str:
-        return _text(self.description, locale) if self.description else ""
+        return _text(self.description, locale, self.translations) if self.description else ""
 
 
 @functools.cache
@@ -156,13 +162,13 @@ def _takes_visible(compute: Callable[..., Any]) -> bool:
     return any(p.name == "visible" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
-def _text(value: Any, locale: str | None) -> str:
-    """A label in ``locale``: a ``{locale: text}`` dict, an English msgid of core's catalogs,
-    or a lazily translated string of a plugin (translated in the request's language)."""
+def _text(value: Any, locale: str | None, translations: Path | None) -> str:
+    """A label in ``locale``: an English msgid of the plugin's or core's catalogs, or a
+    ``{locale: text}`` dict."""
     if isinstance(value, dict):
         return localized(value, locale, "sv")
     if isinstance(value, str):
-        return translate(value, locale)
+        return translate(value, locale, translations=translations)
     return str(value)
 
 

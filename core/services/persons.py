@@ -32,6 +32,8 @@ from ..models import (
 )
 from ..plugins import Hooks, all_plugins_manager, hooks_of, new_manager
 from . import audit, consent
+from .serialisation import idea as serialise_idea
+from .serialisation import plain, timestamp
 
 #: What replaces a name or an address wherever a record stays (ideas, audit trail, comments).
 ANONYMISED = "anonymised"
@@ -165,12 +167,15 @@ def personal_data_hooks(session: Session) -> Hooks:
 def export_personal_data(
     session: Session, city: City, subject: DataSubject, *, actor: str | None = None
 ) -> dict[str, Any]:
-    """Everything the platform stores about the person in this city, as one JSON-ready document."""
+    """Everything the platform stores about the person in this city, as one JSON-ready document.
+
+    Times in it, the plugins' sections included, are written as everywhere else (UTC, ``Z``).
+    """
     subject = identify(session, city, subject)
     document: dict[str, Any] = {
         "email": subject.email,
         "city": city.slug,
-        "exported_at": utcnow().isoformat(timespec="seconds"),
+        "exported_at": timestamp(utcnow()),
         "persons": [_person_export(session, p) for p in _persons(session, city, subject)],
         "accounts": [_account_export(a, city) for a in _accounts(session, city, subject)],
         "audit_trail": _audit_mentions(session, city, subject),
@@ -184,7 +189,7 @@ def export_personal_data(
                 raise PluginError(section, "two plugins export the same section")
             document["plugins"][section] = data
     _record(session, city, subject, "exported", actor=actor)
-    return document
+    return plain(document)
 
 
 def _person_export(session: Session, person: Person) -> dict[str, Any]:
@@ -197,8 +202,7 @@ def _person_export(session: Session, person: Person) -> dict[str, Any]:
         "registered_at": person.created_at,
         "consent": consent.describe(person.consent_version, person.consent_at, person.locale),
         "ideas_submitted": [
-            {"reference": i.reference, "title": i.title, "submitted_at": i.submitted_at}
-            for i in ideas
+            serialise_idea(i, ("reference", "title", "submitted_at")) for i in ideas
         ],
         "memberships": [
             {

@@ -12,6 +12,7 @@ from flask_login import current_user
 from ..errors import ValidationError
 from ..platform import Platform
 from ..services import persons
+from ..services.serialisation import json_default
 from . import auth
 from .forms import DataSubjectForm
 
@@ -51,7 +52,7 @@ def requests() -> ResponseReturnValue:
                     document = persons.export_personal_data(
                         session, city, subject, actor=auth.actor()
                     )
-                    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+                    text = json.dumps(document, ensure_ascii=False, indent=2, default=json_default)
                     response = Response(text + "\n", mimetype="application/json")
                     response.headers["Content-Disposition"] = (
                         f'attachment; filename="personal-data-{city.slug}.json"'

@@ -15,6 +15,7 @@ the error handlers turn into a 400 page or, under ``/api/``, a JSON error.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -23,10 +24,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import validation
 from ..errors import ValidationError
+from ..services import serialisation
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, with parsing bounded in depth and limited to storable text."""
+    """Flask's JSON, with parsing bounded in depth and limited to storable text, and times
+    written as everywhere else (UTC, ISO 8601, ``Z``) instead of Flask's HTTP dates."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date):
+            return serialisation.json_default(o)
+        return DefaultJSONProvider.default(o)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Float, cast, distinct, func, select
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import City, Idea, Method, MethodApplication, utcnow
-from innoplat.core.toolkit import Metric, record_audit
+from innoplat.core.toolkit import N_, Metric, record_audit
 
 from .matrix import Matrix
 from .models import Score
 
 METRIC_KEY = "evaluation_mean_score"
+#: The plugin's catalogs, where the metric's label is translated outside a request too.
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def weighted_score():
@@ -218,15 +221,16 @@ def mean_score_rows(
 def comparison_metric() -> Metric:
     return Metric(
         key=METRIC_KEY,
-        label={"sv": "Medelpoäng i bedömningen", "en": "Mean evaluation score"},
+        label=N_("Mean evaluation score"),
         unit="points",
         compute=mean_score_rows,
         # The working group's judgement of ideas: its own staff see it, the public does not.
         audience="staff",
-        description={
-            "sv": "Medelvärdet av de bedömda idéernas viktade poäng (enligt stadens bedömningsmatris) bland idéer där metoden användes.",
-            "en": "The mean weighted score (by the city's scoring matrix) of the evaluated ideas the method was applied to.",
-        },
+        description=N_(
+            "The mean weighted score (by the city's scoring matrix) of the evaluated ideas "
+            "the method was applied to."
+        ),
+        translations=TRANSLATIONS,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from innoplat.core import toolkit
 from innoplat.core.models import (
     City,
     Idea,
@@ -25,7 +26,7 @@ from innoplat.core.models import (
     Person,
     Visibility,
 )
-from innoplat.core.toolkit import SafeDictWriter, timestamp
+from innoplat.core.toolkit import SafeDictWriter
 
 #: The columns of the ideas export, in order: documented in docs/plugins.md.
 IDEA_FIELDS = (
@@ -71,27 +72,7 @@ def public_ideas(session: Session, city: City) -> Iterator[Idea]:
 
 def idea_row(idea: Idea, url: Callable[[str], str]) -> dict[str, Any]:
     """One idea as plain values, without anything personal."""
-    return {
-        "reference": idea.reference,
-        "title": idea.title,
-        "summary": idea.summary,
-        "description": idea.description,
-        "stage": idea.stage.key,
-        "phase": idea.phase.value,
-        "origin_channel": idea.origin_channel.value,
-        "initiator_kind": idea.initiator_kind.value,
-        "owner_organisation": idea.owner_organisation.key if idea.owner_organisation else None,
-        "focus_areas": [area.key for area in idea.focus_areas],
-        "sdgs": idea.sdgs,
-        "facet": idea.facet.value if idea.facet else None,
-        "value_dimensions": list(idea.value_dimensions or []),
-        "methods": sorted({a.method.shared_key for a in idea.method_applications}),
-        "reused_from": idea.reused_from_reference,
-        "submitted_at": timestamp(idea.submitted_at),
-        "updated_at": timestamp(idea.updated_at),
-        "synthetic": idea.is_synthetic,
-        "url": url(idea.reference),
-    }
+    return toolkit.serialise_idea(idea, IDEA_FIELDS, url=url(idea.reference))
 
 
 def ideas_csv(session: Session, city: City, url: Callable[[str], str]) -> Iterator[str]:

@@ -62,7 +62,7 @@ def ideas_json() -> Response:
     slug = toolkit.platform().city.slug
     meta = {
         "city": slug,
-        "generated_at": utcnow().isoformat(timespec="seconds") + "Z",
+        "generated_at": toolkit.timestamp(utcnow()),
         "license": LICENSE,
         "fields": list(exports.IDEA_FIELDS),
     }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+import flask
 from click.testing import CliRunner
 
 from innoplat.core.cli import cli
@@ -40,3 +43,93 @@ def test_api_cli_and_open_data_show_the_same_times(make_app, database_url):
     shown = {api["submitted_at"], exported["submitted_at"], row["submitted_at"]}
     assert shown == {"2026-03-01T09:30:15Z"}
     assert FORMAT.match(api["history"][0]["at"]) and FORMAT.match(exported["updated_at"])
+
+
+#: Anything that looks like a time of day after a date: it must be written as UTC_Z.
+TIME_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+#: FORMAT, or to the microsecond (exchange bundles, so a round trip loses nothing).
+UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
+
+
+def _strings(value, where="$"):
+    """Every string of a JSON document (keys too), with where it is."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, where)
+            yield from _strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{where}[{i}]")
+
+
+def _times_without_z(document, source):
+    return [
+        f"{source} {where}: {text!r}"
+        for where, text in _strings(document)
+        if TIME_LIKE.search(text) and not UTC_Z.match(text)
+    ]
+
+
+def _json_pages(client, reference):
+    """Every GET route of the app that answers JSON or CSV, with its parameters filled in."""
+    values = {"reference": reference, "key": "living_lab"}
+    app = client.application
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not set(rule.arguments) <= set(values):
+            continue
+        with app.test_request_context():
+            url = flask.url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        if response.mimetype == "application/json":
+            yield url, json.loads(response.get_data(as_text=True))
+        elif response.mimetype == "text/csv":
+            yield url, list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_every_time_written_anywhere_ends_in_z(make_app, database_url, monkeypatch):
+    """The API, open data, the CLI's JSON and the personal-data export: no time without ``Z``.
+
+    Every JSON or CSV route of the app is visited, so a new endpoint that writes a time its
+    own way fails here.
+    """
+    app = make_app(plugins=["opendata"])
+    platform = app.extensions["innoplat"]
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        idea = ideas.submit_idea(
+            session,
+            city,
+            title="Värmestugor",
+            submitted_at=WHEN,
+            submitter=ideas.Submitter(name="Aina Kuoljok", email="aina@example.org", consent=True),
+        )
+        ideas.move_idea(session, idea, "bedomning", actor="cli")
+        reference = idea.reference
+    client = app.test_client()
+    found, visited = [], []
+    for url, document in _json_pages(client, reference):
+        visited.append(url)
+        found += _times_without_z(document, url)
+    assert {"/api/v1/ideas", f"/api/v1/ideas/{reference}", "/opendata/ideas.csv"} <= set(visited)
+
+    monkeypatch.setenv("INNOPLAT_SECRET_KEY", "s" * 32)
+    base = ["--city", "kiruna", "--db", database_url]
+    commands = [
+        ["ideas", "list", *base, "--json"],
+        ["ideas", "show", reference, *base, "--json"],
+        ["diffusion", *base, "--format", "json"],
+        ["persons", "export", *base, "--email", "aina@example.org"],
+    ]
+    for command in commands:
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 0, (command, result.output)
+        document = json.loads(result.output)
+        assert any(TIME_LIKE.search(text) for _, text in _strings(document)) or (
+            command[0] == "diffusion"
+        ), command
+        found += _times_without_z(document, " ".join(command[:2]))
+    assert not found, "\n".join(found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -36,6 +36,7 @@ from ...models import (
 from ...services import actors, figures, methods
 from ...services import ideas as idea_service
 from ...services.evidence.analysis import EVIDENCE_KEYS, method_evidence
+from ...services.serialisation import timestamp
 from ..current import platform
 from . import openapi, serializers
 
@@ -600,7 +601,7 @@ def evidence() -> Any:
             public_only=True,
         )
         return {
-            "as_of": found.as_of.replace(tzinfo=UTC).isoformat(),
+            "as_of": timestamp(found.as_of),
             "cities": [
                 {"slug": c.slug, "name": c.label(lang), "peer": c.is_peer} for c in found.cities
             ],

@@ -54,7 +54,13 @@ INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 COUNT = {"type": "integer", "minimum": 0}
 BOOLEAN = {"type": "boolean"}
-TIME = {"type": "string", "format": "date-time"}
+#: Every time the API writes: UTC, ISO 8601 to the second, with ``Z`` (services.serialisation).
+TIME = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+    "examples": ["2026-03-01T09:30:00Z"],
+}
 DATE = {"type": "string", "format": "date"}
 SDG = {"type": "integer", "minimum": 1, "maximum": 17}
 NUMBER_OR_NULL = {"type": ["number", "null"]}

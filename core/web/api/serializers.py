@@ -7,7 +7,6 @@ by staff (stage-change notes, outcome notes, actors) stay out: they may name peo
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import url_for
@@ -23,15 +22,7 @@ from ...models import (
     Stage,
     localized,
 )
-from ...services.serialisation import timestamp
-
-
-def _time(value: datetime | None) -> str | None:
-    return timestamp(value)
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+from ...services import serialisation
 
 
 def _name(values: dict[str, Any] | None, lang: str, city: City, key: str) -> str:
@@ -117,29 +108,49 @@ def method(method: Method, lang: str, city: City) -> dict[str, Any]:
     }
 
 
+#: The fields of an idea in the API's lists, in order.
+SUMMARY_FIELDS = (
+    "reference",
+    "title",
+    "summary",
+    "stage",
+    "origin_channel",
+    "owner_organisation",
+    "focus_areas",
+    "sdgs",
+    "synthetic",
+    "submitted_at",
+    "updated_at",
+    "url",
+)
+#: What an idea's own resource adds to the list's fields.
+DETAIL_FIELDS = (
+    *SUMMARY_FIELDS,
+    "description",
+    "initiator_kind",
+    "facet",
+    "value_dimensions",
+    "reused_from",
+    "history",
+    "methods",
+    "participations",
+    "version",
+)
+
+
 def idea_summary(idea: Idea, lang: str, city: City) -> dict[str, Any]:
-    return {
-        "reference": idea.reference,
-        "title": idea.title,
-        "summary": idea.summary,
-        "stage": stage_ref(idea.stage, lang, city),
-        "origin_channel": idea.origin_channel.value,
-        "owner_organisation": idea.owner_organisation.key if idea.owner_organisation else None,
-        "focus_areas": [a.key for a in idea.focus_areas],
-        "sdgs": idea.sdgs,
-        "synthetic": idea.is_synthetic,
-        "submitted_at": _time(idea.submitted_at),
-        "updated_at": _time(idea.updated_at),
-        "url": url_for("api.idea", reference=idea.reference, _external=False),
-    }
+    return serialisation.idea(
+        idea,
+        SUMMARY_FIELDS,
+        stage=stage_ref(idea.stage, lang, city),
+        url=url_for("api.idea", reference=idea.reference, _external=False),
+    )
 
 
 def _application(application: MethodApplication, lang: str, city: City) -> dict[str, Any]:
     return {
+        **serialisation.application(application),
         "method": method_ref(application.method, lang, city),
-        "outcome": application.outcome.value,
-        "started_on": _day(application.started_on),
-        "ended_on": _day(application.ended_on),
         "facilitator": organisation_ref(application.facilitator)
         if application.facilitator
         else None,
@@ -148,29 +159,27 @@ def _application(application: MethodApplication, lang: str, city: City) -> dict[
 
 
 def idea_detail(idea: Idea, lang: str, city: City) -> dict[str, Any]:
-    return {
-        **idea_summary(idea, lang, city),
-        "description": idea.description,
-        "initiator_kind": idea.initiator_kind.value,
-        "facet": idea.facet.value if idea.facet else None,
-        "value_dimensions": list(idea.value_dimensions or []),
-        "reused_from": idea.reused_from_reference,
-        "owner_organisation": organisation_ref(idea.owner_organisation)
+    """An idea with its history, methods and organisations; staff notes and actors stay out."""
+    return serialisation.idea(
+        idea,
+        DETAIL_FIELDS,
+        stage=stage_ref(idea.stage, lang, city),
+        url=url_for("api.idea", reference=idea.reference, _external=False),
+        owner_organisation=organisation_ref(idea.owner_organisation)
         if idea.owner_organisation
         else None,
-        "focus_areas": [focus_area(a, lang, city) for a in idea.focus_areas],
-        "history": [
+        focus_areas=[focus_area(a, lang, city) for a in idea.focus_areas],
+        history=[
             {
                 "from_stage": stage_ref(t.from_stage, lang, city) if t.from_stage else None,
                 "to_stage": stage_ref(t.to_stage, lang, city),
-                "at": _time(t.at),
+                "at": serialisation.timestamp(t.at),
             }
             for t in idea.transitions
         ],
-        "methods": [_application(a, lang, city) for a in idea.method_applications],
-        "participations": [
-            {"organisation": organisation_ref(p.organisation), "role": p.role.value}
+        methods=[_application(a, lang, city) for a in idea.method_applications],
+        participations=[
+            {**serialisation.participation(p), "organisation": organisation_ref(p.organisation)}
             for p in sorted(idea.participations, key=lambda p: (p.role.value != "owner", p.id))
         ],
-        "version": idea.version,
-    }
+    )

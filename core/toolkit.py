@@ -14,9 +14,11 @@ in any release. The reference is docs/hooks.md ("The plugin toolkit").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from flask import Response, render_template
+from flask import Blueprint, Response, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -59,6 +61,13 @@ from .web.public import idea_or_404
 __all__ = [
     # hooks
     "hookimpl",
+    # declaring a plugin: hook implementations made by one call
+    "no_settings",
+    "migrations_beside",
+    "blueprints",
+    "navigation_entry",
+    "card_fact",
+    "personal_data",
     # the current platform, city and settings
     "Platform",
     "CityDefinition",
@@ -239,3 +248,102 @@ def follow_idea(session: Session, idea: Idea, *, email: str, locale: str) -> Non
     )
     if not any(taken):
         raise PluginError(None, f"no enabled plugin lets people follow ideas ({idea.reference})")
+
+
+# --------------------------------------------------------------------------- declaring a plugin
+#
+# Hook implementations most plugins write the same way, made by one call each. Assign the
+# result to the hook's name in the plugin's module (pluggy finds a hook by that name):
+#
+#     innoplat_validate_settings = toolkit.no_settings("my_plugin")
+#     innoplat_migration_locations = toolkit.migrations_beside(__file__)
+#     innoplat_blueprints = toolkit.blueprints(views.blueprint)
+
+
+def no_settings(plugin: str) -> Callable[..., list[str]]:
+    """``innoplat_validate_settings`` of a plugin without settings: any key is an error."""
+
+    @hookimpl
+    def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
+        return [f"{key}: unknown setting ({plugin} has no settings)" for key in settings]
+
+    return innoplat_validate_settings
+
+
+def migrations_beside(module_file: str) -> Callable[[], str]:
+    """``innoplat_migration_locations``: the ``migrations/`` folder beside ``module_file``
+    (pass ``__file__`` of the plugin's ``__init__.py``)."""
+    folder = str(Path(module_file).with_name("migrations"))
+
+    @hookimpl
+    def innoplat_migration_locations() -> str:
+        return folder
+
+    return innoplat_migration_locations
+
+
+def blueprints(*plugin_blueprints: Blueprint) -> Callable[..., list[Blueprint]]:
+    """``innoplat_blueprints`` contributing these blueprints (rate-limited and CSRF-protected
+    like every plugin blueprint)."""
+
+    @hookimpl
+    def innoplat_blueprints(app: Any) -> list[Blueprint]:
+        return list(plugin_blueprints)
+
+    return innoplat_blueprints
+
+
+def navigation_entry(
+    endpoint: str,
+    label: Any,
+    order: int,
+    *,
+    audience: str = "public",
+    shown: Callable[[], bool] | None = None,
+) -> Callable[..., list[dict[str, Any]]]:
+    """``innoplat_navigation`` with one entry; ``shown`` (e.g. ``is_staff``, ``can_edit``) is
+    asked while the page renders, and the entry is left out when it says False."""
+
+    @hookimpl
+    def innoplat_navigation(city: Any) -> list[dict[str, Any]]:
+        if shown is not None and not shown():
+            return []
+        entry = {"endpoint": endpoint, "label": label, "order": order}
+        return [entry if audience == "public" else {**entry, "audience": audience}]
+
+    return innoplat_navigation
+
+
+def card_fact(
+    counts: Callable[[Session, Any], dict[int, int]], text: Callable[[int], str]
+) -> Callable[..., dict[int, list[str]]]:
+    """``innoplat_idea_card_facts`` from ``counts(session, ideas)`` (idea id → a number) and
+    ``text(number)`` (e.g. ``lambda n: ngettext("%(num)d vote", "%(num)d votes", n)``)."""
+
+    @hookimpl
+    def innoplat_idea_card_facts(session: Session, ideas: Any) -> dict[int, list[str]]:
+        return {idea_id: [text(n)] for idea_id, n in counts(session, ideas).items()}
+
+    return innoplat_idea_card_facts
+
+
+def personal_data(
+    export: Callable[..., dict[str, Any]], erase: Callable[..., dict[str, int]]
+) -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, int]]]:
+    """``innoplat_export_personal_data`` and ``innoplat_erase_personal_data`` from the plugin's
+    ``export(session, city, subject)`` and ``erase(session, city, subject)``::
+
+        innoplat_export_personal_data, innoplat_erase_personal_data = toolkit.personal_data(
+            personal_data.export, personal_data.erase
+        )
+    """
+
+    @hookimpl
+    def innoplat_export_personal_data(session: Session, city: City, subject: Any) -> dict[str, Any]:
+        return export(session, city, subject)
+
+    @hookimpl
+    def innoplat_erase_personal_data(session: Session, city: City, subject: Any) -> dict[str, int]:
+        return erase(session, city, subject)
+
+    return innoplat_export_personal_data, innoplat_erase_personal_data

@@ -77,6 +77,18 @@ class DataSubject:
             start = at + len(self.email)
         return "".join(out) + text[start:]
 
+    def signed(self, column: Any) -> Any:
+        """SQL: the column holds one of the person's names, in any case (a signature)."""
+        return or_(
+            func.lower(column).in_([name.lower() for name in self.names]),
+            # SQLite lower-cases ASCII only: a name as typed matches "Åsa Lind" too.
+            column.in_(list(self.names)),
+        )
+
+    def address_in(self, column: Any) -> Any:
+        """SQL: the column's text holds the person's address, in any case."""
+        return func.lower(column).contains(self.email, autoescape=True)
+
     def keyed_hash(self, purpose: str) -> str:
         """HMAC-SHA256 of the address under the instance secret, separated by purpose."""
         if not self.secret:
@@ -228,14 +240,17 @@ def _account_export(account: Account, city: City) -> dict[str, Any]:
 
 
 def _mentioning(column: Any, subject: DataSubject) -> Any:
-    """SQL: the column's text holds the address or equals one of the names."""
-    text = func.lower(cast(column, String))
-    conditions = [text.contains(subject.email, autoescape=True)]
-    conditions += [text == name.lower() for name in subject.names]
-    # SQLite lower-cases ASCII only: a name as typed matches "Åsa Lind" too.
-    conditions += [cast(column, String) == name for name in subject.names]
-    conditions += [text.startswith(f"{name.lower()} <", autoescape=True) for name in subject.names]
-    return or_(*conditions)
+    """SQL: the column's text holds the address, equals one of the names or starts with one
+    (``Name <address>``)."""
+    text = cast(column, String)
+    return or_(
+        subject.address_in(text),
+        subject.signed(text),
+        *(
+            func.lower(text).startswith(f"{name.lower()} <", autoescape=True)
+            for name in subject.names
+        ),
+    )
 
 
 def _audit_events(session: Session, city: City, subject: DataSubject) -> list[AuditEvent]:

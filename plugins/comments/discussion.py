@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
 import nh3
 from sqlalchemy import func, select
@@ -72,17 +73,14 @@ def post_comment(
         hidden_reason="",
     )
     session.add(comment)
-    session.flush()
-    record_audit(
+    return _audited(
         session,
-        city_id=idea.city_id,
-        entity_type="comment",
-        entity_id=comment.id,
-        action="posted",
-        actor=actor or (name or "anonymous"),
+        comment,
+        idea.city_id,
+        "posted",
+        actor or (name or "anonymous"),
         after={"idea": idea.reference},
     )
-    return comment
 
 
 def get_comment(session: Session, city: City, comment_id: int) -> Comment:
@@ -139,6 +137,36 @@ def _city_id(session: Session, comment: Comment) -> int | None:
     return session.scalar(select(Idea.city_id).where(Idea.id == comment.idea_id))
 
 
+def _audited(
+    session: Session,
+    comment: Comment,
+    city_id: int | None,
+    action: str,
+    actor: str,
+    **change: Any,
+) -> Comment:
+    """The comment stored and what happened to it in the audit trail (``before``/``after``)."""
+    session.flush()
+    record_audit(
+        session,
+        city_id=city_id,
+        entity_type="comment",
+        entity_id=comment.id,
+        action=action,
+        actor=actor,
+        **change,
+    )
+    return comment
+
+
+def _moderated(
+    session: Session, comment: Comment, action: str, actor: str, **change: Any
+) -> Comment:
+    """A moderation decision: the comment's open reports are closed by it, and it is audited."""
+    _resolve_reports(comment)
+    return _audited(session, comment, _city_id(session, comment), action, actor, **change)
+
+
 def hide_comment(session: Session, comment: Comment, *, actor: str, reason: str = "") -> Comment:
     """Hide a comment from the public page (kept for the record and restorable); audited."""
     if comment.hidden:
@@ -146,18 +174,7 @@ def hide_comment(session: Session, comment: Comment, *, actor: str, reason: str 
     comment.hidden_at = utcnow()
     comment.hidden_by = actor
     comment.hidden_reason = (reason or "").strip()[:REASON_MAX]
-    _resolve_reports(comment)
-    session.flush()
-    record_audit(
-        session,
-        city_id=_city_id(session, comment),
-        entity_type="comment",
-        entity_id=comment.id,
-        action="hidden",
-        actor=actor,
-        after={"reason": comment.hidden_reason},
-    )
-    return comment
+    return _moderated(session, comment, "hidden", actor, after={"reason": comment.hidden_reason})
 
 
 def restore_comment(session: Session, comment: Comment, *, actor: str) -> Comment:
@@ -166,18 +183,7 @@ def restore_comment(session: Session, comment: Comment, *, actor: str) -> Commen
     comment.hidden_at = None
     comment.hidden_by = None
     comment.hidden_reason = ""
-    _resolve_reports(comment)
-    session.flush()
-    record_audit(
-        session,
-        city_id=_city_id(session, comment),
-        entity_type="comment",
-        entity_id=comment.id,
-        action="restored",
-        actor=actor,
-        before=before,
-    )
-    return comment
+    return _moderated(session, comment, "restored", actor, before=before)
 
 
 def moderation_queue(session: Session, city: City) -> list[Comment]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from innoplat.core.models import City, Idea
@@ -12,40 +12,32 @@ from innoplat.core.models import City, Idea
 from .models import Comment
 
 
-def _theirs(session: Session, city: City, subject: Any) -> list[Comment]:
-    names = [n.lower() for n in subject.names]
+def _comments(session: Session, city: City, *conditions: Any) -> list[Comment]:
+    """The city's comments meeting any of ``conditions``."""
     return list(
         session.scalars(
             select(Comment)
             .join(Idea, Idea.id == Comment.idea_id)
-            .where(
-                Idea.city_id == city.id,
-                or_(
-                    Comment.account_id.in_(list(subject.account_ids)),
-                    func.lower(Comment.author_name).in_(names),
-                    # SQLite lower-cases ASCII only: the name as typed matches "Åsa" too.
-                    Comment.author_name.in_(list(subject.names)),
-                ),
-            )
+            .where(Idea.city_id == city.id, or_(*conditions))
             .order_by(Comment.id)
         )
     )
 
 
+def _theirs(session: Session, city: City, subject: Any) -> list[Comment]:
+    """Comments they wrote signed in, or signed with one of their names."""
+    return _comments(
+        session,
+        city,
+        Comment.account_id.in_(list(subject.account_ids)),
+        subject.signed(Comment.author_name),
+    )
+
+
 def _mentioning(session: Session, city: City, subject: Any) -> list[Comment]:
     """Comments anyone wrote that hold the address in their text or moderation record."""
-    return list(
-        session.scalars(
-            select(Comment)
-            .join(Idea, Idea.id == Comment.idea_id)
-            .where(
-                Idea.city_id == city.id,
-                or_(
-                    func.lower(Comment.body).contains(subject.email, autoescape=True),
-                    func.lower(Comment.hidden_by).contains(subject.email, autoescape=True),
-                ),
-            )
-        )
+    return _comments(
+        session, city, subject.address_in(Comment.body), subject.address_in(Comment.hidden_by)
     )
 
 

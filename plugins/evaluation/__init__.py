@@ -5,47 +5,27 @@ The scores also feed the cross-city comparison as the metric ``evaluation_mean_s
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from innoplat.core.toolkit import hookimpl, is_staff
+from innoplat.core import toolkit
+from innoplat.core.toolkit import hookimpl
 
 from . import scoring, views
 from .matrix import problems
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+innoplat_migration_locations = toolkit.migrations_beside(__file__)
+innoplat_blueprints = toolkit.blueprints(views.blueprint)
+# Asked while a page renders: the scores are the working group's, not the public's.
+innoplat_navigation = toolkit.navigation_entry(
+    "evaluation.ranked", _l("Evaluation"), 70, audience="staff", shown=toolkit.is_staff
+)
 
 
 @hookimpl
 def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
     return problems(settings)
-
-
-@hookimpl
-def innoplat_migration_locations() -> str:
-    return str(MIGRATIONS)
-
-
-@hookimpl
-def innoplat_blueprints(app) -> list[Any]:
-    return [views.blueprint]
-
-
-@hookimpl
-def innoplat_navigation(city) -> list[dict[str, Any]]:
-    # Called while a page renders: the scores are the working group's, not the public's.
-    if not is_staff():
-        return []
-    return [
-        {
-            "endpoint": "evaluation.ranked",
-            "label": _l("Evaluation"),
-            "order": 70,
-            "audience": "staff",
-        }
-    ]
 
 
 @hookimpl

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from innoplat.core import toolkit
 from innoplat.core.toolkit import hookimpl
 
 from . import outbox, personal_data, views
 from .cli import notifications
 from .settings import problems as settings_problems
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+innoplat_migration_locations = toolkit.migrations_beside(__file__)
+innoplat_blueprints = toolkit.blueprints(views.blueprint)
 
 
 @hookimpl
 def innoplat_validate_settings(settings: dict[str, Any]) -> list[str]:
     return settings_problems(settings)
-
-
-@hookimpl
-def innoplat_migration_locations() -> str:
-    return str(MIGRATIONS)
 
 
 @hookimpl
@@ -50,11 +46,6 @@ def innoplat_follow_idea(session, idea, email, locale) -> bool:
     """Another plugin's form (the voting plugin's "also follow") asks to follow: double opt-in."""
     outbox.follow(session, idea, email, locale=locale)
     return True
-
-
-@hookimpl
-def innoplat_blueprints(app) -> list[Any]:
-    return [views.blueprint]
 
 
 @hookimpl

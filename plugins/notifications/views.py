@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from innoplat.core import toolkit
@@ -12,6 +15,7 @@ from innoplat.core.toolkit import IdeaSection, current_locale
 
 from . import outbox
 from .forms import FollowForm, UnfollowForm
+from .models import Follower
 
 blueprint = Blueprint(
     "notifications", __name__, template_folder="templates", url_prefix="/notifications"
@@ -29,9 +33,12 @@ def follow_section(session, idea: Idea) -> IdeaSection:
     )
 
 
-@blueprint.route("/unfollow/<token>", methods=["GET", "POST"])
-def unfollow(token: str) -> Response:
-    """The link in every follower's e-mail; asks before deleting (mail scanners open links)."""
+def _link_page(
+    token: str, template: str, act: Callable[[Session, Follower, Idea], Response]
+) -> Response:
+    """The page a link in an e-mail opens: it asks first, and ``act`` runs on the confirming POST
+    (mail scanners open links; they do not press buttons). A token of no follower of this
+    city's ideas is a 404."""
     form = UnfollowForm()
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
@@ -40,31 +47,36 @@ def unfollow(token: str) -> Response:
         if follower is None or idea is None or idea.city_id != city.id:
             return toolkit.render("notifications/unfollowed.html", status=404, city=city, idea=None)
         if form.validate_on_submit():
-            outbox.unfollow(session, follower)
-            return toolkit.render("notifications/unfollowed.html", city=city, idea=idea)
-        return toolkit.render("notifications/unfollow.html", city=city, idea=idea, form=form)
+            return act(session, follower, idea)
+        return toolkit.render(template, city=city, idea=idea, form=form)
+
+
+@blueprint.route("/unfollow/<token>", methods=["GET", "POST"])
+def unfollow(token: str) -> Response:
+    """The link in every follower's e-mail."""
+
+    def stop(session: Session, follower: Follower, idea: Idea) -> Response:
+        outbox.unfollow(session, follower)
+        return toolkit.render("notifications/unfollowed.html", city=idea.city, idea=idea)
+
+    return _link_page(token, "notifications/unfollow.html", stop)
 
 
 @blueprint.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> Response:
-    """The link in the confirmation e-mail; asks before confirming (mail scanners open links)."""
-    form = UnfollowForm()
-    with toolkit.platform().transaction() as session:
-        city = toolkit.city_row(session)
-        follower = outbox.follower_by_token(session, token)
-        idea = session.get(Idea, follower.idea_id) if follower is not None else None
-        if follower is None or idea is None or idea.city_id != city.id:
-            return toolkit.render("notifications/unfollowed.html", status=404, city=city, idea=None)
-        if form.validate_on_submit():
-            outbox.confirm_follower(session, follower)
-            flash(
-                _(
-                    "You now follow %(reference)s. We will e-mail you when it changes stage.",
-                    reference=idea.reference,
-                )
+    """The link in the confirmation e-mail."""
+
+    def start(session: Session, follower: Follower, idea: Idea) -> Response:
+        outbox.confirm_follower(session, follower)
+        flash(
+            _(
+                "You now follow %(reference)s. We will e-mail you when it changes stage.",
+                reference=idea.reference,
             )
-            return redirect(url_for("public.idea", reference=idea.reference), code=303)
-        return toolkit.render("notifications/confirm.html", city=city, idea=idea, form=form)
+        )
+        return redirect(url_for("public.idea", reference=idea.reference), code=303)
+
+    return _link_page(token, "notifications/confirm.html", start)
 
 
 @blueprint.post("/follow/<reference>")

@@ -45,8 +45,9 @@ def test_api_cli_and_open_data_show_the_same_times(make_app, database_url):
     assert FORMAT.match(api["history"][0]["at"]) and FORMAT.match(exported["updated_at"])
 
 
-#: Anything that looks like a time of day after a date: it must be written as UTC_Z.
-TIME_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+#: Anything that looks like a time of day after a date (with what follows it): each must be
+#: written as UTC_Z, in a value of its own or in a sentence.
+TIME_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}[0-9:.]*(?:Z|[+-]\d{2}:?\d{2})?")
 #: FORMAT, or to the microsecond (exchange bundles, so a round trip loses nothing).
 UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
 
@@ -68,7 +69,7 @@ def _times_without_z(document, source):
     return [
         f"{source} {where}: {text!r}"
         for where, text in _strings(document)
-        if TIME_LIKE.search(text) and not UTC_Z.match(text)
+        if any(not UTC_Z.match(time) for time in TIME_LIKE.findall(text))
     ]
 
 

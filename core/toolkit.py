@@ -52,7 +52,7 @@ from .services.serialisation import idea as serialise_idea
 from .services.spreadsheets import SafeDictWriter
 from .web.auth import StaffUser, actor, can_edit, editor_required, is_staff, staff_required
 from .web.current import platform
-from .web.forms import email_address
+from .web.forms import email_address, email_field
 from .web.idea_sections import IDEA_REGIONS, IdeaSection
 from .web.languages import current_locale
 from .web.links import external_url
@@ -97,6 +97,8 @@ __all__ = [
     "Form",
     "form_errors",
     "email_address",
+    "email_field",
+    "form_refused",
     "validation",
     "render",
     "section",
@@ -347,3 +349,22 @@ def personal_data(
         return erase(session, city, subject)
 
     return innoplat_export_personal_data, innoplat_erase_personal_data
+
+
+def form_refused(
+    idea: Idea, form: FlaskForm | list[str], *, heading: str, message: str
+) -> Response:
+    """The 400 page of a refused form about an idea (support, follow, comment): ``heading``
+    (the page's title), ``message`` (what could not be done, e.g. "We could not record your
+    support for KIR-2026-0042:"), each error of ``form`` (or the given messages) and the way
+    back to the idea."""
+    errors = form_errors(form) if isinstance(form, FlaskForm) else list(form)
+    return render(
+        "form_refused.html",
+        status=400,
+        city=idea.city,
+        idea=idea,
+        heading=heading,
+        message=message,
+        errors=errors,
+    )

@@ -50,6 +50,20 @@ def web_address(_form: Any, field: Any) -> None:
         raise ValidationError(_l("Enter a web address starting with https:// or http://."))
 
 
+def email_field(label: Any, **options: Any) -> EmailField:
+    """An e-mail address field checked as everywhere: required, at most the longest address,
+    and the one e-mail check (:func:`email_address`)."""
+    return EmailField(
+        label,
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=validation.EMAIL_MAX),
+            email_address,
+        ],
+        **options,
+    )
+
+
 #: An organisation's key, by the rule the services apply (it appears in web addresses).
 key_pattern = Regexp(
     f"^{KEY_PATTERN.pattern}$", message=_l("Use lower-case letters, digits, '-' or '_'.")

@@ -58,8 +58,13 @@ def post(reference: str) -> Response:
             except ValidationError as error:
                 errors = [error.message]
         if errors:
-            return toolkit.render(
-                "comments/error.html", status=400, city=idea.city, idea=idea, errors=errors
+            return toolkit.form_refused(
+                idea,
+                errors,
+                heading=_("Discussion"),
+                message=_(
+                    "We could not post your comment on %(reference)s:", reference=idea.reference
+                ),
             )
         flash(_("Thank you for your comment."))
         return redirect(_idea_page(idea.reference), code=303)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
 
-from innoplat.core.toolkit import email_address
+from innoplat.core.toolkit import email_field
 
 
 class FollowForm(FlaskForm):
-    email = EmailField(
-        _l("Your e-mail address"),
-        validators=[
-            DataRequired(_l("Enter your e-mail address.")),
-            Length(max=254),
-            email_address,
-        ],
-    )
+    email = email_field(_l("Your e-mail address"))
     consent = BooleanField(
         _l("I agree that my e-mail address is stored to tell me when this idea changes stage."),
         validators=[DataRequired(_l("We need your consent to store your e-mail address."))],

@@ -85,12 +85,14 @@ def follow(reference: str) -> Response:
     with toolkit.platform().transaction() as session:
         idea = toolkit.idea_or_404(session, reference, public_only=True)
         if not form.validate_on_submit():
-            return toolkit.render(
-                "notifications/follow_error.html",
-                status=400,
-                city=idea.city,
-                idea=idea,
-                errors=toolkit.form_errors(form),
+            return toolkit.form_refused(
+                idea,
+                form,
+                heading=_("Follow this idea"),
+                message=_(
+                    "We could not register you as a follower of %(reference)s:",
+                    reference=idea.reference,
+                ),
             )
         outbox.follow(
             session,

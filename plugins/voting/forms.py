@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField
 
-from innoplat.core.toolkit import email_address
+from innoplat.core.toolkit import email_field
 
 
 class StaffSupportForm(FlaskForm):
@@ -15,14 +14,7 @@ class StaffSupportForm(FlaskForm):
 
 
 class EmailSupportForm(FlaskForm):
-    email = EmailField(
-        _l("Your e-mail address"),
-        validators=[
-            DataRequired(_l("Enter your e-mail address.")),
-            Length(max=254),
-            email_address,
-        ],
-    )
+    email = email_field(_l("Your e-mail address"))
     #: Shown only where a plugin lets people follow ideas (notifications): the same address
     #: then also follows the idea, after its own confirmation link (double opt-in).
     follow = BooleanField(

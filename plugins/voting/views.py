@@ -84,12 +84,13 @@ def support(reference: str) -> Response:
             abort(404)
         form = EmailSupportForm()
         if not form.validate_on_submit():
-            return toolkit.render(
-                "voting/support_error.html",
-                status=400,
-                city=idea.city,
-                idea=idea,
-                errors=toolkit.form_errors(form),
+            return toolkit.form_refused(
+                idea,
+                form,
+                heading=_("Support"),
+                message=_(
+                    "We could not record your support for %(reference)s:", reference=idea.reference
+                ),
             )
         _send_confirmation(session, idea, form.email.data)
         if form.follow.data and toolkit.following_available():

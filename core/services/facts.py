@@ -46,6 +46,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -87,6 +88,17 @@ FACT_COLUMNS = (
     "pilot_days",
     "kinds",
     "crossing",
+)
+#: The tables the facts are computed from.
+_SOURCES = (
+    "idea",
+    "stage_transition",
+    "participation",
+    "organisation",
+    "method_application",
+    "method",
+    "idea_focus_area",
+    "focus_area",
 )
 #: Ideas refreshed per statement (keeps the IN lists well below the databases' limits).
 CHUNK = 2_000
@@ -250,6 +262,12 @@ def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
     that created the tables fills them with it (on its connection).
     """
     fact, method_fact = FACT_TABLE, METHOD_FACT_TABLE
+    bind = session.get_bind() if isinstance(session, Session) else session
+    if bind.dialect.name == "postgresql":
+        # After a bulk load the planner's statistics still describe the tables before it:
+        # it would expect one row per city and join the per-idea aggregates in nested loops,
+        # quadratic in the ideas loaded. ANALYZE (allowed inside a transaction) renews them.
+        session.execute(text(f"ANALYZE {', '.join(_SOURCES)}"))
     if city_id is None:
         session.execute(delete(method_fact))
         session.execute(delete(fact))

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import IO, Any
 
+import orjson
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,8 @@ def datetime_text(value: datetime | str) -> str:
     SQLite's stored text (``2026-01-02 03:04:05.123456``) is rewritten without parsing it.
     """
     if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":  # SQLite's form, to the microsecond
+            return value[:10] + "T" + value[11:] + "Z"
         day, _, time = value.partition(" ")
         seconds, _, fraction = time.partition(".")
         return f"{day}T{seconds}.{fraction.ljust(6, '0')}Z"
@@ -68,8 +71,11 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String).label(column.key)
 
 
-def _value(enum_or_str: Any) -> Any:
-    return getattr(enum_or_str, "value", enum_or_str)
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column read raw: SQLite gives its text, psycopg the parsed value."""
+    if isinstance(value, str):
+        return list(orjson.loads(value) or [])
+    return list(value or [])
 
 
 def method_record(method: Method) -> dict[str, Any]:
@@ -92,10 +98,18 @@ def _stream(session: Session, statement: Any) -> Iterator[Any]:
     yield from session.connection().execute(statement.execution_options(yield_per=BATCH))
 
 
-def _exported(city: City, changed_since: datetime | None) -> tuple[Any, ...]:
+def _exported(
+    city: City, changed_since: datetime | None, *, by_reference: bool = False
+) -> tuple[Any, ...]:
     """The ideas a bundle holds: the city's public ones (for a partial bundle, only those
-    that changed at or after ``changed_since``; models.py keeps ``updated_at`` for that)."""
-    ideas = (Idea.city_id == city.id, Idea.visibility == Visibility.public)
+    that changed at or after ``changed_since``; models.py keeps ``updated_at`` for that).
+
+    ``by_reference``: for a query that reads them in the order of the reference index;
+    ``city_id + 0`` keeps the planner from reading the city's ideas through a city index
+    and sorting them all instead.
+    """
+    city_id = Idea.city_id + 0 if by_reference else Idea.city_id
+    ideas = (city_id == city.id, Idea.visibility == Visibility.public)
     return ideas if changed_since is None else (*ideas, Idea.updated_at >= changed_since)
 
 
@@ -222,7 +236,7 @@ def records(
     yield from _ideas(session, city, stage_key, org_key, area_key, changed_since)
 
     yield ("start", "transitions", None)
-    for t in _stream(
+    for reference, from_id, to_id, from_phase, to_phase, at in _stream(
         session,
         select(
             Idea.reference,
@@ -240,12 +254,12 @@ def records(
             "record",
             "transitions",
             {
-                "idea": t.reference,
-                "from_stage": stage_key[t.from_stage_id] if t.from_stage_id else None,
-                "to_stage": stage_key[t.to_stage_id],
-                "from_phase": _value(t.from_phase) if t.from_phase else None,
-                "to_phase": _value(t.to_phase),
-                "at": datetime_text(t.at),
+                "idea": reference,
+                "from_stage": stage_key[from_id] if from_id else None,
+                "to_stage": stage_key[to_id],
+                "from_phase": from_phase or None,
+                "to_phase": to_phase,
+                "at": datetime_text(at),
             },
         )
 
@@ -264,7 +278,7 @@ def records(
         yield (
             "record",
             "participations",
-            {"idea": reference, "organisation": org_key[org_id], "role": _value(role)},
+            {"idea": reference, "organisation": org_key[org_id], "role": role},
         )
 
 
@@ -276,80 +290,89 @@ def _ideas(
     area_key: dict[int, str],
     changed_since: datetime | None = None,
 ) -> Iterator[Item]:
-    """The public ideas by reference, a batch at a time with their focus areas and SDGs."""
-    last = ""
-    while True:
-        rows = (
-            session.connection()
-            .execute(
-                select(
-                    Idea.id,
-                    Idea.reference,
-                    Idea.title,
-                    Idea.summary,
-                    Idea.description,
-                    _raw(Idea.origin_channel),
-                    _raw(Idea.initiator_kind),
-                    Idea.stage_id,
-                    _raw(Idea.phase),
-                    Idea.owner_organisation_id,
-                    _raw(Idea.facet),
-                    Idea.value_dimensions,
-                    Idea.reused_from_reference,
-                    Idea.is_synthetic,
-                    _raw(Idea.submitted_at),
-                    _raw(Idea.updated_at),
-                )
-                .where(*_exported(city, changed_since), Idea.reference > last)
-                .order_by(Idea.reference)
-                .limit(BATCH)
-            )
-            .all()
+    """The public ideas by reference, a batch at a time with their focus areas and SDGs.
+
+    One streamed query in the order of the reference index, and per batch one query each
+    for the focus areas and the SDGs of the batch's ideas.
+    """
+    rows = _stream(
+        session,
+        select(
+            Idea.id,
+            Idea.reference,
+            Idea.title,
+            Idea.summary,
+            Idea.description,
+            _raw(Idea.origin_channel),
+            _raw(Idea.initiator_kind),
+            Idea.stage_id,
+            _raw(Idea.phase),
+            Idea.owner_organisation_id,
+            _raw(Idea.facet),
+            _raw(Idea.value_dimensions),
+            Idea.reused_from_reference,
+            Idea.is_synthetic,
+            _raw(Idea.submitted_at),
+            _raw(Idea.updated_at),
         )
-        if not rows:
-            return
-        first, last = rows[0].reference, rows[-1].reference
-        batch = (
-            select(Idea.id)
-            .where(*_exported(city, changed_since), Idea.reference >= first, Idea.reference <= last)
-            .scalar_subquery()
-        )
+        .where(*_exported(city, changed_since, by_reference=True))
+        .order_by(Idea.reference),
+    )
+    connection = session.connection()
+    for _, numbered in groupby(enumerate(rows), key=lambda pair: pair[0] // BATCH):
+        batch = [row for _, row in numbered]
+        ids = [row[0] for row in batch]
         focus: dict[int, list[str]] = {}
-        for idea_id, area_id in session.execute(
+        for idea_id, area_id in connection.execute(
             select(IdeaFocusArea.idea_id, IdeaFocusArea.focus_area_id).where(
-                IdeaFocusArea.idea_id.in_(batch)
+                IdeaFocusArea.idea_id.in_(ids)
             )
         ):
             focus.setdefault(idea_id, []).append(area_key[area_id])
         sdgs: dict[int, list[int]] = {}
-        for idea_id, sdg in session.execute(
-            select(IdeaSdg.idea_id, IdeaSdg.sdg).where(IdeaSdg.idea_id.in_(batch))
+        for idea_id, sdg in connection.execute(
+            select(IdeaSdg.idea_id, IdeaSdg.sdg).where(IdeaSdg.idea_id.in_(ids))
         ):
             sdgs.setdefault(idea_id, []).append(sdg)
-        for r in rows:
+        for (
+            idea_id,
+            reference,
+            title,
+            summary,
+            description,
+            origin_channel,
+            initiator_kind,
+            stage_id,
+            phase,
+            owner_id,
+            facet,
+            value_dimensions,
+            reused_from,
+            is_synthetic,
+            submitted_at,
+            updated_at,
+        ) in batch:
             yield (
                 "record",
                 "ideas",
                 {
-                    "reference": r.reference,
-                    "title": r.title,
-                    "summary": r.summary or "",
-                    "description": r.description or "",
-                    "origin_channel": _value(r.origin_channel),
-                    "initiator_kind": _value(r.initiator_kind),
-                    "stage": stage_key[r.stage_id],
-                    "phase": _value(r.phase),
-                    "owner_organisation": org_key.get(r.owner_organisation_id)
-                    if r.owner_organisation_id
-                    else None,
-                    "facet": _value(r.facet) if r.facet else None,
-                    "value_dimensions": list(r.value_dimensions or []),
-                    "focus_areas": sorted(focus.get(r.id, ())),
-                    "sdgs": sorted(sdgs.get(r.id, ())),
-                    "reused_from": r.reused_from_reference,
-                    "is_synthetic": bool(r.is_synthetic),
-                    "submitted_at": datetime_text(r.submitted_at),
-                    "updated_at": datetime_text(r.updated_at),
+                    "reference": reference,
+                    "title": title,
+                    "summary": summary or "",
+                    "description": description or "",
+                    "origin_channel": origin_channel,
+                    "initiator_kind": initiator_kind,
+                    "stage": stage_key[stage_id],
+                    "phase": phase,
+                    "owner_organisation": org_key.get(owner_id) if owner_id else None,
+                    "facet": facet or None,
+                    "value_dimensions": _json_list(value_dimensions),
+                    "focus_areas": sorted(focus.get(idea_id, ())),
+                    "sdgs": sorted(sdgs.get(idea_id, ())),
+                    "reused_from": reused_from,
+                    "is_synthetic": bool(is_synthetic),
+                    "submitted_at": datetime_text(submitted_at),
+                    "updated_at": datetime_text(updated_at),
                 },
             )
 
@@ -380,25 +403,25 @@ def _applications(
     for _, chunk_rows in groupby(enumerate(rows), key=lambda pair: pair[0] // BATCH):
         chunk = [row for _, row in chunk_rows]
         organisations: dict[int, list[str]] = {}
-        for app_id, org_id in session.execute(
+        for app_id, org_id in session.connection().execute(
             select(
                 MethodApplicationOrganisation.method_application_id,
                 MethodApplicationOrganisation.organisation_id,
-            ).where(MethodApplicationOrganisation.method_application_id.in_([a.id for a in chunk]))
+            ).where(MethodApplicationOrganisation.method_application_id.in_([a[0] for a in chunk]))
         ):
             organisations.setdefault(app_id, []).append(org_key[org_id])
-        for a in chunk:
+        for app_id, reference, method_id, started_on, ended_on, outcome, facilitator_id in chunk:
             yield (
                 "record",
                 "method_applications",
                 {
-                    "idea": a.reference,
-                    "method": method_key[a.method_id],
-                    "started_on": _date(a.started_on),
-                    "ended_on": _date(a.ended_on),
-                    "outcome": _value(a.outcome),
-                    "facilitator": org_key.get(a.facilitator_id) if a.facilitator_id else None,
-                    "organisations": sorted(organisations.get(a.id, ())),
+                    "idea": reference,
+                    "method": method_key[method_id],
+                    "started_on": _date(started_on),
+                    "ended_on": _date(ended_on),
+                    "outcome": outcome,
+                    "facilitator": org_key.get(facilitator_id) if facilitator_id else None,
+                    "organisations": sorted(organisations.get(app_id, ())),
                 },
             )
 
@@ -463,13 +486,16 @@ def _redacted_city(city: dict[str, Any]) -> dict[str, Any]:
     return {**city, "description": {k: redact(v) for k, v in city["description"].items()}}
 
 
-# One encoder each, made once: json.dumps with options builds a new encoder per call.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Records are encoded by orjson (compact, UTF-8, as ``json.dumps(ensure_ascii=False,
+# separators=(",", ":"))`` writes them, about ten times as fast); --pretty uses the standard
+# library's indentation, made once (json.dumps with options builds a new encoder per call).
 _PRETTY = json.JSONEncoder(ensure_ascii=False, indent=1).encode
 
 
-def _dump(value: Any, pretty: bool) -> str:
-    return _PRETTY(value) if pretty else _COMPACT(value)
+def _encoder(pretty: bool) -> Callable[[Any], bytes]:
+    if pretty:
+        return lambda value: _PRETTY(value).encode("utf-8")
+    return orjson.dumps
 
 
 def chunks(
@@ -481,38 +507,59 @@ def chunks(
     progress: Callable[[int], None] | None = None,
     since: datetime | None = None,
 ) -> Iterator[str]:
-    """The bundle as JSON text, a piece at a time (one record per line), as it is read.
+    """The bundle as JSON text (one record per line), a few thousand records at a time, as it
+    is read.
 
     :param progress: called with the number of ideas written since its last call.
     :param since: a partial bundle: only what changed since then (``changed_records``).
     """
-    first = True
-    open_list = False
-    ideas = 0
+    encode = _encoder(pretty)
+    opening = "{"
+    section = ""
+    pending: list[bytes] = []  # records of the current list not yet given out
+    separator = "\n"  # before the next piece of the current list
+
+    def flush() -> str:
+        nonlocal separator
+        text = separator + b",\n".join(pending).decode("utf-8")
+        pending.clear()
+        separator = ",\n"
+        return text
+
     source = (
         records(session, city, exported_at=exported_at)
         if since is None
         else changed_records(session, city, since, exported_at=exported_at)
     )
     for kind, key, value in checked(source):
+        if kind == "record":
+            pending.append(encode(value))
+            if len(pending) >= BATCH:
+                yield flush()
+                if progress and section == "ideas":
+                    progress(BATCH)
+            continue
+        if section:
+            ideas = len(pending) if section == "ideas" else 0
+            tail = flush() if pending else ""
+            yield tail + "]"
+            if progress and ideas:
+                progress(ideas)
+            section = ""
         if kind == "field":
             if key == "city":
                 value = _redacted_city(value)
-            yield ("{" if first else ",\n") + json.dumps(key) + ":" + _dump(value, pretty)
-        elif kind == "start":
-            yield ("]" if open_list else "") + ",\n" + json.dumps(key) + ":["
-            open_list, first_record = True, True
+            yield opening + json.dumps(key) + ":" + encode(value).decode("utf-8")
         else:
-            yield ("\n" if first_record else ",\n") + _dump(value, pretty)
-            first_record = False
-            if key == "ideas":
-                ideas += 1
-                if progress and ideas % BATCH == 0:
-                    progress(BATCH)
-        first = False
-    if progress and ideas % BATCH:
-        progress(ideas % BATCH)
-    yield ("]" if open_list else "") + "}\n"
+            yield ",\n" + json.dumps(key) + ":["
+            section, separator = key, "\n"
+        opening = ",\n"
+    if section:
+        ideas = len(pending) if section == "ideas" else 0
+        yield (flush() if pending else "") + "]"
+        if progress and ideas:
+            progress(ideas)
+    yield ("{" if opening == "{" else "") + "}\n"
 
 
 def write_bundle(

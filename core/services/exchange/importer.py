@@ -47,6 +47,50 @@ CHUNK = 5_000
 PUBLIC = Visibility.public.value
 #: The lists written a batch at a time as they are read (the others are small).
 _BATCHED = {"ideas", "transitions", "method_applications", "participations"}
+#: The columns the batched lists write, in the order of the row tuples built below.
+_IDEA_COLUMNS = (
+    "id",
+    "city_id",
+    "reference",
+    "title",
+    "summary",
+    "description",
+    "origin_channel",
+    "initiator_kind",
+    "stage_id",
+    "phase",
+    "owner_organisation_id",
+    "submitter_id",
+    "facet",
+    "value_dimensions",
+    "reused_from_reference",
+    "visibility",
+    "is_synthetic",
+    "submitted_at",
+    "updated_at",
+    "version",
+)
+_TRANSITION_COLUMNS = (
+    "idea_id",
+    "from_stage_id",
+    "to_stage_id",
+    "from_phase",
+    "to_phase",
+    "at",
+    "actor",
+    "note",
+)
+_APPLICATION_COLUMNS = (
+    "id",
+    "idea_id",
+    "method_id",
+    "started_on",
+    "ended_on",
+    "facilitator_id",
+    "outcome",
+    "outcome_note",
+    "created_at",
+)
 
 
 def _table(model: Any) -> Table:
@@ -138,6 +182,7 @@ class _Loader:
         self.method_ids: dict[str, int] = {}
         self.idea_ids: dict[str, int] = {}
         self.now = utcnow()
+        self.formats = bulk.formats(session)
 
     def add(self, section: str, index: int, record: dict[str, Any]) -> None:
         self.buffer.append((index, record))
@@ -259,115 +304,118 @@ class _Loader:
                     f"{taken} is already the reference of an idea of another city here",
                 )
         stage_ids, org_ids, area_ids = self.stage_ids, self.org_ids, self.area_ids
-        rows = [
-            {
-                "city_id": self.city.id,
-                "reference": i["reference"],
-                "title": i["title"],
-                "summary": i["summary"],
-                "description": i["description"],
-                "origin_channel": i["origin_channel"],
-                "initiator_kind": i["initiator_kind"],
-                "stage_id": stage_ids[i["stage"]],
-                "phase": i["phase"],
-                "owner_organisation_id": org_ids[i["owner_organisation"]]
-                if i["owner_organisation"]
-                else None,
-                "submitter_id": None,
-                "facet": i["facet"],
-                "value_dimensions": i["value_dimensions"],
-                "reused_from_reference": i["reused_from"],
-                "visibility": PUBLIC,
-                "is_synthetic": i["is_synthetic"],
-                "submitted_at": i["submitted_at"],
-                "updated_at": i["updated_at"],
-                "version": 1,
-            }
-            for _, i in batch
-        ]
-        ids = bulk.insert_with_ids(session, _table(Idea), rows)
+        city_id, time, as_json = self.city.id, self.formats.datetime, self.formats.json
+        ids = bulk.reserve_ids(session, _table(Idea), len(batch))
+        bulk.insert_tuples(
+            session,
+            _table(Idea),
+            _IDEA_COLUMNS,
+            [
+                (
+                    idea_id,
+                    city_id,
+                    i["reference"],
+                    i["title"],
+                    i["summary"],
+                    i["description"],
+                    i["origin_channel"],
+                    i["initiator_kind"],
+                    stage_ids[i["stage"]],
+                    i["phase"],
+                    org_ids[i["owner_organisation"]] if i["owner_organisation"] else None,
+                    None,
+                    i["facet"],
+                    as_json(i["value_dimensions"]),
+                    i["reused_from"],
+                    PUBLIC,
+                    i["is_synthetic"],
+                    time(i["submitted_at"]),
+                    time(i["updated_at"]),
+                    1,
+                )
+                for idea_id, (_, i) in zip(ids, batch, strict=True)
+            ],
+        )
         self.idea_ids.update(zip(references, ids, strict=True))
-        bulk.insert_rows(
+        bulk.insert_tuples(
             session,
             _table(IdeaSdg),
-            (
-                {"idea_id": idea_id, "sdg": n}
-                for idea_id, (_, i) in zip(ids, batch, strict=True)
-                for n in i["sdgs"]
-            ),
+            ("idea_id", "sdg"),
+            [(idea_id, n) for idea_id, (_, i) in zip(ids, batch, strict=True) for n in i["sdgs"]],
         )
-        bulk.insert_rows(
+        bulk.insert_tuples(
             session,
             _table(IdeaFocusArea),
-            (
-                {"idea_id": idea_id, "focus_area_id": area_ids[k]}
+            ("idea_id", "focus_area_id"),
+            [
+                (idea_id, area_ids[k])
                 for idea_id, (_, i) in zip(ids, batch, strict=True)
                 for k in dict.fromkeys(i["focus_areas"])
-            ),
+            ],
         )
 
     def _transitions(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        idea_ids, stage_ids = self.idea_ids, self.stage_ids
-        bulk.insert_rows(
+        idea_ids, stage_ids, time = self.idea_ids, self.stage_ids, self.formats.datetime
+        bulk.insert_tuples(
             self.session,
             _table(StageTransition),
-            (
-                {
-                    "idea_id": idea_ids[t["idea"]],
-                    "from_stage_id": stage_ids[t["from_stage"]] if t["from_stage"] else None,
-                    "to_stage_id": stage_ids[t["to_stage"]],
-                    "from_phase": t["from_phase"],
-                    "to_phase": t["to_phase"],
-                    "at": t["at"],
-                    "actor": None,
-                    "note": "",
-                }
+            _TRANSITION_COLUMNS,
+            [
+                (
+                    idea_ids[t["idea"]],
+                    stage_ids[t["from_stage"]] if t["from_stage"] else None,
+                    stage_ids[t["to_stage"]],
+                    t["from_phase"],
+                    t["to_phase"],
+                    time(t["at"]),
+                    None,
+                    "",
+                )
                 for _, t in batch
-            ),
+            ],
         )
 
     def _method_applications(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         idea_ids, method_ids, org_ids = self.idea_ids, self.method_ids, self.org_ids
-        ids = bulk.insert_with_ids(
+        day, created = self.formats.date, self.formats.datetime(self.now)
+        ids = bulk.reserve_ids(self.session, _table(MethodApplication), len(batch))
+        bulk.insert_tuples(
             self.session,
             _table(MethodApplication),
+            _APPLICATION_COLUMNS,
             [
-                {
-                    "idea_id": idea_ids[a["idea"]],
-                    "method_id": method_ids[a["method"]],
-                    "started_on": a["started_on"],
-                    "ended_on": a["ended_on"],
-                    "facilitator_id": org_ids[a["facilitator"]] if a["facilitator"] else None,
-                    "outcome": a["outcome"],
-                    "outcome_note": "",
-                    "created_at": self.now,
-                }
-                for _, a in batch
+                (
+                    app_id,
+                    idea_ids[a["idea"]],
+                    method_ids[a["method"]],
+                    day(a["started_on"]) if a["started_on"] else None,
+                    day(a["ended_on"]) if a["ended_on"] else None,
+                    org_ids[a["facilitator"]] if a["facilitator"] else None,
+                    a["outcome"],
+                    "",
+                    created,
+                )
+                for app_id, (_, a) in zip(ids, batch, strict=True)
             ],
         )
-        bulk.insert_rows(
+        bulk.insert_tuples(
             self.session,
             _table(MethodApplicationOrganisation),
-            (
-                {"method_application_id": app_id, "organisation_id": org_ids[key]}
+            ("method_application_id", "organisation_id"),
+            [
+                (app_id, org_ids[key])
                 for app_id, (_, a) in zip(ids, batch, strict=True)
                 for key in a["organisations"]
-            ),
+            ],
         )
 
     def _participations(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         idea_ids, org_ids = self.idea_ids, self.org_ids
-        bulk.insert_rows(
+        bulk.insert_tuples(
             self.session,
             _table(Participation),
-            (
-                {
-                    "idea_id": idea_ids[p["idea"]],
-                    "organisation_id": org_ids[p["organisation"]],
-                    "role": p["role"],
-                }
-                for _, p in batch
-            ),
+            ("idea_id", "organisation_id", "role"),
+            [(idea_ids[p["idea"]], org_ids[p["organisation"]], p["role"]) for _, p in batch],
         )
 
 

@@ -6,16 +6,23 @@ Builds Kiruna with N synthetic ideas (the demo generator; ~92 % of them public),
   read, every rule checked on the way out (ideas per second count the bundle's ideas);
 * **import** — ``innoplat import``'s work: that file read record by record into a fresh
   instance (Lund as its own city), checked and written in batches, up to the commit;
-* **peak memory**, two ways: Python's allocations at their peak (tracemalloc, a separate
-  run so that tracing does not slow the timed one), and the peak resident size of a fresh
-  process that does nothing but the one operation (``ru_maxrss``; it includes the
-  interpreter and the imported libraries, ~the ``baseline`` column).
+* **peak memory**: the peak resident size of the process doing the one operation
+  (``ru_maxrss``; it includes the interpreter and the imported libraries, ~the ``baseline``
+  column), and with ``--python-peak`` Python's allocations at their peak (tracemalloc, in a
+  run of its own so that tracing does not slow the timed one).
+
+Each operation runs in a fresh process. With ``--baseline PYTHON`` (the interpreter of
+another checkout's environment, e.g. a worktree of the previous commit with its own
+``make install``), every operation also runs with that code on the same database and bundle,
+interleaved with this tree's runs, so that both see the same load on a shared machine; the
+ratio is the figure to compare across runs. The load average is printed with each figure.
 
 Run on demand, never in the tests::
 
-    .venv/bin/python benchmarks/exchange.py                      # N = 10,000
+    .venv/bin/python benchmarks/exchange.py                      # N = 10,000, both databases
     .venv/bin/python benchmarks/exchange.py --sizes 100000       # the issue's size
-    .venv/bin/python benchmarks/exchange.py --databases sqlite --sizes 2000
+    .venv/bin/python benchmarks/exchange.py --databases sqlite --sizes 2000 \\
+        --baseline ../previous/.venv/bin/python
 
 Results are printed as a Markdown table (docs/benchmarks.md keeps the measured ones).
 """
@@ -23,71 +30,89 @@ Results are printed as a Markdown table (docs/benchmarks.md keeps the measured o
 from __future__ import annotations
 
 import argparse
-import gc
-import multiprocessing
-import resource
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from timing import median_seconds, peak_python
-
-from innoplat.core.models import Idea
-from innoplat.core.platform import Platform
-from innoplat.core.services import cities, demo, exchange
-from innoplat.core.testing import throwaway_postgresql
-
 NOW = datetime(2026, 6, 1)
 
+# ------------------------------------------------------------------ one operation, in a child
 
-def export_to(url: str, path: str) -> int:
-    platform = Platform.open("kiruna", url)
+
+def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
+    """Run one operation in this (fresh) process and measure it."""
+    import gc
+    import resource
+    import time
+    import tracemalloc
+
+    from innoplat.core.platform import Platform
+    from innoplat.core.services import cities, exchange
+
+    result: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    if operation == "nothing":
+        result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return result
+    platform = Platform.open("kiruna" if operation == "export" else "lund", url)
     try:
-        with platform.transaction() as session, open(path, "w", encoding="utf-8") as out:
-            row = cities.get_city(session, "kiruna")
-            exchange.write_bundle(session, row, out)
-            return exchange.count_public_ideas(session, row)
+        gc.collect()
+        if trace:
+            tracemalloc.start()
+        start, cpu = time.perf_counter(), time.process_time()
+        if operation == "export":
+            with platform.transaction() as session, open(path, "w", encoding="utf-8") as out:
+                row = cities.get_city(session, "kiruna")
+                exchange.write_bundle(session, row, out)
+                ideas = exchange.count_public_ideas(session, row)
+        else:
+            with platform.transaction() as session, open(path, "rb") as stream:
+                ideas = exchange.import_bundle(session, stream, source="benchmark").ideas
+        result["seconds"] = time.perf_counter() - start
+        result["cpu_seconds"] = time.process_time() - cpu
+        if trace:
+            result["python_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
     finally:
         platform.dispose()
+    result["ideas"] = ideas
+    result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["load"] = os.getloadavg()[0]
+    return result
 
 
-def import_from(url: str, path: str) -> int:
-    platform = Platform.open("lund", url)
-    try:
-        with platform.transaction() as session, open(path, "rb") as stream:
-            return exchange.import_bundle(session, stream, source="benchmark").ideas
-    finally:
-        platform.dispose()
+def run_child(
+    python: str, operation: str, url: str = "", path: str = "", trace: bool = False
+) -> dict[str, Any]:
+    command = [python, __file__, "--child", operation, url, path, "1" if trace else "0"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{operation} failed ({python}):\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _baseline() -> None:
-    """Nothing but the imports: the resident size every operation starts from."""
-
-
-def _child(name: str, args: tuple[Any, ...], queue: Any) -> None:
-    globals()[name](*args)
-    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-
-def peak_rss(name: str, *args: Any) -> float:
-    """Peak resident size (MiB) of a fresh process running only ``name(*args)``."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(name, args, queue))
-    process.start()
-    value = queue.get()
-    process.join()
-    return float(value)
+# ------------------------------------------------------------------ the measurement
 
 
 def measure(
-    kind: str, ideas: int, repeat: int, folder: Path, server: Any, python_peak: bool
-) -> dict[str, Any]:
+    kind: str,
+    ideas: int,
+    repeat: int,
+    folder: Path,
+    server: Any,
+    pythons: dict[str, str],
+    python_peak: bool,
+) -> list[dict[str, Any]]:
+    from innoplat.core.platform import Platform
+    from innoplat.core.services import demo
+
     counter = iter(range(1, 10_000))
+    names: dict[str, str] = {}
 
     def new_database() -> str:
         n = next(counter)
@@ -96,7 +121,25 @@ def measure(
         name = f"bench_exchange_{ideas}_{n}"
         server.execute(f"DROP DATABASE IF EXISTS {name}")
         server.execute(f"CREATE DATABASE {name}")
-        return str(server.url(name))
+        url = str(server.url(name))
+        names[url] = name
+        return url
+
+    def fresh() -> str:
+        url = new_database()
+        target = Platform.open("lund", url)
+        try:
+            target.init()
+        finally:
+            target.dispose()
+        return url
+
+    def drop(url: str) -> None:
+        if server is None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        else:
+            server.execute(f"DROP DATABASE IF EXISTS {names.pop(url)}")
 
     source = new_database()
     platform = Platform.open("kiruna", source)
@@ -109,46 +152,51 @@ def measure(
     finally:
         platform.dispose()
     bundle = str(folder / f"{kind}-{ideas}.json")
-    exported = export_to(source, bundle)
-    result: dict[str, Any] = {"database": kind, "ideas": ideas, "bundle_ideas": exported}
-    result["bundle_mib"] = Path(bundle).stat().st_size / 2**20
-    result["export_s"] = median_seconds(lambda: export_to(source, bundle), repeat)
-    result["export_py_mib"] = (
-        peak_python(lambda: export_to(source, bundle)) if python_peak else None
-    )
-    result["export_rss_mib"] = peak_rss("export_to", source, bundle)
+    this = next(iter(pythons.values()))
+    run_child(this, "export", source, bundle)  # the bundle every import reads, and a warm-up
+    bundle_mib = Path(bundle).stat().st_size / 2**20
 
-    def fresh() -> str:
-        url = new_database()
-        target = Platform.open("lund", url)
-        try:
-            target.init()
-        finally:
-            target.dispose()
-        return url
-
-    times = []
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for _ in range(repeat):
-        url = fresh()
-        gc.collect()
-        start = time.perf_counter()
-        assert import_from(url, bundle) == exported
-        times.append(time.perf_counter() - start)
-    result["import_s"] = statistics.median(times)
-    result["import_py_mib"] = None
+        for label, python in pythons.items():  # interleaved: the same load for each code
+            out = str(folder / f"{kind}-{ideas}-{label}.json")
+            runs.setdefault((label, "export"), []).append(run_child(python, "export", source, out))
+            Path(out).unlink()
+            url = fresh()
+            runs.setdefault((label, "import"), []).append(run_child(python, "import", url, bundle))
+            drop(url)
+    traced: dict[tuple[str, str], float] = {}
     if python_peak:
-        url = fresh()
-        result["import_py_mib"] = peak_python(lambda: import_from(url, bundle))
-    url = fresh()
-    result["import_rss_mib"] = peak_rss("import_from", url, bundle)
-    target = Platform.open("lund", url)
-    try:
-        with target.transaction() as session:
-            assert session.scalar(select(func.count()).select_from(Idea)) == exported
-    finally:
-        target.dispose()
-    result["baseline_rss_mib"] = peak_rss("_baseline")
-    return result
+        for label, python in pythons.items():
+            out = str(folder / f"{kind}-{ideas}-{label}.json")
+            traced[label, "export"] = run_child(python, "export", source, out, trace=True)[
+                "python_peak_mib"
+            ]
+            Path(out).unlink()
+            url = fresh()
+            traced[label, "import"] = run_child(python, "import", url, bundle, trace=True)[
+                "python_peak_mib"
+            ]
+            drop(url)
+    rows = []
+    for (label, operation), results in runs.items():
+        seconds = statistics.median(r["seconds"] for r in results)
+        rows.append(
+            {
+                "database": kind,
+                "code": label,
+                "operation": operation,
+                "ideas": results[0]["ideas"],
+                "bundle_mib": bundle_mib,
+                "seconds": seconds,
+                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in results),
+                "rss_mib": max(r["rss_mib"] for r in results),
+                "python_peak_mib": traced.get((label, operation)),
+                "load": statistics.mean(r["load"] for r in results),
+                "baseline_rss_mib": run_child(pythons[label], "nothing")["rss_mib"],
+            }
+        )
+    return rows
 
 
 def _mib(value: float | None) -> str:
@@ -156,45 +204,68 @@ def _mib(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument(
         "--python-peak", action="store_true", help="also trace Python allocations (slow)"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="the Python of another checkout's environment: its code is measured alongside",
+    )
     args = parser.parse_args(argv)
+    from innoplat.core.testing import throwaway_postgresql
+
+    pythons = {"this": sys.executable}
+    if args.baseline:
+        pythons["baseline"] = args.baseline
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases:
-            if kind == "postgresql":
-                with throwaway_postgresql() as server:
-                    if server is None:
-                        raise SystemExit("no PostgreSQL server binaries found")
-                    rows += [
-                        measure(kind, n, args.repeat, Path(tmp), server, args.python_peak)
-                        for n in args.sizes
-                    ]
-            else:
-                rows += [
-                    measure(kind, n, args.repeat, Path(tmp), None, args.python_peak)
-                    for n in args.sizes
-                ]
+            for n in args.sizes:
+                if kind == "postgresql":
+                    with throwaway_postgresql() as server:
+                        if server is None:
+                            raise SystemExit("no PostgreSQL server binaries found")
+                        rows += measure(
+                            kind, n, args.repeat, Path(tmp), server, pythons, args.python_peak
+                        )
+                else:
+                    rows += measure(
+                        kind, n, args.repeat, Path(tmp), None, pythons, args.python_peak
+                    )
     print(
-        "| database | ideas | bundle | export | export peak (Python / RSS) | import | "
-        "import peak (Python / RSS) | baseline RSS |"
+        "| database | ideas | bundle | operation | code | ideas/s | CPU s | vs baseline | "
+        "peak RSS (process baseline) | Python peak | load avg |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        base = next(
+            (
+                b
+                for b in rows
+                if b["code"] == "baseline"
+                and (b["database"], b["ideas"], b["operation"])
+                == (r["database"], r["ideas"], r["operation"])
+            ),
+            None,
+        )
+        ratio = f"{base['seconds'] / r['seconds']:.2f}× faster" if base and base is not r else ""
         print(
-            f"| {r['database']} | {r['bundle_ideas']:,} | {r['bundle_mib']:.1f} MiB | "
-            f"{r['bundle_ideas'] / r['export_s']:,.0f} ideas/s ({r['export_s']:.1f} s) | "
-            f"{_mib(r['export_py_mib'])} / {r['export_rss_mib']:.0f} MiB | "
-            f"{r['bundle_ideas'] / r['import_s']:,.0f} ideas/s ({r['import_s']:.1f} s) | "
-            f"{_mib(r['import_py_mib'])} / {r['import_rss_mib']:.0f} MiB | "
-            f"{r['baseline_rss_mib']:.0f} MiB |"
+            f"| {r['database']} | {r['ideas']:,} | {r['bundle_mib']:.1f} MiB | {r['operation']} | "
+            f"{r['code']} | {r['ideas'] / r['seconds']:,.0f} ({r['seconds']:.1f} s) | "
+            f"{r['cpu_seconds']:.1f} | {ratio} | {r['rss_mib']:.0f} MiB "
+            f"({r['baseline_rss_mib']:.0f} MiB) | {_mib(r['python_peak_mib'])} MiB | "
+            f"{r['load']:.1f} |"
         )
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        operation, url, path, trace = sys.argv[2:6]
+        print(json.dumps(_child(operation, url, path, trace == "1")))
+    else:
+        main()

@@ -112,7 +112,8 @@ class PeerImport:
 
 def _digest_item(digest: Any, kind: str, key: str, value: Any) -> None:
     if kind == "record" or (kind == "field" and key == "city"):
-        digest.update(json.dumps([key, value], ensure_ascii=False).encode())
+        # Keys sorted: a record read from a bundle keeps the bundle's order of fields.
+        digest.update(json.dumps([key, value], ensure_ascii=False, sort_keys=True).encode())
 
 
 def _remove_peer_data(session: Session, city: City) -> None:

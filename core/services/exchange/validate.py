@@ -161,6 +161,8 @@ class Checker:
         self.methods: dict[str, tuple[bool, str, int]] = {}
         self.ideas: dict[str, _Idea] = {}
         self.group = _Group()
+        #: The rule set of each kind of record (``_idea`` for ``idea``…), looked up once.
+        self._rules = {kind: getattr(self, f"_{kind}") for kind in SECTIONS.values()}
 
     # ------------------------------------------------------------------ the header
 
@@ -242,11 +244,14 @@ class Checker:
                 self._explain(kind, raw, [section, index])
             for name in TEXT_FIELDS[kind]:
                 check_text(raw[name], f"{where}.{name}")
-            record = {name: raw[name] for name in FIELDS[kind]}
+            fields = FIELDS[kind]
+            # The schema requires every field: as many keys means no unknown one to drop.
+            record = raw if len(raw) == len(fields) else {name: raw[name] for name in fields}
         else:
             record = raw
-        record = self._redact(kind, record)
-        getattr(self, f"_{kind}")(record, index, where)
+        if kind in FREE_TEXT:
+            record = self._redact(kind, record)
+        self._rules[kind](record, index, where)
         return record
 
     def finish(self) -> None:

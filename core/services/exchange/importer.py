@@ -455,6 +455,7 @@ def import_bundle(
     before: bytes | None = None
     savepoint = None
     with ExitStack() as stack:
+        stack.enter_context(bulk.collector_paused())
         for kind, key, value in reader.items(
             bundle, name=name or source or "bundle", progress=progress
         ):

@@ -293,6 +293,54 @@ def test_an_export_is_one_record_per_line_and_reads_back(platform):
     assert exchange.loads(text) == json.loads(text)
 
 
+class _ShortReads(io.RawIOBase):
+    """A stream that hands over at most ``size`` bytes a read, as a network response may."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size, self.at = data, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        piece = self.data[self.at : self.at + min(self.size, n if n >= 0 else self.size)]
+        self.at += len(piece)
+        return piece
+
+
+def _read(stream) -> dict:
+    bundle: dict = {}
+    for kind, key, value in exchange.items(stream):
+        if kind == "start":
+            bundle[key] = []
+        elif kind == "record":
+            bundle[key].append(value)
+        else:
+            bundle[key] = value
+    return bundle
+
+
+@pytest.mark.parametrize("size", [97, 1000, 4093])
+def test_a_bundle_reads_the_same_wherever_its_blocks_are_cut(exported, size):
+    """Regression: a block ending inside ``true`` or ``null`` was refused as not JSON."""
+    text = json.dumps(exported, ensure_ascii=False).encode()
+    assert _read(_ShortReads(text, size)) == exported
+
+
+def test_a_block_cut_inside_a_literal_or_a_number_reads_on(exported):
+    """Regression: a number cut by the block's end was read as its first digits."""
+    bundle = copy.deepcopy(exported)
+    bundle["city"]["population"] = 23167
+    text = json.dumps(bundle, ensure_ascii=False).encode()
+    population = b'"population": 23167'
+    for cut in (
+        text.index(b"true") + 2,
+        text.index(b"null") + 2,
+        text.index(population) + len(population) - 2,
+    ):
+        assert _read(_ShortReads(text, cut)) == bundle
+
+
 # --------------------------------------------------------------------------- the search index
 
 

@@ -30,6 +30,9 @@ BLOCK = 1 << 20
 #: A single record larger than this is refused (the largest real ones are a few KiB).
 MAX_RECORD = 64 << 20
 _WHITESPACE = " \t\n\r"
+#: The longest token a block's end can cut without the decoder noticing at the very end:
+#: ``false`` or a ``\uXXXX`` escape.
+_CUT = 8
 _decode = json.JSONDecoder().raw_decode
 
 
@@ -93,8 +96,10 @@ class _Text:
             try:
                 value, end = _decode(self.buffer, self.pos)
             except json.JSONDecodeError as exc:
-                # Cut off at the end of the block: read on and try again.
-                cut = exc.pos >= len(self.buffer) - 1 or exc.msg.startswith("Unterminated")
+                # Cut off at the end of the block: read on and try again. The decoder names
+                # the start of a cut literal (``tr|ue``: "Expecting value" at the t) or
+                # escape, so an error within the last few characters may be a cut too.
+                cut = len(self.buffer) - exc.pos <= _CUT or exc.msg.startswith("Unterminated")
                 if cut and len(self.buffer) - self.pos <= MAX_RECORD and self.more():
                     continue
                 if len(self.buffer) - self.pos > MAX_RECORD:
@@ -107,6 +112,8 @@ class _Text:
                 ) from None
             except RecursionError:
                 raise ValidationError(where, "nested too deep: not a bundle") from None
+            if end == len(self.buffer) and not self.eof and self.more():
+                continue  # a number at the block's end may go on in the next one
             self.pos = end
             return value
 

@@ -7,7 +7,7 @@ Builds Kiruna with N synthetic ideas (the demo generator; ~92 % of them public),
 * **import** — ``innoplat import``'s work: that file read record by record into a fresh
   instance (Lund as its own city), checked and written in batches, up to the commit;
 * **peak memory**: the peak resident size of the process doing the one operation
-  (``ru_maxrss``; it includes the interpreter and the imported libraries, ~the ``baseline``
+  (``VmHWM``; it includes the interpreter and the imported libraries, ~the ``baseline``
   column), and with ``--python-peak`` Python's allocations at their peak (tracemalloc, in a
   run of its own so that tracing does not slow the timed one).
 
@@ -45,10 +45,19 @@ NOW = datetime(2026, 6, 1)
 # ------------------------------------------------------------------ one operation, in a child
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak resident size (VmHWM). Not ``ru_maxrss``: Linux carries that over
+    from the parent through fork and exec, so every child would report the parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
     """Run one operation in this (fresh) process and measure it."""
     import gc
-    import resource
     import time
     import tracemalloc
 
@@ -57,7 +66,7 @@ def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
 
     result: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     if operation == "nothing":
-        result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["rss_mib"] = _peak_rss_mib()
         return result
     platform = Platform.open("kiruna" if operation == "export" else "lund", url)
     try:
@@ -81,7 +90,7 @@ def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
     finally:
         platform.dispose()
     result["ideas"] = ideas
-    result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_mib"] = _peak_rss_mib()
     result["load"] = os.getloadavg()[0]
     return result
 

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
                         kind, n, args.repeat, Path(tmp), None, pythons, args.python_peak
                     )
     print(
-        "| database | ideas | bundle | operation | code | ideas/s | CPU s | vs baseline | "
+        "| database | ideas | bundle | operation | code | ideas/s | CPU s | speed vs baseline | "
         "peak RSS (process baseline) | Python peak | load avg |"
     )
     print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> None:
             ),
             None,
         )
-        ratio = f"{base['seconds'] / r['seconds']:.2f}× faster" if base and base is not r else ""
+        # Above 1: this code took less time than the baseline's in the same run.
+        ratio = f"{base['seconds'] / r['seconds']:.2f}×" if base and base is not r else ""
         print(
             f"| {r['database']} | {r['ideas']:,} | {r['bundle_mib']:.1f} MiB | {r['operation']} | "
             f"{r['code']} | {r['ideas'] / r['seconds']:,.0f} ({r['seconds']:.1f} s) | "

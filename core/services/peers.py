@@ -134,12 +134,6 @@ def fetch_bundle(
     )
 
 
-def fetch_key(url: str, limits: Limits) -> tuple[str, str]:
-    """The city slug and public key a sibling serves at its well-known address."""
-    slug, key, _ = fetch_key_document(url, limits)
-    return slug, key
-
-
 def fetch_key_document(url: str, limits: Limits) -> tuple[str, str, bool]:
     """The city slug, public key and whether it serves partial bundles, from a sibling's
     well-known address."""

@@ -293,6 +293,8 @@ def idea(reference: str) -> str:
         sections = idea_sections.arrange(
             platform().hooks.innoplat_idea_sections(session=session, idea=found)
         )
+        if not auth.is_staff():
+            sections["staff"] = []  # the working group's region never reaches a visitor's page
         return render_template(
             "ideas/detail.html",
             city=found.city,

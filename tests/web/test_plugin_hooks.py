@@ -8,7 +8,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext
 from jinja2 import DictLoader
 from markupsafe import Markup
-from web_helpers import add_idea
+from web_helpers import add_idea, make_account, sign_in
 
 from innoplat.core.config import load_city
 from innoplat.core.hookspecs import hookimpl
@@ -82,7 +82,9 @@ def test_plugin_sections_appear_below_the_description(make_app):
 def test_sections_go_to_their_region_and_order_whatever_order_they_come_in(make_app):
     app = make_app(extra_plugins=[PlacedSections()])
     reference = add_idea(app, description="Beskrivningen")
-    page = app.test_client().get(f"/ideas/{reference}").get_data(as_text=True)
+    client = app.test_client()
+    sign_in(client, make_account(app))  # the staff region is the working group's
+    page = client.get(f"/ideas/{reference}").get_data(as_text=True)
     order = [
         "SUPPORT",  # actions: support before follow, both before the description
         "FOLLOW",
@@ -97,6 +99,14 @@ def test_sections_go_to_their_region_and_order_whatever_order_they_come_in(make_
     assert page.index('id="timeline-heading"') < page.index("STAFF-SCORE")
     actions = page.split('class="idea-actions"')[1].split('class="idea-main"')[0]
     assert "SUPPORT" in actions and "FOLLOW" in actions and "DISCUSSION" not in actions
+
+
+def test_the_staff_region_never_reaches_a_visitor_even_if_a_plugin_forgets_to_check(make_app):
+    app = make_app(extra_plugins=[PlacedSections()])
+    reference = add_idea(app, description="Beskrivningen")
+    page = app.test_client().get(f"/ideas/{reference}").get_data(as_text=True)
+    assert "SUPPORT" in page and "DISCUSSION" in page
+    assert "STAFF-SCORE" not in page and 'class="idea-staff"' not in page
 
 
 def test_a_page_without_civic_actions_has_no_empty_actions_box(make_app):

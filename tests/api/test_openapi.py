@@ -63,6 +63,8 @@ def calls(known) -> list[tuple[str, str, int]]:
         ("/compare", "/api/v1/compare?cities=atlantis", 400),
         ("/compare", "/api/v1/compare?since=yesterday", 400),
         ("/exchange", "/api/v1/exchange", 200),
+        ("/exchange", "/api/v1/exchange?since=2026-01-31T12:00:00Z", 200),
+        ("/exchange", "/api/v1/exchange?since=someday", 400),
     ]
 
 

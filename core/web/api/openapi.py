@@ -61,6 +61,12 @@ TIME = {
     "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
     "examples": ["2026-03-01T09:30:00Z"],
 }
+#: A time in an exchange bundle: to the microsecond, so a round trip loses nothing.
+EXACT_TIME = {
+    **TIME,
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$",
+    "examples": ["2026-03-01T09:30:00.000000Z"],
+}
 DATE = {"type": "string", "format": "date"}
 SDG = {"type": "integer", "minimum": 1, "maximum": 17}
 NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -442,7 +448,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "format": {"enum": ["innoplat-exchange", "innoplat-exchange-changes"]},
             "version": INTEGER,
-            "since": TIME,
+            "since": EXACT_TIME,
             "public_references": {"type": "array", "items": STRING},
         },
         "description": "The city's public data as an exchange bundle; its full JSON Schema is "

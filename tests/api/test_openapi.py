@@ -131,3 +131,19 @@ def test_every_api_route_is_in_the_document(app):
     }
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
+
+
+def test_the_since_a_sibling_sends_is_a_documented_since(client):
+    """``innoplat sync`` asks for changes since its copy's moment, to the microsecond: the
+    document's ``since`` parameter takes what the platform's own client sends."""
+    from datetime import datetime
+
+    from innoplat.core.services import exchange
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    (since,) = [
+        p for p in document["paths"]["/exchange"]["get"]["parameters"] if p["name"] == "since"
+    ]
+    sent = exchange.since_text(datetime(2026, 12, 1, 4, 35, 2, 118000))
+    assert not list(Draft202012Validator(since["schema"]).iter_errors(sent)), sent
+    assert client.get("/api/v1/exchange", query_string={"since": sent}).status_code == 200

@@ -716,7 +716,7 @@ def document() -> dict[str, Any]:
                 [
                     _parameter(
                         "since",
-                        TIME,
+                        EXACT_TIME,
                         "Only what changed at or after this moment (UTC, e.g. "
                         "2026-01-31T12:00:00Z): a partial bundle that `innoplat sync` merges "
                         "into its copy. Every answer carries `Innoplat-Changes: since`.",

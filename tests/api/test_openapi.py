@@ -65,6 +65,7 @@ def calls(known) -> list[tuple[str, str, int]]:
         ("/exchange", "/api/v1/exchange", 200),
         ("/exchange", "/api/v1/exchange?since=2026-01-31T12:00:00Z", 200),
         ("/exchange", "/api/v1/exchange?since=someday", 400),
+        ("/exchange", "/api/v1/exchange?since=0001-01-01T00:00:00%2B01:00", 400),  # before year 1
     ]
 
 

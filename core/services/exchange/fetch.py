@@ -34,7 +34,10 @@ def parse_since(text: str, field: str = "since") -> datetime:
             field, f"{text!r} is not a UTC time such as 2026-01-31T12:00:00Z"
         ) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first year
+            raise ValidationError(field, f"{text!r} is out of range") from None
     return moment
 
 

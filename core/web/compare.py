@@ -29,7 +29,7 @@ from ..models import City, Idea, Method
 from ..services import cities as city_service
 from ..services import comparison
 from ..services.comparison import Comparison, Metric, Row, rows_as_csv
-from . import auth
+from . import auth, city_texts
 from .current import platform
 from .languages import current_locale
 
@@ -284,14 +284,15 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
     except ValidationError as exc:
         context["error"] = exc
         return context
-    cities = {c.slug: c.label(locale) for c in result.cities}
+    cities = {c.slug: c.label(locale) for c in result.cities}  # plain text, for the charts
+    named = {c.slug: city_texts.name(c) for c in result.cities}  # marked when it fell back
     method_keys = sorted({r["method"] for r in result.rows})
     methods = _method_labels(session, method_keys, locale)
     methods = dict(sorted(methods.items(), key=lambda kv: kv[1].lower()))
     tables = []
     for metric in result.metrics:
         rows = {(r["method"], r["city"]): r for r in result.rows if r["metric"] == metric.key}
-        shown_cities = {s: n for s, n in cities.items() if any(c == s for _m, c in rows)}
+        shown_cities = {s: named[s] for s in cities if any(c == s for _m, c in rows)}
         tables.append(
             {
                 "metric": metric,
@@ -305,7 +306,7 @@ def _page_context(session: Session, selection: dict[str, Any]) -> dict[str, Any]
         result=result,
         tables=tables,
         peers=[c for c in result.cities if c.is_peer],
-        synthetic=[c.label(locale) for c in _synthetic_cities(session, result.cities)],
+        synthetic=[city_texts.name(c) for c in _synthetic_cities(session, result.cities)],
         csv_url=url_for("compare.csv", **_query_args(selection)),
         csv_all_url=url_for("compare.csv", **_query_args(selection, metric=[])),
         json_url=url_for("api.compare", **_query_args(selection)),

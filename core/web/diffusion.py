@@ -18,10 +18,9 @@ from sqlalchemy import select
 from ..errors import NotFound, ValidationError
 from ..models import IMPLEMENTED_PHASES, City, Idea, StageTransition, Visibility
 from ..services import diffusion
-from . import auth
+from . import auth, city_texts
 from .compare import figure, platform
 from .forms import ConfirmForm
-from .languages import current_locale
 
 blueprint = Blueprint("diffusion", __name__)
 #: How many not yet adopted ideas of other cities the view offers editors.
@@ -35,7 +34,6 @@ def init_app(app: Flask) -> None:
 
 def _idea_adoptions(idea: Idea) -> dict[str, Any]:
     """For the idea page: the public idea it was adopted from, and public adoptions of it."""
-    locale = current_locale()
     with platform().transaction() as session:
         source = None
         if idea.reused_from_reference:
@@ -51,7 +49,7 @@ def _idea_adoptions(idea: Idea) -> dict[str, Any]:
             for i in (diffusion.adoptions_of(session, found) if found else [])
             if i.visibility == Visibility.public
         ]
-        cities = {c.id: c.label(locale) for c in session.scalars(select(City))}
+        cities = {c.id: city_texts.name(c) for c in session.scalars(select(City))}
         return {
             "source": None
             if source is None
@@ -91,10 +89,9 @@ def _candidates(session: Any, city: City) -> list[Idea]:
 
 @blueprint.get("/compare/diffusion")
 def view() -> str:
-    locale = current_locale()
     with platform().transaction() as session:
         city = platform().city_row(session)
-        cities = {c.id: c.label(locale) for c in session.scalars(select(City))}
+        cities = {c.id: city_texts.name(c) for c in session.scalars(select(City))}
         return render_template(
             "compare/diffusion.html",
             adoptions=diffusion.adoptions(session, public_only=True),

@@ -25,6 +25,7 @@ from ..services.evidence.analysis import (
     evidence_as_csv,
     method_evidence,
 )
+from . import city_texts
 from .compare import (
     CHART_POLICY,
     _listed,
@@ -115,7 +116,7 @@ def overview() -> Any:
             found=found,
             ranking=ranking,
             labels=labels,
-            cities=[c.label(locale) for c in found.cities],
+            cities=[city_texts.name(c) for c in found.cities],
             ratio=ratio,
             share=share,
             variance=variance,
@@ -155,7 +156,7 @@ def method_page(method: str) -> Any:
         found = _one_method(session, method)
         key = found.rows[0]["method"]
         label = _method_labels(session, [key], locale)[key]
-        names = {c.slug: c.label(locale) for c in found.cities}
+        names = {c.slug: city_texts.name(c) for c in found.cities}
         table = _city_rows(found, key)
         (pooled,) = [r for r in found.rows if r["metric"] == "pooled_risk_ratio_12m"]
         return render_template(
@@ -173,7 +174,7 @@ def method_page(method: str) -> Any:
             span=span,
             # The charts are drawn here from the one computation instead of being fetched,
             # and computed again, one request per chart (their own addresses remain).
-            forest=data_uri(_forest_chart(found, names)),
+            forest=data_uri(_forest_chart(found, {s: str(n) for s, n in names.items()})),
             incidences={slug: data_uri(_incidence_chart(m)) for slug, m in table.items()},
         )
 

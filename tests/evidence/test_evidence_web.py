@@ -156,3 +156,28 @@ def test_the_evidence_figures_follow_the_language(client, lang):
     assert ticks and all(re.fullmatch(number, t) for t in ticks), ticks
     shares = re.findall(r"<text[^>]*>(\d+\s?%)</text>", curves[0])
     assert shares and all(s.endswith(percent) for s in shares), shares
+
+
+def test_city_names_that_fall_back_are_marked_in_text_and_plain_in_attributes(client, three_cities):
+    # The bundled cities name themselves in Swedish (and some in English), not in Sami.
+    with three_cities.transaction() as session:
+        rows = method_evidence(session, public_only=True).rows
+    method = next(
+        r["method"] for r in rows if r["metric"] == "pooled_risk_ratio_12m" and r["value"]
+    )
+    page = client.get(f"/compare/evidence/{method}?lang=se").get_data(as_text=True)
+    assert re.search(r'<th scope="row"><span lang="sv">[^<]+</span></th>', page)
+    assert re.search(r'<h3 id="incidence-lund"><span lang="sv">[^<]+</span></h3>', page)
+    alts = re.findall(r'<img src="data:[^"]+" alt="([^"]*)"', page)
+    assert alts and not any("<" in alt or "&lt;" in alt for alt in alts)
+    overview = client.get("/compare/evidence?lang=se").get_data(as_text=True)
+    assert re.search(r'<span lang="sv">[^<]+</span>, <span lang="sv">', overview)
+    compare = client.get("/compare?lang=se").get_data(as_text=True)
+    assert re.search(r'<th scope="col"><span lang="sv">[^<]+</span></th>', compare)
+    # In a language the cities give, nothing is marked.
+    assert (
+        'lang="sv"'
+        not in client.get(f"/compare/evidence/{method}?lang=sv")
+        .get_data(as_text=True)
+        .split("<main", 1)[1]
+    )

@@ -30,12 +30,12 @@ from ...models import City
 from . import export, reader
 from .importer import PeerImport, import_bundle
 from .reader import Item
-from .schema import CHANGES_FORMAT, FORMAT, IDEA_SECTIONS, SECTIONS
+from .schema import CHANGES_FORMAT, FORMAT, IDEA_SECTIONS, REFERENCE_PATTERN, SECTIONS
 from .validate import check_version, parse_datetime
 
 #: The copy is written out before the merge; up to this size in memory, larger on disk.
 _IN_MEMORY = 8 * 1024 * 1024
-_REFERENCE = re.compile(r"^[A-Z]{2,5}-\d{4}-\d{4,}$")
+_REFERENCE = re.compile(REFERENCE_PATTERN)
 #: The lists the changes hold whole: the copy's are replaced.
 _WHOLE = [s for s in SECTIONS if s != "ideas" and s not in IDEA_SECTIONS]
 

@@ -57,7 +57,9 @@ _DATETIME = {
     "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$",
 }
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_REFERENCE = {"type": "string", "pattern": r"^[A-Z]{2,5}-\d{4}-\d{4,}$", "maxLength": 32}
+#: An idea's reference as bundles carry it (KIR-2026-0001).
+REFERENCE_PATTERN = r"^[A-Z]{2,5}-\d{4}-\d{4,}$"
+_REFERENCE = {"type": "string", "pattern": REFERENCE_PATTERN, "maxLength": 32}
 #: Links in a bundle are web addresses: no javascript:, data: or file: links.
 _URL = {"type": "string", "pattern": "^https?://[^\\s]+$", "maxLength": 500}
 _SDGS = {

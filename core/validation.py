@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -161,6 +162,26 @@ def integer(
 def page(value: Any, field: str = "page") -> int:
     """A page number of a paged list: 1 when not given."""
     return integer(value, field, minimum=1, maximum=PAGE_MAX, default=1) or 1
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged list: its number (1 first), how many pages there are, its offset."""
+
+    number: int
+    count: int
+    offset: int
+
+
+def page_of(value: Any, total: int, size: int, field: str = "page") -> Page:
+    """The page asked for in a list of ``total`` items, ``size`` a page; past the end, the last.
+
+    A link kept from when the list was longer lands on its last page, with the page links,
+    rather than on an empty page that says there is nothing.
+    """
+    count = max(-(-total // size), 1)
+    number = min(page(value, field), count)
+    return Page(number, count, (number - 1) * size)
 
 
 def url(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from math import ceil
 from typing import Any
 
 from flask import (
@@ -226,7 +225,6 @@ def home() -> str:
 @blueprint.get("/ideas")
 def ideas() -> str:
     page_size = current_app.config["INNOPLAT_PAGE_SIZE"]
-    page = validation.page(request.args.get("page"))
     sdg = _int_arg("sdg", 1, 17)
     filters = idea_service.IdeaFilter(
         stage=request.args.get("stage") or None,
@@ -243,11 +241,8 @@ def ideas() -> str:
     with platform().transaction() as session:
         city = platform().city_row(session)
         total = idea_service.count_ideas(session, city, filters)
-        pages = max(ceil(total / page_size), 1)
-        page = min(page, pages)
-        found = idea_service.list_ideas(
-            session, city, filters, limit=page_size, offset=(page - 1) * page_size
-        )
+        page = validation.page_of(request.args.get("page"), total, page_size)
+        found = idea_service.list_ideas(session, city, filters, limit=page_size, offset=page.offset)
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
         return render_template(
             "ideas/list.html",
@@ -255,8 +250,8 @@ def ideas() -> str:
             ideas=found,
             filters=filters,
             total=total,
-            page=page,
-            pages=pages,
+            page=page.number,
+            pages=page.count,
             page_url=lambda n: url_for("public.ideas", **args, page=n),
             stages=city.stages,
             phases=labels.choices(Phase),

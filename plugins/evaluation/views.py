@@ -44,19 +44,19 @@ def score_section(session, idea: Idea) -> IdeaSection | None:
 @blueprint.get("/")
 @staff_required
 def ranked() -> Response:
-    page = toolkit.validation.page(request.args.get("page"))
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
         total = scoring.evaluated_count(session, city)
+        page = toolkit.validation.page_of(request.args.get("page"), total, PAGE_SIZE)
         return toolkit.render(
             "evaluation/ranked.html",
             city=city,
-            ranked=scoring.ranking(session, city, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+            ranked=scoring.ranking(session, city, limit=PAGE_SIZE, offset=page.offset),
             matrix=city_matrix(),
             locale=current_locale(),
-            page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
-            offset=(page - 1) * PAGE_SIZE,
+            page=page.number,
+            pages=page.count,
+            offset=page.offset,
         )
 
 

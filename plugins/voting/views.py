@@ -47,20 +47,20 @@ def support_section(session, idea: Idea) -> IdeaSection:
 def ranking() -> Response:
     asked = request.args.get("sort", "")
     sort = asked if asked in supports.SORTS else "support"
-    page = toolkit.validation.page(request.args.get("page"))
     with toolkit.platform().transaction() as session:
         city = toolkit.city_row(session)
-        ranked = supports.most_supported(
-            session, city, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
         total = supports.public_idea_count(session, city)
+        page = toolkit.validation.page_of(request.args.get("page"), total, PAGE_SIZE)
+        ranked = supports.most_supported(
+            session, city, sort=sort, limit=PAGE_SIZE, offset=page.offset
+        )
         return toolkit.render(
             "voting/ranking.html",
             city=city,
             ranked=ranked,
             sort=sort,
-            page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
+            page=page.number,
+            pages=page.count,
         )
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from innoplat.core import validation
 from innoplat.core.errors import ValidationError
 from innoplat.core.hookspecs import hookimpl
 from innoplat.core.services import ideas
@@ -281,3 +282,20 @@ def test_voting_asks_whichever_plugin_keeps_followers(plugin_client, public_idea
         f"/voting/support/{reference}?lang=sv", data={"email": "anna@example.org", "follow": "y"}
     )
     assert keeper.follows == [(reference, "anna@example.org", "sv")]
+
+
+def test_a_ranking_page_past_the_end_shows_the_last_page_with_its_links(plugin_client, public_idea):
+    client, app = plugin_client(["voting"])
+    for n in range(21):  # two pages of 20
+        public_idea(app, title=f"Idé nummer {n}")
+    page = client.get("/voting/?page=99").get_data(as_text=True)
+    assert "Idé nummer" in page and 'rel="prev"' in page and 'rel="next"' not in page
+    last = client.get("/voting/?page=2").get_data(as_text=True)
+    assert page.split("<main", 1)[1] == last.split("<main", 1)[1]
+
+
+def test_pages_are_clamped_to_the_last():
+    assert validation.page_of("99", total=41, size=20) == validation.Page(3, 3, 40)
+    assert validation.page_of(None, total=0, size=20) == validation.Page(1, 1, 0)
+    with pytest.raises(ValidationError):
+        validation.page_of("0", total=41, size=20)

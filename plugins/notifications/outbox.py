@@ -425,7 +425,8 @@ def deliver(
             try:
                 send(email)
             except Exception as exc:  # noqa: BLE001 - sorted below: this message, or the server
-                if _server_unavailable(exc):
+                server_down = _server_unavailable(exc)
+                if server_down or (isinstance(exc, smtplib.SMTPException) and not _permanent(exc)):
                     record_failure(
                         message,
                         f"{type(exc).__name__}: {exc}",
@@ -433,15 +434,8 @@ def deliver(
                         max_attempts=max_attempts,
                         retry_delay=retry_delay,
                     )
-                    report.smtp_down = f"{type(exc).__name__}: {exc}"
-                elif isinstance(exc, smtplib.SMTPException) and not _permanent(exc):
-                    record_failure(
-                        message,
-                        f"{type(exc).__name__}: {exc}",
-                        now,
-                        max_attempts=max_attempts,
-                        retry_delay=retry_delay,
-                    )
+                    if server_down:
+                        report.smtp_down = f"{type(exc).__name__}: {exc}"
                 elif isinstance(exc, smtplib.SMTPException | ValueError | UnicodeError):
                     record_refusal(message, f"{type(exc).__name__}: {exc}")
                 else:

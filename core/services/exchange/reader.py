@@ -196,8 +196,9 @@ def items(
     return _stream_items(_Text(source, name, progress))
 
 
-def loads(text: str | bytes, *, source: str = "bundle") -> dict[str, Any]:
-    """Parse bundle text into a dict (nesting bounded); a file that is not JSON is refused."""
+def loads(text: str | bytes | IO[bytes], *, source: str = "bundle") -> dict[str, Any]:
+    """Parse bundle text (or a binary stream) into a dict (nesting bounded); a file that is not
+    JSON is refused."""
     bundle: dict[str, Any] = {}
     for kind, key, value in items(text, name=source):
         if kind == "start":

@@ -7,10 +7,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
@@ -18,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import InnoplatError, NotFound
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 DEFAULT_DATABASE_FILE = "innoplat.sqlite3"
 
@@ -200,6 +201,10 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
 
 
 def alembic_config(engine: Engine, extra_locations: Iterable[str] = ()) -> AlembicConfig:
+    # Imported here: alembic (with mako and pygments) is needed only to migrate, and
+    # every command and worker would otherwise carry it.
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     locations = [str(Path(__file__).parent / "migrations" / "versions"), *extra_locations]
@@ -211,4 +216,6 @@ def alembic_config(engine: Engine, extra_locations: Iterable[str] = ()) -> Alemb
 
 def upgrade(engine: Engine, extra_locations: Iterable[str] = ()) -> None:
     """Create or upgrade the schema to the newest revision of core and every plugin branch."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine, extra_locations), "heads")

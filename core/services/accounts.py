@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
@@ -15,9 +17,17 @@ from .ideas import _enum_value
 
 PASSWORD_MIN = 10
 _hasher = PasswordHasher()
-# Verifying against a real hash even for unknown e-mail addresses keeps sign-in timing
-# from telling an attacker which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("innoplat-no-such-account")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against a real hash even for unknown e-mail addresses keeps sign-in timing
+    from telling an attacker which addresses have accounts.
+
+    Made at the first sign-in, not at import: hashing takes argon2's 64 MiB of memory, which
+    every command importing this module (an export, an import) would otherwise peak at.
+    """
+    return _hasher.hash("innoplat-no-such-account")
 
 
 def _email(value: str) -> str:
@@ -76,7 +86,7 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
     address = (email or "").strip().lower()
     account = session.scalar(select(Account).where(func.lower(Account.email) == address))
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+        _hasher.verify(account.password_hash if account else _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
         return None
     if account is None or not account.active:

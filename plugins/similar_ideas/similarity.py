@@ -24,15 +24,17 @@ import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import snowballstemmer
-from rank_bm25 import BM25Okapi
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from innoplat.core.models import City, Idea, Visibility
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rank_bm25 import BM25Okapi
 
 DEFAULT_CANDIDATES = 3000
 DEFAULT_LIMIT = 5
@@ -150,16 +152,23 @@ STOPWORDS = frozenset(
 )
 
 
-class LuceneBM25(BM25Okapi):
+@functools.cache
+def _lucene_bm25() -> type[BM25Okapi]:
     """BM25 with Lucene's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``, which is never zero.
 
     rank-bm25's Okapi idf is zero for a word in half of the ideas and negative above that,
-    so in a young platform with few ideas a shared word could count for nothing.
+    so in a young platform with few ideas a shared word could count for nothing. Made on
+    first use: rank-bm25 and numpy are imported only by a process that builds an index
+    (a command such as ``innoplat import`` does without their ~20 MiB).
     """
+    from rank_bm25 import BM25Okapi
 
-    def _calc_idf(self, nd: dict[str, int]) -> None:
-        for word, freq in nd.items():
-            self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
+    class LuceneBM25(BM25Okapi):
+        def _calc_idf(self, nd: dict[str, int]) -> None:
+            for word, freq in nd.items():
+                self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
+
+    return LuceneBM25
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -185,7 +194,7 @@ class _Index:
     key: tuple[Any, ...]
     checked_at: float
     ids: list[int]
-    bm25: LuceneBM25 | None
+    bm25: BM25Okapi | None
     #: For each stemmed word, the positions of the ideas containing it and how often: only
     #: those ideas are scored, with numpy, from rank-bm25's idf and length statistics.
     postings: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -257,8 +266,10 @@ def index_for(
         for idea_id, title, summary, description in rows:
             ids.append(idea_id)
             corpus.append(idea_tokens(title, summary, description or ""))
+    import numpy as np
+
     # BM25Okapi divides by the corpus size: an empty corpus has no index at all.
-    bm25 = LuceneBM25(corpus) if corpus and any(corpus) else None
+    bm25 = _lucene_bm25()(corpus) if corpus and any(corpus) else None
     lists: dict[str, tuple[list[int], list[int]]] = {}
     for position, frequencies in enumerate(bm25.doc_freqs if bm25 else []):
         for word, count in frequencies.items():
@@ -304,6 +315,8 @@ def _top(index: _Index, query: list[str], limit: int, exclude: set[int]) -> list
     terms = list(dict.fromkeys(query))
     if index.bm25 is None or not terms:
         return []
+    import numpy as np
+
     bm25 = index.bm25
     scores = np.zeros(len(index.ids))
     for term in terms:

@@ -14,10 +14,10 @@ reader refuses a major version it does not know with one clear line.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
 
 from ...models import (
     InitiatorKind,
@@ -29,6 +29,9 @@ from ...models import (
     Phase,
     ValueDimension,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 FORMAT = "innoplat-exchange"
 #: The format of a partial bundle: only what changed since a moment (``/api/v1/exchange?since=``).
@@ -236,9 +239,20 @@ SCHEMA: dict[str, Any] = {
 FAST_VALIDATORS = {
     name: jsonschema_rs.validator_for(definition) for name, definition in SCHEMA["$defs"].items()
 }
-VALIDATORS = {
-    name: Draft202012Validator(definition) for name, definition in SCHEMA["$defs"].items()
-}
+
+
+@cache
+def explaining_validator(kind: str) -> Draft202012Validator:
+    """The validator that explains why a record of ``kind`` is bad.
+
+    Made (and jsonschema imported) only when a record is refused: a bundle that passes is
+    checked by jsonschema-rs alone, and every import and export would otherwise carry both.
+    """
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(SCHEMA["$defs"][kind])
+
+
 FIELDS: dict[str, tuple[str, ...]] = {name: tuple(fields) for name, fields in RECORDS.items()}
 #: The fields that hold free text (no pattern or enumeration confines them): checked for
 #: characters both databases cannot store alike.

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jsonschema.exceptions import best_match
-
 from ...errors import ValidationError
 from ...models import utcnow
 from ...validation import characters
@@ -33,8 +31,8 @@ from .schema import (
     OPTIONAL,
     SECTIONS,
     TEXT_FIELDS,
-    VALIDATORS,
     VERSION,
+    explaining_validator,
 )
 
 #: How far a time may lie ahead of the clock (and of the bundle's ``exported_at``).
@@ -295,7 +293,9 @@ class Checker:
     def _explain(self, kind: str, raw: Any, where: list[Any]) -> None:
         if not isinstance(raw, dict):
             raise ValidationError(path(where), f"{raw!r} is not an object")
-        error = best_match(VALIDATORS[kind].iter_errors(raw))
+        from jsonschema.exceptions import best_match  # only for a bad record (schema.py)
+
+        error = best_match(explaining_validator(kind).iter_errors(raw))
         if error is not None:
             raise ValidationError(path([*where, *error.absolute_path]), error.message)
 

@@ -732,3 +732,20 @@ class FactsVersion(Base):
         ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(32))
+
+
+class StoredFigures(Base):
+    """A city's counts for one kind of figure, as last computed from its facts: any worker
+    (or a command) reads them instead of counting again while the city's facts version token
+    is the one stored beside them (``core/services/facts.py``, ``per_city``)."""
+
+    __tablename__ = "stored_figures"
+
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: SHA-256 (hex) of the figures' parameters.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    #: The counts as JSON.
+    payload: Mapped[str] = mapped_column(Text)

@@ -23,15 +23,19 @@ counts (cities, the reader's visibility, the submission date).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from itertools import chain, islice
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import (
     Connection,
     Select,
@@ -50,10 +54,12 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from ..db import SQLITE_BUSY_TIMEOUT_MS
 from ..models import (
     IMPLEMENTED_PHASES,
     City,
@@ -69,6 +75,7 @@ from ..models import (
     Participation,
     Phase,
     StageTransition,
+    StoredFigures,
 )
 from .sqltime import days_between, whole_days, year_of
 
@@ -107,6 +114,9 @@ Facts = type[IdeaFact] | type[IdeaMethodFact]
 FACT_TABLE = cast(Table, IdeaFact.__table__)
 METHOD_FACT_TABLE = cast(Table, IdeaMethodFact.__table__)
 VERSION_TABLE = cast(Table, FactsVersion.__table__)
+STORED_TABLE = cast(Table, StoredFigures.__table__)
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- the definition
@@ -293,6 +303,8 @@ def _new_versions(session: Session | Connection, city_ids: Iterable[int]) -> Non
     if not wanted:
         return
     existing = set(session.scalars(select(City.id).where(City.id.in_(wanted))))
+    # Their stored figures are no longer current either: gone with the old token.
+    session.execute(delete(STORED_TABLE).where(STORED_TABLE.c.city_id.in_(wanted)))
     for city_id in (c for c in wanted if c in existing):  # a deleted city has no version
         token = uuid.uuid4().hex
         statement = insert_for(table).values(city_id=city_id, token=token)
@@ -437,13 +449,19 @@ def per_city(
     """Figures per city, computed only for the cities whose facts changed since last asked.
 
     The figures of a city depend on its facts alone (and on the parameters in ``keys``), and
-    its facts version token changes in the same transaction as its facts, so a cached value
-    is exactly what computing again would give, in any transaction that sees that token.
+    its facts version token changes in the same transaction as its facts, so a kept value is
+    exactly what computing again would give, in any transaction that sees that token. Values
+    are kept at two levels: in this process's memory, and in the database (``stored_figures``)
+    for every other worker, command and process started later; a write that changes a city's
+    facts deletes its stored rows in the same transaction.
 
-    :param keys: per city id, what else the figures depend on (their parameters); None:
-        compute the city's figures but do not keep them (they will not be asked for again).
+    :param keys: per city id, what else the figures depend on (their parameters, whose
+        ``repr`` must be the same in every process); None: compute the city's figures but do
+        not keep them (they will not be asked for again).
     :param compute: ``compute(city_ids)`` returning ``{city_id: figures}`` for those cities
-        (a city left out has none). Cached values are shared: they must not be changed.
+        (a city left out has none). Figures are kept as JSON: what ``compute`` returns goes
+        through JSON too (tuples come back as lists), so a kept and a fresh value are the
+        same. Kept values are shared: they must not be changed.
     """
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
     tokens = versions(session, keys)
@@ -454,20 +472,98 @@ def per_city(
             if keys[city_id] is not None and key in _cache:
                 _cache.move_to_end(key)
                 found[city_id] = _cache[key]
-    missing = [c for c in keys if c not in found]
-    if missing:
-        computed = compute(missing)
-        with _cache_lock:
-            for city_id in missing:
-                found[city_id] = computed.get(city_id)
-                if keys[city_id] is not None:
-                    _cache[full[city_id]] = found[city_id]
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+    storable = {
+        c: _digest(keys[c])
+        for c in keys
+        if c not in found and keys[c] is not None and tokens[c] is not None
+    }
+    stored = _read_stored(session, storable, tokens)
+    missing = [c for c in keys if c not in found and c not in stored]
+    computed = {c: _as_json(v) for c, v in compute(missing).items()} if missing else {}
+    if computed:
+        _keep_stored(
+            session, {c: (storable[c], tokens[c], computed[c]) for c in computed if c in storable}
+        )
+    with _cache_lock:
+        for city_id in (c for c in keys if c not in found):
+            payload = stored[city_id] if city_id in stored else computed.get(city_id)
+            found[city_id] = None if payload is None else orjson.loads(payload)
+            if keys[city_id] is not None:
+                _cache[full[city_id]] = found[city_id]
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return found
 
 
-def clear_cache() -> None:
-    """Forget every cached figure of this process (the next comparison computes afresh)."""
+def _digest(parameters: Hashable) -> str:
+    return hashlib.sha256(repr(parameters).encode("utf-8")).hexdigest()
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"figures cannot keep a {type(value).__name__}")
+
+
+def _as_json(figures: Any) -> bytes:
+    return orjson.dumps(figures, default=_number)
+
+
+def _read_stored(
+    session: Session, digests: Mapping[int, str], tokens: Mapping[int, str | None]
+) -> dict[int, bytes]:
+    """The stored figures of these cities that are still current (JSON)."""
+    if not digests:
+        return {}
+    table = STORED_TABLE
+    query = select(table.c.city_id, table.c.key, table.c.token, table.c.payload).where(
+        table.c.city_id.in_(sorted(digests)), table.c.key.in_(set(digests.values()))
+    )
+    return {
+        city_id: payload.encode("utf-8")
+        for city_id, key, token, payload in session.execute(query).tuples()
+        if digests[city_id] == key and tokens[city_id] == token
+    }
+
+
+def _keep_stored(session: Session, figures: Mapping[int, tuple[str, str | None, bytes]]) -> None:
+    """Keep freshly computed figures in the database, if this transaction can write now.
+
+    In a savepoint, so that a reader that cannot write leaves its transaction as it was; on
+    SQLite without waiting (a page that only reads does not queue behind a writer to keep
+    figures: it computed them already, the next reader may keep them).
+    """
+    if not figures:
+        return
+    table = STORED_TABLE
+    bind = session.get_bind()
+    on_sqlite = bind.dialect.name == "sqlite"
+    insert_for = sqlite.insert if on_sqlite else postgresql.insert
+    rows = [
+        {"city_id": c, "key": key, "token": token, "payload": payload.decode("utf-8")}
+        for c, (key, token, payload) in sorted(figures.items())
+    ]
+    statement = insert_for(table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.city_id, table.c.key],
+        set_={"token": statement.excluded.token, "payload": statement.excluded.payload},
+    )
+    if on_sqlite:
+        session.execute(text("PRAGMA busy_timeout = 0"))
+    try:
+        with session.begin_nested():
+            session.execute(statement)
+    except DBAPIError as error:  # e.g. another writer holds SQLite's lock; a read-only replica
+        log.info("figures not kept in the database this time: %s", error.orig)
+    finally:
+        if on_sqlite:
+            session.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
+
+
+def clear_cache(session: Session | None = None) -> None:
+    """Forget every figure this process keeps; with ``session``, also those stored in that
+    database (the next comparison then computes afresh from the facts)."""
     with _cache_lock:
         _cache.clear()
+    if session is not None:
+        session.execute(delete(STORED_TABLE))

@@ -325,10 +325,13 @@ def _figures(session):
 
 
 def _cached_figures_are_current(session):
-    """What the cache gives equals what computing afresh gives."""
+    """What the caches give (this process's, then the database's) equals what computing
+    afresh gives."""
     cached = _figures(session)
     facts.clear_cache()
-    assert _figures(session) == cached
+    assert _figures(session) == cached  # from the figures stored in the database
+    facts.clear_cache(session)
+    assert _figures(session) == cached  # computed from the facts
 
 
 @settings(

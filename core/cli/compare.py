@@ -116,7 +116,7 @@ def print_pivot(
     "--as-of",
     "as_of",
     metavar="YYYY-MM-DD",
-    help="With --pooled: the data's date for this instance's own city (default: now).",
+    help="With --pooled: the data's date for this instance's own city (default: the start of today, UTC).",
 )
 @lang_option
 @click.option(

@@ -186,7 +186,7 @@ def run(
     "--as-of",
     "as_of",
     metavar="YYYY-MM-DD",
-    help="The data's date for this instance's own city (default: now); peers use their bundle's.",
+    help="The data's date for this instance's own city (default: the start of today, UTC); peers use their bundle's.",
 )
 @click.option("--public-only", is_flag=True, help="Count public ideas only.")
 @lang_option

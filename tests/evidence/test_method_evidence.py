@@ -117,3 +117,31 @@ def test_open_ideas_of_a_peer_end_at_its_bundle_date():
     peer = City(slug="lund", is_peer=True, peer_exported_at=exported, synced_at=AS_OF)
     assert data_date(peer, AS_OF) == exported
     assert data_date(City(slug="kiruna", is_peer=False), AS_OF) == AS_OF
+
+
+def test_the_own_city_is_counted_as_of_the_start_of_today_and_kept_all_day(
+    db_session, city, monkeypatch
+):
+    """Asked without a date, the instance's own city's follow-up ends at 00:00 UTC today: an
+    idea submitted since then waits for tomorrow's figures, and the day's counts are kept
+    (asking again does not count again)."""
+    from innoplat.core.models import utcnow
+    from innoplat.core.services import facts
+    from innoplat.core.services.evidence import analysis
+
+    today = datetime.combine(utcnow().date(), datetime.min.time())
+    _idea(db_session, city, datetime(2024, 1, 1), implemented=datetime(2024, 3, 1))
+    _idea(db_session, city, utcnow())  # submitted today, after 00:00
+    db_session.flush()
+    facts.clear_cache(db_session)
+    found = method_evidence(db_session, methods=["living_lab"])
+    assert found.as_of == today
+    incidence = next(r for r in found.rows if r["metric"] == "incidence_6m")
+    assert incidence["n"] == 1  # today's idea is not counted yet
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(analysis, "_statements", refuse)
+    facts.clear_cache()  # also in another worker: from the stored figures
+    assert method_evidence(db_session, methods=["living_lab"]).rows == found.rows

@@ -10,8 +10,9 @@ Definitions (docs/comparing.md, "Evidence", explains them for readers):
 
 * Follow-up starts at submission and is counted in whole days. It ends at the first
   transition into implemented or scaled (the event), at the first transition into closed
-  (the competing event) or, for ideas still open, at the data's date: the moment of the
-  comparison for the instance's own city, the bundle's export date for a peer.
+  (the competing event) or, for ideas still open, at the data's date: for the instance's own
+  city the start of the current day (UTC) unless asked for another moment, so that the
+  figures stay the same all day and can be kept; the bundle's export date for a peer.
 * Six, 12 and 24 months are 183, 365 and 730 days.
 * The risk ratio within 12 months compares ideas with at least 365 days of follow-up; the
   outcome is implementation within 365 days. Strata: submission year × the idea's first focus
@@ -84,6 +85,11 @@ class Evidence:
     methods: list[str]
     as_of: datetime
     rows: list[Row]
+
+
+def start_of_today() -> datetime:
+    """The default data's date of the instance's own city: today, 00:00 UTC (naive, as stored)."""
+    return datetime.combine(utcnow().date(), datetime.min.time())
 
 
 def data_date(city: City, as_of: datetime) -> datetime:
@@ -191,7 +197,8 @@ def method_evidence(
     :param cities: city slugs (peers included); None takes every city in the database.
     :param methods: shared method keys (a local key counts as its shared key); None: all.
     :param since: only ideas submitted on or after this date.
-    :param as_of: the data's date for the instance's own cities (default: now, UTC).
+    :param as_of: the data's date for the instance's own cities (default: the start of
+        today, UTC; ideas submitted later are left out until tomorrow).
     :param public_only: count public ideas only (for figures shown to the public).
     :return: rows with the keys of ``EVIDENCE_KEYS``: per city and method the metrics
         ``incidence_6m`` … ``incidence_24m`` (with the method) and ``…_without`` (the city's
@@ -201,7 +208,7 @@ def method_evidence(
     chosen = _cities(session, cities)
     method_keys = _method_keys(session, methods)
     start = _since(since)
-    moment = as_of or utcnow()
+    moment = as_of or start_of_today()
     if not chosen:
         return Evidence([], method_keys or [], moment, [])
 
@@ -219,15 +226,10 @@ def method_evidence(
         return {i: (tuple(curves[i]), tuple(strata[i])) for i in ids}
 
     # Each city's counts depend on its own facts, its data's date and these parameters
-    # alone: cached per city until its facts change (``facts.py``). Not the instance's own
-    # cities when their data's date is this moment: that moment is not asked for again.
+    # alone: kept per city until its facts change (``facts.py``); the instance's own city's
+    # data's date is the start of the day, so its counts serve the whole day too.
     parameters = ("evidence", None if method_keys is None else tuple(method_keys), start)
-    keys = {
-        c.id: None
-        if as_of is None and not c.is_peer
-        else (*parameters, public_only, data_date(c, moment))
-        for c in chosen
-    }
+    keys = {c.id: (*parameters, public_only, data_date(c, moment)) for c in chosen}
     counted = facts.per_city(session, keys, compute)
 
     # Per city (and method) and day: events, competing events, ideas leaving follow-up, as

@@ -698,7 +698,9 @@ def document() -> dict[str, Any]:
                     ),
                     _parameter("since", DATE, "Only ideas submitted on or after this date."),
                     _parameter(
-                        "as_of", DATE, "The data's date of this city's ideas (default: now)."
+                        "as_of",
+                        DATE,
+                        "The data's date of this city's ideas (default: the start of today, UTC).",
                     ),
                     LANG,
                 ],

@@ -40,6 +40,9 @@ from .schema import CHANGES_FORMAT, FORMAT, MINOR_VERSION, SECTIONS, VERSION
 from .validate import Checker
 
 BATCH = 2_000
+#: Encoded records are given out once they reach this size (or ``BATCH`` records): each
+#: piece is copied a few times on its way to the file or the network.
+PIECE_BYTES = 256 * 1024
 
 
 def datetime_text(value: datetime | str) -> str:
@@ -517,13 +520,15 @@ def chunks(
     opening = "{"
     section = ""
     pending: list[bytes] = []  # records of the current list not yet given out
+    size = 0  # their bytes
     separator = "\n"  # before the next piece of the current list
 
     def flush() -> str:
-        nonlocal separator
+        nonlocal separator, size
         text = separator + b",\n".join(pending).decode("utf-8")
         pending.clear()
         separator = ",\n"
+        size = 0
         return text
 
     source = (
@@ -533,11 +538,14 @@ def chunks(
     )
     for kind, key, value in checked(source):
         if kind == "record":
-            pending.append(encode(value))
-            if len(pending) >= BATCH:
+            encoded = encode(value)
+            pending.append(encoded)
+            size += len(encoded)
+            if len(pending) >= BATCH or size >= PIECE_BYTES:
+                ideas = len(pending)
                 yield flush()
                 if progress and section == "ideas":
-                    progress(BATCH)
+                    progress(ideas)
             continue
         if section:
             ideas = len(pending) if section == "ideas" else 0

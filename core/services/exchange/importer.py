@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -43,10 +44,16 @@ from .. import audit, bulk, facts
 from . import export, reader
 from .validate import Checker, parse_datetime
 
-CHUNK = 5_000
 PUBLIC = Visibility.public.value
-#: The lists written a batch at a time as they are read (the others are small).
-_BATCHED = {"ideas", "transitions", "method_applications", "participations"}
+#: The lists written a batch at a time as they are read (the others are small), and how
+#: many records a batch holds: an idea with its texts takes ~3 KiB as a dict, the others a
+#: tenth of that, so a batch stays within a few MiB.
+_BATCHED = {
+    "ideas": 1_000,
+    "transitions": 5_000,
+    "method_applications": 5_000,
+    "participations": 5_000,
+}
 #: The columns the batched lists write, in the order of the row tuples built below.
 _IDEA_COLUMNS = (
     "id",
@@ -172,7 +179,9 @@ def _check_place(session: Session, header: dict[str, Any]) -> City | None:
 class _Loader:
     """Writes the checked records of one bundle, a list (or a batch of one) at a time."""
 
-    def __init__(self, session: Session, city: City, existing: City | None) -> None:
+    def __init__(
+        self, session: Session, city: City, existing: City | None, ideas: dict[str, int]
+    ) -> None:
         self.session = session
         self.city = city
         self.existing = existing
@@ -181,13 +190,15 @@ class _Loader:
         self.area_ids: dict[str, int] = {}
         self.org_ids: dict[str, int] = {}
         self.method_ids: dict[str, int] = {}
-        self.idea_ids: dict[str, int] = {}
+        #: Each idea's index in $.ideas by reference (the checker's), and its id by index.
+        self.ideas = ideas
+        self.idea_ids = array("q")
         self.now = utcnow()
         self.formats = bulk.formats(session)
 
     def add(self, section: str, index: int, record: dict[str, Any]) -> None:
         self.buffer.append((index, record))
-        if section in _BATCHED and len(self.buffer) >= CHUNK:
+        if len(self.buffer) >= _BATCHED.get(section, len(self.buffer) + 1):
             self.flush(section)
 
     def flush(self, section: str) -> None:
@@ -337,7 +348,8 @@ class _Loader:
                 for idea_id, (_, i) in zip(ids, batch, strict=True)
             ],
         )
-        self.idea_ids.update(zip(references, ids, strict=True))
+        assert batch[0][0] == len(self.idea_ids)  # the ideas' indexes, in order
+        self.idea_ids.extend(ids)
         bulk.insert_tuples(
             session,
             _table(IdeaSdg),
@@ -356,14 +368,15 @@ class _Loader:
         )
 
     def _transitions(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        idea_ids, stage_ids, time = self.idea_ids, self.stage_ids, self.formats.datetime
+        ideas, idea_ids, stage_ids = self.ideas, self.idea_ids, self.stage_ids
+        time = self.formats.datetime
         bulk.insert_tuples(
             self.session,
             _table(StageTransition),
             _TRANSITION_COLUMNS,
             [
                 (
-                    idea_ids[t["idea"]],
+                    idea_ids[ideas[t["idea"]]],
                     stage_ids[t["from_stage"]] if t["from_stage"] else None,
                     stage_ids[t["to_stage"]],
                     t["from_phase"],
@@ -377,7 +390,8 @@ class _Loader:
         )
 
     def _method_applications(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        idea_ids, method_ids, org_ids = self.idea_ids, self.method_ids, self.org_ids
+        ideas, idea_ids = self.ideas, self.idea_ids
+        method_ids, org_ids = self.method_ids, self.org_ids
         day, created = self.formats.date, self.formats.datetime(self.now)
         ids = bulk.reserve_ids(self.session, _table(MethodApplication), len(batch))
         bulk.insert_tuples(
@@ -387,7 +401,7 @@ class _Loader:
             [
                 (
                     app_id,
-                    idea_ids[a["idea"]],
+                    idea_ids[ideas[a["idea"]]],
                     method_ids[a["method"]],
                     day(a["started_on"]) if a["started_on"] else None,
                     day(a["ended_on"]) if a["ended_on"] else None,
@@ -411,12 +425,12 @@ class _Loader:
         )
 
     def _participations(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        idea_ids, org_ids = self.idea_ids, self.org_ids
+        ideas, idea_ids, org_ids = self.ideas, self.idea_ids, self.org_ids
         bulk.insert_tuples(
             self.session,
             _table(Participation),
             ("idea_id", "organisation_id", "role"),
-            [(idea_ids[p["idea"]], org_ids[p["organisation"]], p["role"]) for _, p in batch],
+            [(idea_ids[ideas[p["idea"]]], org_ids[p["organisation"]], p["role"]) for _, p in batch],
         )
 
 
@@ -480,7 +494,10 @@ def import_bundle(
                         _digest_item(digest, "field", "city", header["city"])
                         savepoint = session.begin_nested()
                     loader = _Loader(
-                        session, _peer_city(session, header, existing, source), existing
+                        session,
+                        _peer_city(session, header, existing, source),
+                        existing,
+                        checker.ideas,
                     )
                     stack.enter_context(bulk.search_index_deferred(session, loader.city.id))
                 if previous is not None:

@@ -328,6 +328,56 @@ def test_a_block_cut_inside_a_literal_or_a_number_reads_on(bundle):
         assert exchange.loads(_ShortReads(text, cut)) == bundle
 
 
+def _lines(bundle) -> bytes:
+    """The bundle one record per line, as an export writes it."""
+    out = ["{"]
+    fields = [k for k in bundle if not isinstance(bundle[k], list)]
+    lists = [k for k in bundle if isinstance(bundle[k], list)]
+    parts = [json.dumps(k) + ":" + json.dumps(bundle[k], ensure_ascii=False) for k in fields]
+    for k in lists:
+        records = ",\n".join(json.dumps(r, ensure_ascii=False) for r in bundle[k])
+        parts.append(json.dumps(k) + ":[\n" + records + "]")
+    out.append(",\n".join(parts))
+    out.append("}\n")
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("size", [97, 1000, 4093, 1 << 20])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\n  "], ids=["lf", "crlf", "indented"])
+def test_a_bundle_one_record_per_line_reads_the_same_wherever_its_blocks_are_cut(
+    bundle, size, newline
+):
+    """Records on lines of their own are read by the fast path; any other layout, and a line
+    cut by a block's end, by the careful one, to the same values."""
+    text = _lines(bundle).replace(b"\n", newline.encode())
+    assert exchange.loads(_ShortReads(text, size)) == bundle
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'"Sn\\ud800r\\u00f6jning"', "surrogate"),
+        (b'"Sn\\u0000r\\u00f6jning"', "NUL"),
+    ],
+    ids=["lone-surrogate", "nul"],
+)
+def test_a_record_on_its_own_line_that_orjson_refuses_is_judged_as_before(
+    bundle, lund, raw, message
+):
+    """orjson refuses a lone surrogate that the standard decoder reads: the record is then
+    read by the standard decoder and refused by the text rule, naming the field."""
+    bundle["ideas"][1]["title"] = "PLACEHOLDER"
+    text = _lines(bundle).replace(b'"PLACEHOLDER"', raw)
+    error = _refused(lund, io.BytesIO(text))
+    assert error.field == "$.ideas[1].title" and message in error.message
+
+
+def test_a_line_with_two_records_or_a_number_beyond_64_bits_reads_as_json_says(bundle):
+    bundle["ideas"][0]["sdgs"] = [2**70]  # refused by the schema later, read as it is here
+    text = _lines(bundle).replace(b"},\n{", b"}, {", 3)
+    assert exchange.loads(_ShortReads(text, 1 << 20)) == bundle
+
+
 # --------------------------------------------------------------------------- the search index
 
 

@@ -97,8 +97,22 @@ def method_record(method: Method) -> dict[str, Any]:
 
 
 def _stream(session: Session, statement: Any) -> Iterator[Any]:
-    """Rows of a query as the database hands them over, a batch at a time."""
-    yield from session.connection().execute(statement.execution_options(yield_per=BATCH))
+    """Rows of a query as the database hands them over, a batch at a time, as plain tuples
+    (SQLite gives integers for booleans: callers convert what they need)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield from connection.execute(statement.execution_options(yield_per=BATCH))
+        return
+    # SQLite's driver steps through a result as it is fetched, so its cursor streams by
+    # itself; reading it directly skips building SQLAlchemy's row objects, a third of the
+    # time of an export.
+    result = connection.execute(statement)
+    try:
+        cursor = result.cursor
+        while rows := cursor.fetchmany(BATCH):
+            yield from rows
+    finally:
+        result.close()
 
 
 def _exported(

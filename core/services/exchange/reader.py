@@ -18,8 +18,11 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
+
+import orjson
 
 from ...errors import ValidationError
 from .schema import SECTIONS
@@ -34,6 +37,8 @@ _WHITESPACE = " \t\n\r"
 #: ``false`` or a ``\uXXXX`` escape.
 _CUT = 8
 _decode = json.JSONDecoder().raw_decode
+#: A list's separator: the comma between two records and the whitespace around it.
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 
 
 class _Text:
@@ -89,6 +94,58 @@ class _Text:
             "$", f"{self.source} is not JSON: {message} (character {self.consumed + self.pos})"
         )
 
+    def records(self, where: str) -> Iterator[Any]:
+        """The values of the list that starts here (its ``[`` read), up to and with its ``]``.
+
+        The fast paths decode a record and step over the comma after it within the block:
+        first a whole line ending in a comma (how an export writes its records) by orjson,
+        then by the standard library's decoder. Anything orjson does not take (another
+        layout, a number beyond 64 bits, a lone surrogate, invalid JSON) is decoded by the
+        standard library, as every record once was, so both read the same values and refuse
+        the same text; a record cut by the block's end, or the list's end, take the careful
+        path.
+        """
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        comma = _COMMA.match
+        loads, invalid = orjson.loads, orjson.JSONDecodeError
+        while True:
+            buffer, pos = self.buffer, self.pos
+            newline = buffer.find("\n", pos)
+            if newline > pos and buffer[newline - 1] == ",":
+                try:
+                    value = loads(buffer[pos : newline - 1])
+                except invalid:
+                    pass
+                else:
+                    if newline + 1 < len(buffer):
+                        self.pos = newline + 1
+                        self.peek()  # (within the block)
+                        yield value
+                        continue
+            try:
+                value, end = _decode(buffer, pos)
+            except (json.JSONDecodeError, RecursionError):
+                value = self.value(where)  # cut off at the block's end, or not JSON
+            else:
+                after = comma(buffer, end)
+                if after is not None and after.end() < len(buffer):
+                    self.pos = after.end()
+                    yield value
+                    continue
+                if end == len(buffer):
+                    value = self.value(where)  # a number may go on in the next block
+                else:
+                    self.pos = end
+            yield value
+            if self.peek() == ",":
+                self.pos += 1
+                self.peek()  # the next record's start, where the fast path decodes
+                continue
+            self.expect("]", f"',' or ']' in {where}")
+            return
+
     def value(self, where: str) -> Any:
         """Decode the JSON value that starts here."""
         self.peek()
@@ -135,16 +192,8 @@ def _stream_items(text: _Text) -> Iterator[Item]:
             if key in SECTIONS and text.peek() == "[":
                 text.pos += 1
                 yield ("start", key, None)
-                if text.peek() == "]":
-                    text.pos += 1
-                else:
-                    while True:
-                        yield ("record", key, text.value(f"$.{key}"))
-                        if text.peek() == ",":
-                            text.pos += 1
-                            continue
-                        text.expect("]", f"',' or ']' in $.{key}")
-                        break
+                for record in text.records(f"$.{key}"):
+                    yield ("record", key, record)
             else:
                 yield ("field", key, text.value(f"$.{key}"))
             if text.peek() == ",":

@@ -703,7 +703,10 @@ class IdeaFact(_IdeaFactColumns, Base):
     """One row per idea: its facts for the figures (a derived table, see ``_IdeaFactColumns``)."""
 
     __tablename__ = "idea_fact"
-    __table_args__ = (Index("ix_idea_fact_city_id", "city_id"),)
+    __table_args__ = (
+        Index("ix_idea_fact_city_id", "city_id"),
+        Index("ix_idea_fact_city_year", "city_id", "year"),
+    )
 
     idea_id: Mapped[int] = mapped_column(
         ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True
@@ -744,8 +747,10 @@ class StoredFigures(Base):
     city_id: Mapped[int] = mapped_column(
         ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
     )
-    #: SHA-256 (hex) of the figures' parameters.
+    #: SHA-256 (hex) of the figures' parameters (and part).
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+    #: For figures counted per submission year, the year; None for the whole city.
+    part: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The counts as JSON.
     payload: Mapped[str] = mapped_column(Text)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain, islice
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import (
@@ -117,6 +117,7 @@ VERSION_TABLE = cast(Table, FactsVersion.__table__)
 STORED_TABLE = cast(Table, StoredFigures.__table__)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- the definition
@@ -238,7 +239,7 @@ def method_facts_query(ideas: Any = None) -> Select[Any]:
 # --------------------------------------------------------------------------- keeping them current
 
 
-def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
+def _chunks(ids: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
     iterator = iter(ids)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -254,15 +255,21 @@ def _store(session: Session | Connection, ideas: Any) -> None:
 def refresh(session: Session, idea_ids: Iterable[int]) -> None:
     """Compute the facts of these ideas again (ideas that no longer exist lose theirs)."""
     ids = sorted(set(idea_ids))
-    cities: set[int] = set()
+    years: dict[int, set[int]] = {}  # per city, the submission years whose facts change
     for chunk in _chunks(ids):
-        of_chunk = select(FACT_TABLE.c.city_id).where(FACT_TABLE.c.idea_id.in_(chunk)).distinct()
-        cities.update(session.scalars(of_chunk))
+        of_chunk = (
+            select(FACT_TABLE.c.city_id, FACT_TABLE.c.year)
+            .where(FACT_TABLE.c.idea_id.in_(chunk))
+            .distinct()
+        )
+        for city_id, year in session.execute(of_chunk).tuples():
+            years.setdefault(city_id, set()).add(year)
         session.execute(delete(METHOD_FACT_TABLE).where(METHOD_FACT_TABLE.c.idea_id.in_(chunk)))
         session.execute(delete(FACT_TABLE).where(FACT_TABLE.c.idea_id.in_(chunk)))
         _store(session, chunk)
-        cities.update(session.scalars(of_chunk))
-    _new_versions(session, cities)
+        for city_id, year in session.execute(of_chunk).tuples():
+            years.setdefault(city_id, set()).add(year)
+    _new_versions(session, years, years)
 
 
 def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
@@ -290,23 +297,47 @@ def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
     _new_versions(session, [city_id])
 
 
-def _new_versions(session: Session | Connection, city_ids: Iterable[int]) -> None:
-    """Give these cities new version tokens: their cached figures are no longer current.
+def _new_versions(
+    session: Session | Connection,
+    city_ids: Iterable[int],
+    years: Mapping[int, set[int]] | None = None,
+) -> None:
+    """Give these cities new version tokens: their kept figures are no longer current.
+
+    :param years: per city, the only submission years whose facts changed; their stored
+        figures split by year (``per_city_year``) are deleted, and the city's other years'
+        carry over to the new token, since they would be counted the same. A city not in it:
+        every figure of the city is deleted.
 
     Cities in ascending order, so that writers touching several cities lock them in the same
     order (PostgreSQL holds each row's lock until the transaction ends).
     """
-    table = VERSION_TABLE
+    table, stored = VERSION_TABLE, STORED_TABLE
     bind = session.get_bind() if isinstance(session, Session) else session
     insert_for = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
     wanted = sorted(set(city_ids))
     if not wanted:
         return
     existing = set(session.scalars(select(City.id).where(City.id.in_(wanted))))
-    # Their stored figures are no longer current either: gone with the old token.
-    session.execute(delete(STORED_TABLE).where(STORED_TABLE.c.city_id.in_(wanted)))
-    for city_id in (c for c in wanted if c in existing):  # a deleted city has no version
+    for city_id in wanted:
         token = uuid.uuid4().hex
+        changed = (years or {}).get(city_id)
+        old = session.scalar(select(table.c.token).where(table.c.city_id == city_id))
+        of_city = stored.c.city_id == city_id
+        if changed is None or old is None:
+            session.execute(delete(stored).where(of_city))
+        else:
+            # Figures not split by year, split by a changed year, or of an older token go;
+            # the rest were counted from facts this write leaves as they were.
+            session.execute(
+                delete(stored).where(
+                    of_city,
+                    or_(stored.c.part.is_(None), stored.c.part.in_(changed), stored.c.token != old),
+                )
+            )
+            session.execute(stored.update().where(of_city).values(token=token))
+        if city_id not in existing:  # a deleted city has no version
+            continue
         statement = insert_for(table).values(city_id=city_id, token=token)
         session.execute(
             statement.on_conflict_do_update(index_elements=[table.c.city_id], set_={"token": token})
@@ -441,6 +472,9 @@ def versions(session: Session, city_ids: Iterable[int]) -> dict[int, str | None]
     return {i: found.get(i) for i in ids}
 
 
+Part = tuple[int, int | None]  # a city, and a submission year or None for all of it
+
+
 def per_city(
     session: Session,
     keys: Mapping[int, Hashable | None],
@@ -463,33 +497,63 @@ def per_city(
         through JSON too (tuples come back as lists), so a kept and a fresh value are the
         same. Kept values are shared: they must not be changed.
     """
+
+    def compute_parts(parts: list[Part]) -> dict[Part, Any]:
+        return {(c, None): v for c, v in compute([c for c, _ in parts]).items()}
+
+    found = _kept(session, {(c, None): key for c, key in keys.items()}, compute_parts)
+    return {c: found[(c, None)] for c in keys}
+
+
+def per_city_year(
+    session: Session,
+    keys: Mapping[Part, Hashable | None],
+    compute: Callable[[list[Part]], dict[Part, Any]],
+) -> dict[Part, Any]:
+    """Figures per city and submission year, for figures that add up over the years.
+
+    As ``per_city``, but a write keeps the stored figures of the years whose facts it left
+    as they were: after an idea of 2024 moves, only the city's 2024 figures are counted again.
+
+    :param keys: per (city id, submission year), the figures' parameters.
+    :param compute: ``compute([(city_id, year), …])`` returning ``{(city_id, year): figures}``.
+    """
+    return _kept(session, keys, compute)
+
+
+def _kept(
+    session: Session,
+    keys: Mapping[Part, Hashable | None],
+    compute: Callable[[list[Part]], dict[Part, Any]],
+) -> dict[Part, Any]:
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    tokens = versions(session, keys)
-    full = {c: (database, c, tokens[c], keys[c]) for c in keys}
-    found: dict[int, Any] = {}
+    tokens = versions(session, {c for c, _ in keys})
+    full = {p: (database, p, tokens[p[0]], keys[p]) for p in keys}
+    found: dict[Part, Any] = {}
     with _cache_lock:
-        for city_id, key in full.items():
-            if keys[city_id] is not None and key in _cache:
+        for part, key in full.items():
+            if keys[part] is not None and key in _cache:
                 _cache.move_to_end(key)
-                found[city_id] = _cache[key]
+                found[part] = _cache[key]
     storable = {
-        c: _digest(keys[c])
-        for c in keys
-        if c not in found and keys[c] is not None and tokens[c] is not None
+        p: _digest((keys[p], p[1]))
+        for p in keys
+        if p not in found and keys[p] is not None and tokens[p[0]] is not None
     }
     stored = _read_stored(session, storable, tokens)
-    missing = [c for c in keys if c not in found and c not in stored]
-    computed = {c: _as_json(v) for c, v in compute(missing).items()} if missing else {}
+    missing = [p for p in keys if p not in found and p not in stored]
+    computed = {p: _as_json(v) for p, v in compute(missing).items()} if missing else {}
     if computed:
         _keep_stored(
-            session, {c: (storable[c], tokens[c], computed[c]) for c in computed if c in storable}
+            session,
+            {p: (storable[p], tokens[p[0]], computed[p]) for p in computed if p in storable},
         )
     with _cache_lock:
-        for city_id in (c for c in keys if c not in found):
-            payload = stored[city_id] if city_id in stored else computed.get(city_id)
-            found[city_id] = None if payload is None else orjson.loads(payload)
-            if keys[city_id] is not None:
-                _cache[full[city_id]] = found[city_id]
+        for part in (p for p in keys if p not in found):
+            payload = stored[part] if part in stored else computed.get(part)
+            found[part] = None if payload is None else orjson.loads(payload)
+            if keys[part] is not None:
+                _cache[full[part]] = found[part]
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return found
@@ -510,23 +574,26 @@ def _as_json(figures: Any) -> bytes:
 
 
 def _read_stored(
-    session: Session, digests: Mapping[int, str], tokens: Mapping[int, str | None]
-) -> dict[int, bytes]:
-    """The stored figures of these cities that are still current (JSON)."""
+    session: Session, digests: Mapping[Part, str], tokens: Mapping[int, str | None]
+) -> dict[Part, bytes]:
+    """The stored figures of these parts that are still current (JSON)."""
     if not digests:
         return {}
     table = STORED_TABLE
-    query = select(table.c.city_id, table.c.key, table.c.token, table.c.payload).where(
-        table.c.city_id.in_(sorted(digests)), table.c.key.in_(set(digests.values()))
-    )
-    return {
-        city_id: payload.encode("utf-8")
-        for city_id, key, token, payload in session.execute(query).tuples()
-        if digests[city_id] == key and tokens[city_id] == token
-    }
+    wanted = {(c, key): p for p, key in digests.items() for c in (p[0],)}
+    found: dict[Part, bytes] = {}
+    for chunk in _chunks(sorted(set(digests.values())), 500):
+        query = select(table.c.city_id, table.c.key, table.c.token, table.c.payload).where(
+            table.c.city_id.in_(sorted({c for c, _ in digests})), table.c.key.in_(chunk)
+        )
+        for city_id, key, token, payload in session.execute(query).tuples():
+            part = wanted.get((city_id, key))
+            if part is not None and tokens[city_id] == token:
+                found[part] = payload.encode("utf-8")
+    return found
 
 
-def _keep_stored(session: Session, figures: Mapping[int, tuple[str, str | None, bytes]]) -> None:
+def _keep_stored(session: Session, figures: Mapping[Part, tuple[str, str | None, bytes]]) -> None:
     """Keep freshly computed figures in the database, if this transaction can write now.
 
     In a savepoint, so that a reader that cannot write leaves its transaction as it was; on
@@ -540,19 +607,32 @@ def _keep_stored(session: Session, figures: Mapping[int, tuple[str, str | None, 
     on_sqlite = bind.dialect.name == "sqlite"
     insert_for = sqlite.insert if on_sqlite else postgresql.insert
     rows = [
-        {"city_id": c, "key": key, "token": token, "payload": payload.decode("utf-8")}
-        for c, (key, token, payload) in sorted(figures.items())
+        {
+            "city_id": city_id,
+            "key": key,
+            "token": token,
+            "part": year,
+            "payload": payload.decode("utf-8"),
+        }
+        for (city_id, year), (key, token, payload) in sorted(
+            figures.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+        )
     ]
-    statement = insert_for(table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.city_id, table.c.key],
-        set_={"token": statement.excluded.token, "payload": statement.excluded.payload},
-    )
     if on_sqlite:
         session.execute(text("PRAGMA busy_timeout = 0"))
     try:
         with session.begin_nested():
-            session.execute(statement)
+            for chunk in _chunks(rows, 200):
+                statement = insert_for(table).values(chunk)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[table.c.city_id, table.c.key],
+                    set_={
+                        "token": statement.excluded.token,
+                        "payload": statement.excluded.payload,
+                        "part": statement.excluded.part,
+                    },
+                )
+                session.execute(statement)
     except DBAPIError as error:  # e.g. another writer holds SQLite's lock; a read-only replica
         log.info("figures not kept in the database this time: %s", error.orig)
     finally:

@@ -45,7 +45,7 @@ def test_a_new_process_reads_the_figures_another_computed(demo_city, monkeypatch
         rows = comparison.compare_methods(session)
         evidence = analysis.method_evidence(session, as_of=AS_OF).rows
     assert rows and evidence
-    assert _stored(demo_city) == 2  # Kiruna's comparison and its evidence as of AS_OF
+    assert _stored(demo_city) > 2  # the comparison, the submission years, evidence per year
 
     facts.clear_cache()  # what a worker started now has in memory: nothing
     _refuse_to_count(monkeypatch)
@@ -106,3 +106,32 @@ def test_a_page_that_cannot_write_now_still_answers(demo_city, database_url):
     with demo_city.transaction(write=False) as session:  # nobody in the way: kept this time
         assert comparison.compare_methods(session) == rows
     assert _stored(demo_city) == 1
+
+
+def _stored_years(platform) -> set[int]:
+    with platform.transaction() as session:
+        return set(
+            session.scalars(select(StoredFigures.part).where(StoredFigures.part.isnot(None)))
+        )
+
+
+def test_a_write_keeps_the_evidence_of_the_years_it_left_alone(demo_city):
+    with demo_city.transaction() as session:
+        evidence = analysis.method_evidence(session, as_of=AS_OF, public_only=True).rows
+    years = _stored_years(demo_city)
+    assert len(years) > 2
+    with demo_city.transaction() as session:
+        idea = session.scalars(select(Idea).order_by(Idea.id)).first()
+        changed = idea.submitted_at.year
+        idea.visibility = "internal" if idea.visibility == "public" else "public"
+    assert _stored_years(demo_city) == years - {changed}  # the other years carried over
+
+    facts.clear_cache()
+    with demo_city.transaction() as session:
+        kept = analysis.method_evidence(session, as_of=AS_OF, public_only=True).rows
+    facts.clear_cache()
+    with demo_city.transaction() as session:
+        facts.clear_cache(session)
+        fresh = analysis.method_evidence(session, as_of=AS_OF, public_only=True).rows
+    assert kept == fresh  # the carried-over years and the recounted one: exact
+    assert kept != evidence  # and the figures did change (one idea fewer or more counted)

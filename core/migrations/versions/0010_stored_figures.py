@@ -2,8 +2,9 @@
 
 ``stored_figures`` holds, per city and set of parameters, the counts the comparison and the
 evidence last computed from the city's facts, with the facts version token they were computed
-under. Every worker and command reads them instead of counting 100,000 ideas again; a write
-that changes a city's facts deletes its rows in the same transaction. Derived data: the table
+under (``part``: the submission year, for figures counted per year). Every worker and command
+reads them instead of counting 100,000 ideas again; a write that changes a city's facts
+deletes its rows in the same transaction (only the changed years' for figures per year). Derived data: the table
 starts empty and fills as figures are asked for.
 
 Revision ID: 0010_stored_figures
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column("city_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("token", sa.String(length=32), nullable=False),
+        sa.Column("part", sa.Integer(), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["city_id"],
@@ -34,7 +36,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("city_id", "key", name=op.f("pk_stored_figures")),
     )
+    # A city's first and last submission year, read whenever its facts changed.
+    op.create_index("ix_idea_fact_city_year", "idea_fact", ["city_id", "year"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_idea_fact_city_year", table_name="idea_fact")
     op.drop_table("stored_figures")

@@ -2,9 +2,10 @@
 
 ``method_evidence`` returns a tidy table, one dict per city × method × figure with exactly the
 keys of ``EVIDENCE_KEYS``. Every count comes from two SQL statements of aggregates over the
-per-idea facts (``facts.py``), grouped per (city, method, day) for the cumulative incidence
-and per (city, method, year, focus area) for the stratified risk ratio, kept per city until
-the city's facts change; Python only adds up those groups.
+per-idea facts (``facts.py``), grouped per (city, method, submission year, day) for the
+cumulative incidence and per (city, method, year, focus area) for the stratified risk ratio,
+kept per city and submission year until the facts of that year change; Python only adds up
+those groups.
 
 Definitions (docs/comparing.md, "Evidence", explains them for readers):
 
@@ -25,10 +26,10 @@ import io
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, case, func, literal, or_, select, text, true, union_all
 from sqlalchemy.orm import Session
@@ -105,7 +106,13 @@ def _statements(
     since: datetime | None,
     as_of: datetime,
     public_only: bool,
+    years: dict[int, list[int]] | None = None,
 ) -> tuple[Any, Any]:
+    """The two statements of counts: per (city, method, submission year, day) for the curves,
+    per (city, method, year, focus area) for the strata.
+
+    :param years: per city id, the submission years to count (None: every year).
+    """
     visible = visible_ideas() if public_only else true()
 
     def followed_up(table: facts.Facts, city: City, *columns: Any) -> Any:
@@ -129,6 +136,8 @@ def _statements(
             table.year,
             table.focus,
         ).where(*facts.scope(table, [city.id], visible, since), table.submitted_at <= censor_at)
+        if years is not None:
+            query = query.where(table.year.in_(years[city.id]))
         if method_keys is not None and table is IdeaMethodFact:
             query = query.where(IdeaMethodFact.method.in_(method_keys))
         return query
@@ -151,11 +160,12 @@ def _statements(
         return select(
             per_idea.c.city_id,
             per_idea.c.method,
+            per_idea.c.year,
             day.label("day"),
             func.sum(event).label("events"),
             func.sum(competing).label("competing"),
             func.count().label("removed"),
-        ).group_by(per_idea.c.city_id, per_idea.c.method, day)
+        ).group_by(per_idea.c.city_id, per_idea.c.method, per_idea.c.year, day)
 
     def strata(per_idea: Any) -> Any:
         window = per_idea.c.followed >= RISK_WINDOW_DAYS
@@ -176,6 +186,16 @@ def _statements(
     curves = union_all(curve(with_method), curve(everyone))
     stratified = union_all(strata(with_method), strata(everyone))
     return curves, stratified
+
+
+def _years(session: Session, city_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per city, its first and last submission year (a city without ideas is left out)."""
+    query = (
+        select(IdeaFact.city_id, func.min(IdeaFact.year), func.max(IdeaFact.year))
+        .where(IdeaFact.city_id.in_(city_ids))
+        .group_by(IdeaFact.city_id)
+    )
+    return {city_id: (low, high) for city_id, low, high in session.execute(query).tuples()}
 
 
 def _row(city: str | None, method: str, metric: str, **figures: Any) -> Row:
@@ -212,46 +232,71 @@ def method_evidence(
     if not chosen:
         return Evidence([], method_keys or [], moment, [])
 
-    def compute(ids: list[int]) -> dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    # Each city's counts depend on its own facts, its data's date and these parameters
+    # alone, and add up over the submission years: kept per city and year until the facts
+    # of that year change (``facts.per_city_year``); the instance's own city's data's date
+    # is the start of the day, so its counts serve the whole day too.
+    spans = facts.per_city(
+        session, {c.id: ("submission years",) for c in chosen}, lambda ids: _years(session, ids)
+    )
+    parameters = ("evidence per year", None if method_keys is None else tuple(method_keys), start)
+    parts: dict[facts.Part, Hashable | None] = {
+        (c.id, year): (*parameters, public_only, data_date(c, moment))
+        for c in chosen
+        if spans[c.id]
+        for year in range(spans[c.id][0], spans[c.id][1] + 1)
+    }
+
+    def compute(wanted: list[facts.Part]) -> dict[facts.Part, tuple[list[Any], list[Any]]]:
+        """Per (city, year): the curves' counts per method (None: all the city's ideas) as
+        columns — days, events, competing events, ideas leaving — and the strata's rows."""
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL jit = off"))
-        subset = [c for c in chosen if c.id in ids]
-        curves_sql, strata_sql = _statements(subset, method_keys, start, moment, public_only)
-        curves: dict[int, list[Any]] = {i: [] for i in ids}
-        strata: dict[int, list[Any]] = {i: [] for i in ids}
-        for row in session.execute(curves_sql):
-            curves[row[0]].append(tuple(row))
+        years: dict[int, list[int]] = defaultdict(list)
+        for city_id, year in wanted:
+            years[city_id].append(cast(int, year))
+        subset = [c for c in chosen if c.id in years]
+        curves_sql, strata_sql = _statements(
+            subset, method_keys, start, moment, public_only, dict(years)
+        )
+        columns: dict[facts.Part, dict[str | None, list[list[int]]]] = {p: {} for p in wanted}
+        for city_id, method, year, day, events, competing, removed in session.execute(curves_sql):
+            found = columns[(city_id, year)].setdefault(method, [[], [], [], []])
+            for column, value in zip(found, (day, events, competing, removed), strict=True):
+                column.append(int(value or 0))
+        strata: dict[facts.Part, list[Any]] = {p: [] for p in wanted}
         for row in session.execute(strata_sql):
-            strata[row[0]].append(tuple(row))
-        return {i: (tuple(curves[i]), tuple(strata[i])) for i in ids}
+            strata[(row[0], row[2])].append(tuple(row))
+        return {
+            p: ([[method, *found] for method, found in columns[p].items()], strata[p])
+            for p in wanted
+        }
 
-    # Each city's counts depend on its own facts, its data's date and these parameters
-    # alone: kept per city until its facts change (``facts.py``); the instance's own city's
-    # data's date is the start of the day, so its counts serve the whole day too.
-    parameters = ("evidence", None if method_keys is None else tuple(method_keys), start)
-    keys = {c.id: (*parameters, public_only, data_date(c, moment)) for c in chosen}
-    counted = facts.per_city(session, keys, compute)
+    counted = facts.per_city_year(session, parts, compute)
 
     # Per city (and method) and day: events, competing events, ideas leaving follow-up, as
-    # dense arrays over the days (follow-up past the last horizon folds into one day).
-    found = [row for c in chosen for row in counted[c.id][0]]
-    first_day = min((int(r[2]) for r in found), default=0)
-    offset = min(first_day, 0)
-    width = max(HORIZONS.values()) + 2 - offset
-
+    # dense arrays over the days (follow-up past the last horizon folds into one day), added
+    # up over the submission years.
     import numpy  # imported on use: a web worker that shows no evidence does without it
+
+    curves = [(p[0], c) for p in parts for c in counted[p][0]]
+    offset = min((min(c[1], default=0) for _city, c in curves), default=0)
+    offset = min(offset, 0)
+    width = max(HORIZONS.values()) + 2 - offset
 
     def empty() -> np.ndarray:
         return numpy.zeros((3, width), dtype=numpy.int64)
 
     with_curve: dict[tuple[int, str], np.ndarray] = defaultdict(empty)
     all_curve: dict[int, np.ndarray] = defaultdict(empty)
-    for city_id, method, day, events, competing, removed in found:
+    for city_id, (method, days, events, competing, removed) in curves:
         counts = all_curve[city_id] if method is None else with_curve[(city_id, method)]
-        counts[:, int(day) - offset] = (int(events or 0), int(competing or 0), int(removed))
+        at = numpy.asarray(days, dtype=numpy.int64) - offset
+        for i, column in enumerate((events, competing, removed)):
+            numpy.add.at(counts[i], at, numpy.asarray(column, dtype=numpy.int64))
     with_strata: dict[tuple[int, str], dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
     all_strata: dict[int, dict[tuple[int, int], tuple[int, int]]] = defaultdict(dict)
-    for city_id, method, year, focus, n, k in (r for c in chosen for r in counted[c.id][1]):
+    for city_id, method, year, focus, n, k in (r for part in parts for r in counted[part][1]):
         key = (int(year), int(focus))
         if method is None:
             all_strata[city_id][key] = (int(n), int(k or 0))

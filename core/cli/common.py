@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
 import click
 from babel.numbers import format_decimal, format_percent
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import KNOWN_LOCALES
 from ..db import default_database_url
-from ..i18n import babel_locale
-from ..models import City
+from ..i18n import N_, babel_locale, translate
+from ..models import City, Method
 from ..platform import Platform
 from ..services.serialisation import json_default
 
@@ -49,15 +51,55 @@ def split_values(values: Sequence[str]) -> list[str] | None:
 
 
 def lang_option(func: F) -> F:
-    """--lang: how a table writes its numbers (and metric names), e.g. 0,042 and 42 % in sv."""
+    """--lang: the language of a human-readable table: its words, names and numbers."""
     return click.option(
         "--lang",
         type=click.Choice(KNOWN_LOCALES),
         default="en",
         show_default=True,
-        help="Language of the table's numbers (0,042 and 42 % in sv; 0.042 and 42% in en) "
-        "and metric names; the headings stay English, CSV and JSON are language-neutral.",
+        help="Language of the table: its headings and notes, the names of methods and metrics, "
+        "and its numbers (0,042 and 42 % in sv; 0.042 and 42% in en). CSV and JSON are "
+        "language-neutral and the same in every language.",
     )(func)
+
+
+#: Said by `innoplat compare` and `innoplat evidence` when no row has a figure.
+NOTHING_APPLIED = N_("No method was applied to any idea of these cities (in this period).")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A human-readable table's words in its reader's language (``--lang``).
+
+    Called with an English msgid marked with ``N_`` (a literal % written %%), it gives the text
+    in ``lang`` with its ``%(name)s`` filled in. A method reads as its name in ``lang`` with its
+    key after it (the key is what ``--methods`` takes, and no word in any language). Cities keep
+    their slugs, as ``--cities`` takes them: a slug is the place's name (kiruna), whereas a
+    city's name is its platform's, long and no clearer in a column heading.
+    """
+
+    lang: str
+    methods: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, message: str, **params: Any) -> str:
+        return translate(message, self.lang) % params
+
+    def method(self, key: str) -> str:
+        return self.methods.get(key, key)
+
+
+def labels_for(
+    session: Session, lang: str, *, method_keys: Iterable[str], default_locale: str
+) -> Labels:
+    """The methods' names by the pages' rule (``localized_in``); ``default_locale`` is that of
+    the --city, as on its pages. A method without a name in the shared catalogue stays its key."""
+    keys = sorted(set(method_keys))
+    found = session.scalars(select(Method).where(Method.key.in_(keys), Method.city_id.is_(None)))
+    names = {m.key: m.label(lang, default_locale) for m in found}
+    return Labels(
+        lang,
+        methods={k: f"{names[k]} ({k})" if names.get(k, k) != k else k for k in keys},
+    )
 
 
 def number(value: float, lang: str, pattern: str = "#,##0.00") -> str:

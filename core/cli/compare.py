@@ -8,12 +8,36 @@ from typing import Any
 import click
 
 from ..errors import ValidationError
+from ..i18n import N_
 from ..services import comparison
 from ..services.comparison import Metric, Row, rows_as_csv, rows_as_json
 from . import evidence
-from .common import city_options, city_transaction, lang_option, number, percent, split_values
+from .common import (
+    NOTHING_APPLIED,
+    Labels,
+    city_options,
+    city_transaction,
+    labels_for,
+    lang_option,
+    number,
+    percent,
+    split_values,
+)
 
 SMALL_MARK = "*"
+
+#: A metric's unit as its heading names it (the words of the /compare page).
+UNITS = {
+    "share": N_("share of ideas"),
+    "ratio": N_("ratio"),
+    "days": N_("days"),
+    "ideas": N_("ideas"),
+    "kinds": N_("organisation kinds"),
+}
+DAYS = N_("%(days)s d")
+METHOD = N_("Method")
+INTERVAL = N_("(low–high): 95 %% interval.")
+SMALL = N_("%(mark)s fewer than %(n)s ideas.")
 
 
 def format_figure(value: Any, unit: str, lang: str = "en") -> str:
@@ -25,7 +49,7 @@ def format_figure(value: Any, unit: str, lang: str = "en") -> str:
     if unit == "ratio":
         return f"{number(value, lang)}×"
     if unit == "days":
-        return f"{number(value, lang, '#,##0')} d"
+        return Labels(lang)(DAYS, days=number(value, lang, "#,##0"))
     if unit == "ideas":
         return number(value, lang, "#,##0")
     return number(value, lang)
@@ -40,11 +64,16 @@ def format_cell(row: Row, unit: str, lang: str = "en") -> str:
 
 
 def print_pivot(
-    rows: Sequence[Row], metrics: Sequence[Metric], cities: Sequence[str], lang: str = "en"
+    rows: Sequence[Row],
+    metrics: Sequence[Metric],
+    cities: Sequence[str],
+    labels: Labels | None = None,
 ) -> None:
-    """One block per metric: a line per method, a column per city."""
+    """One block per metric: a line per method, a column per city, in the labels' language."""
+    labels = labels or Labels("en")
+    lang = labels.lang
     if not rows:
-        click.echo("No method was applied to any idea of these cities (in this period).")
+        click.echo(labels(NOTHING_APPLIED))
         return
     shown_cities = [c for c in cities if any(r["city"] == c for r in rows)]
     for metric in metrics:
@@ -55,13 +84,14 @@ def print_pivot(
         }
         if not cells:
             continue
-        methods = sorted({m for m, _c in cells})
-        headers = ["method", *shown_cities]
-        table = [[m, *[cells.get((m, c), "") for c in shown_cities]] for m in methods]
+        methods = sorted({m for m, _c in cells}, key=lambda m: labels.method(m).lower())
+        headers = [labels(METHOD), *shown_cities]
+        table = [
+            [labels.method(m), *[cells.get((m, c), "") for c in shown_cities]] for m in methods
+        ]
         widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
-        click.echo(
-            click.style(f"{metric.label_for(lang)} ({metric.key}, {metric.unit})", bold=True)
-        )
+        unit = labels(UNITS[metric.unit]) if metric.unit in UNITS else metric.unit
+        click.echo(click.style(f"{metric.label_for(lang)} ({metric.key}, {unit})", bold=True))
         click.echo(
             "  ".join(
                 click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True)
@@ -70,9 +100,7 @@ def print_pivot(
         for line in table:
             click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
         click.echo()
-    click.echo(
-        f"(low–high): 95 % interval. {SMALL_MARK} fewer than {comparison.SMALL_SAMPLE} ideas."
-    )
+    click.echo(f"{labels(INTERVAL)} {labels(SMALL, mark=SMALL_MARK, n=comparison.SMALL_SAMPLE)}")
 
 
 @click.command()
@@ -168,12 +196,18 @@ def compare(
             metrics=split_values(metrics),
             staff_of=row if staff_view else None,
         )
+        labels = labels_for(
+            session,
+            lang,
+            method_keys=(r["method"] for r in result.rows),
+            default_locale=row.default_locale,
+        )
     if output == "csv":
         click.echo(rows_as_csv(result.rows), nl=False)
     elif output == "json":
         click.echo(rows_as_json(result.rows))
     else:
-        print_pivot(result.rows, result.metrics, [c.slug for c in result.cities], lang)
+        print_pivot(result.rows, result.metrics, [c.slug for c in result.cities], labels)
 
 
 COMMANDS = [compare]

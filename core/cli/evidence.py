@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..i18n import N_
 from ..services.evidence.analysis import (
     Evidence,
     Row,
@@ -16,8 +17,11 @@ from ..services.evidence.analysis import (
     method_evidence,
 )
 from .common import (
+    NOTHING_APPLIED,
+    Labels,
     city_options,
     city_transaction,
+    labels_for,
     lang_option,
     number,
     percent,
@@ -25,6 +29,28 @@ from .common import (
 )
 
 POOLED = "pooled_risk_ratio_12m"
+
+POOLED_TITLE = N_("Pooled risk ratio of implementation within 12 months")
+INCIDENCE_TITLE = N_("Per city: cumulative incidence of implementation")
+RATIO_TITLE = N_("Per city: risk ratio within 12 months")
+METHOD = N_("Method")
+CITY = N_("City")
+CITIES = N_("Cities")
+RISK_RATIO = N_("Risk ratio (95 %%)")
+PREDICTION = N_("Prediction interval")
+NOT_POOLED = N_("not pooled")
+MONTHS = N_("%(months)s months")
+MONTHS_WITHOUT = N_("%(months)s months without the method")
+CRUDE = N_("Crude")
+ADJUSTED = N_("Adjusted (year, focus area)")
+INTERVAL = N_("(low–high): 95 %% interval.")
+AT_RISK = N_("[n]: ideas still at risk.")
+#: The caveat of the /compare/evidence page, word for word.
+CAVEAT = N_(
+    "The data are observational: cities choose methods for ideas they already believe in. A "
+    "ratio above 1 says that ideas with the method were implemented more often, not that the "
+    "method caused it."
+)
 
 
 def _estimate(row: Row | None, show: Callable[[float], str], unit: str = "") -> str | None:
@@ -63,18 +89,19 @@ def pooled_rows(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r["metric"] == POOLED]
 
 
-def print_pooled(rows: list[Row], lang: str) -> None:
+def print_pooled(rows: list[Row], labels: Labels) -> None:
     """The methods ranked by their pooled risk ratio, with intervals and heterogeneity."""
+    lang = labels.lang
     pooled = sorted(
         pooled_rows(rows), key=lambda r: (r["value"] is None, -(r["value"] or 0), r["method"])
     )
-    click.echo(click.style("Pooled risk ratio of implementation within 12 months", bold=True))
+    click.echo(click.style(labels(POOLED_TITLE), bold=True))
     _print_table(
-        ["method", "risk ratio (95 %)", "prediction", "τ²", "I²", "cities"],
+        [labels(METHOD), labels(RISK_RATIO), labels(PREDICTION), "τ²", "I²", labels(CITIES)],
         [
             [
-                r["method"],
-                _ratio(r, lang) if r["value"] is not None else "not pooled",
+                labels.method(r["method"]),
+                _ratio(r, lang) if r["value"] is not None else labels(NOT_POOLED),
                 f"{number(r['prediction_low'], lang)}–{number(r['prediction_high'], lang)}"
                 if r["prediction_low"] is not None
                 else "",
@@ -87,40 +114,40 @@ def print_pooled(rows: list[Row], lang: str) -> None:
     )
 
 
-NOTHING = "No method was applied to any idea of these cities (in this period)."
-CAVEAT = (
-    "Observational data: a ratio says how ideas with a method fared, not that the method caused it."
-)
-
-
-def print_evidence(evidence: Evidence, lang: str = "en") -> None:
+def print_evidence(evidence: Evidence, labels: Labels) -> None:
     """Pooled effects first (the ranking), then per city: incidence and risk ratios."""
+    lang = labels.lang
     rows = evidence.rows
     if not rows:
-        click.echo(NOTHING)
+        click.echo(labels(NOTHING_APPLIED))
         return
-    print_pooled(rows, lang)
+    print_pooled(rows, labels)
     by_key = {(r["city"], r["method"], r["metric"]): r for r in rows}
     pairs = sorted({(r["city"], r["method"]) for r in rows if r["city"] is not None})
-    click.echo(click.style("Per city: cumulative incidence of implementation", bold=True))
-    headers = ["city", "method", "6 months", "12 months", "24 months", "12 m without"]
+    click.echo(click.style(labels(INCIDENCE_TITLE), bold=True))
+    headers = [
+        labels(CITY),
+        labels(METHOD),
+        *(labels(MONTHS, months=m) for m in (6, 12, 24)),
+        labels(MONTHS_WITHOUT, months=12),
+    ]
     table = [
         [
             city,
-            method,
+            labels.method(method),
             *(_share(by_key.get((city, method, f"incidence_{m}m")), lang) for m in (6, 12, 24)),
             _share(by_key.get((city, method, "incidence_12m_without")), lang),
         ]
         for city, method in pairs
     ]
     _print_table(headers, table)
-    click.echo(click.style("Per city: risk ratio within 12 months", bold=True))
+    click.echo(click.style(labels(RATIO_TITLE), bold=True))
     _print_table(
-        ["city", "method", "crude", "adjusted (year, focus area)", "n"],
+        [labels(CITY), labels(METHOD), labels(CRUDE), labels(ADJUSTED), "n"],
         [
             [
                 city,
-                method,
+                labels.method(method),
                 _ratio(by_key.get((city, method, "crude_risk_ratio_12m")), lang),
                 _ratio(by_key.get((city, method, "adjusted_risk_ratio_12m")), lang),
                 number(by_key[(city, method, "adjusted_risk_ratio_12m")]["n"], lang, "#,##0"),
@@ -128,7 +155,7 @@ def print_evidence(evidence: Evidence, lang: str = "en") -> None:
             for city, method in pairs
         ],
     )
-    click.echo(f"(low–high): 95 % interval. [n]: ideas still at risk. {CAVEAT}")
+    click.echo(f"{labels(INTERVAL)} {labels(AT_RISK)} {labels(CAVEAT)}")
 
 
 def run(
@@ -152,7 +179,7 @@ def run(
             raise click.BadParameter(
                 f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
             ) from None
-    with city_transaction(city, database_url) as (_platform, session, _row):
+    with city_transaction(city, database_url) as (_platform, session, row):
         found = method_evidence(
             session,
             cities=split_values(cities),
@@ -161,18 +188,24 @@ def run(
             as_of=moment,
             public_only=public_only,
         )
+        labels = labels_for(
+            session,
+            lang,
+            method_keys=(r["method"] for r in found.rows),
+            default_locale=row.default_locale,
+        )
     rows = pooled_rows(found.rows) if pooled_only else found.rows
     if output == "csv":
         click.echo(evidence_as_csv(rows), nl=False)
     elif output == "json":
         click.echo(evidence_as_json(rows))
     elif not pooled_only:
-        print_evidence(found, lang)
+        print_evidence(found, labels)
     elif not rows:
-        click.echo(NOTHING)
+        click.echo(labels(NOTHING_APPLIED))
     else:
-        print_pooled(rows, lang)
-        click.echo(f"(low–high): 95 % interval. {CAVEAT}")
+        print_pooled(rows, labels)
+        click.echo(f"{labels(INTERVAL)} {labels(CAVEAT)}")
 
 
 @click.command()

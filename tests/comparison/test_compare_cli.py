@@ -51,8 +51,8 @@ def test_the_table_shows_intervals_and_marks_small_samples(with_demo, innoplat):
         "compare", "--metric", "implementation_share", "--metric", "median_days_in_pilot"
     )
     assert code == 0
-    assert "Share implemented (implementation_share, share)" in out
-    assert "living_lab" in out and "kiruna" in out
+    assert "Share implemented (implementation_share, share of ideas)" in out
+    assert "Living lab (living_lab)" in out and "kiruna" in out
     assert "%–" in out  # a share with its interval, e.g. 48% (44%–52%)
     assert "* fewer than 30 ideas" in out
 

@@ -59,8 +59,8 @@ def test_the_table_ranks_the_methods_in_the_chosen_language(three_cities, innopl
     _, sv, _ = innoplat("compare", "--pooled", "--as-of", AS_OF, "--lang", "sv")
     _, json_out, _ = innoplat("compare", "--pooled", "--as-of", AS_OF, "--format", "json")
     best = max((r for r in json.loads(json_out) if r["value"]), key=lambda r: r["value"])
-    (line_en,) = [line for line in en.splitlines() if line.startswith(best["method"] + " ")]
-    (line_sv,) = [line for line in sv.splitlines() if line.startswith(best["method"] + " ")]
+    (line_en,) = [line for line in en.splitlines() if f"({best['method']}) " in line]
+    (line_sv,) = [line for line in sv.splitlines() if f"({best['method']}) " in line]
     assert f"{best['value']:.2f}×" in line_en and f"{best['tau2']:.3f}" in line_en
     assert f"{best['value']:.2f}×".replace(".", ",") in line_sv
     assert f"{best['tau2']:.3f}".replace(".", ",") in line_sv

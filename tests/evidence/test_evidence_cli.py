@@ -45,8 +45,8 @@ def test_the_table_ranks_pooled_methods_and_shows_every_city(with_demo, innoplat
     assert code == 0
     assert "Pooled risk ratio of implementation within 12 months" in out
     assert "not pooled" in out  # one city: nothing to pool
-    assert "living_lab" in out and "kiruna" in out
-    assert "Observational data" in out
+    assert "Living lab (living_lab)" in out and "kiruna" in out
+    assert "The data are observational" in out
 
 
 def test_a_bad_date_is_one_line_naming_the_option(with_demo, innoplat):

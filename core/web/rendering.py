@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-# Raw HTML in Markdown is escaped by the parser already; nh3 is the second line of defence,
-# so that even a parser bug cannot let a <script> or an event handler through.
-_markdown = MarkdownIt(
-    "commonmark", {"html": False, "linkify": False, "typographer": False}
-).enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    """The parser, made on first use: commands that load the plugins (which import this
+    module through the toolkit) never render Markdown and do without markdown-it."""
+    from markdown_it import MarkdownIt
+
+    # Raw HTML in Markdown is escaped by the parser already; nh3 is the second line of
+    # defence, so that even a parser bug cannot let a <script> or an event handler through.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        "table"
+    )
+
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
     "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
@@ -20,7 +34,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 def markdown(text: str | None) -> Markup:
     """Markdown as safe HTML: no scripts, no event handlers, no styles, only http(s)/mailto links."""
-    html = _markdown.render(text or "")
+    html = _markdown().render(text or "")
     # Headings start at h2: the page's own h1 is the idea's title.
     for level in (5, 4, 3, 2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(

@@ -39,7 +39,7 @@ from .reader import Item
 from .schema import CHANGES_FORMAT, FORMAT, MINOR_VERSION, SECTIONS, VERSION
 from .validate import Checker
 
-BATCH = 2_000
+BATCH = 500
 #: Encoded records are given out once they reach this size (or ``BATCH`` records): each
 #: piece is copied a few times on its way to the file or the network.
 PIECE_BYTES = 256 * 1024

@@ -49,7 +49,7 @@ PUBLIC = Visibility.public.value
 #: many records a batch holds: an idea with its texts takes ~3 KiB as a dict, the others a
 #: tenth of that, so a batch stays within a few MiB.
 _BATCHED = {
-    "ideas": 1_000,
+    "ideas": 500,
     "transitions": 5_000,
     "method_applications": 5_000,
     "participations": 5_000,

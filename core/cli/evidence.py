@@ -93,7 +93,8 @@ def print_pooled(rows: list[Row], labels: Labels) -> None:
     """The methods ranked by their pooled risk ratio, with intervals and heterogeneity."""
     lang = labels.lang
     pooled = sorted(
-        pooled_rows(rows), key=lambda r: (r["value"] is None, -(r["value"] or 0), r["method"])
+        pooled_rows(rows),
+        key=lambda r: (r["value"] is None, -(r["value"] or 0), labels.method(r["method"]).lower()),
     )
     click.echo(click.style(labels(POOLED_TITLE), bold=True))
     _print_table(
@@ -123,7 +124,10 @@ def print_evidence(evidence: Evidence, labels: Labels) -> None:
         return
     print_pooled(rows, labels)
     by_key = {(r["city"], r["method"], r["metric"]): r for r in rows}
-    pairs = sorted({(r["city"], r["method"]) for r in rows if r["city"] is not None})
+    pairs = sorted(
+        {(r["city"], r["method"]) for r in rows if r["city"] is not None},
+        key=lambda pair: (pair[0], labels.method(pair[1]).lower()),
+    )
     click.echo(click.style(labels(INCIDENCE_TITLE), bold=True))
     headers = [
         labels(CITY),

@@ -134,6 +134,18 @@ def test_the_pooled_comparison_speaks_the_language_too(with_demo, table):
     assert _english(sv) == []
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_methods_go_in_the_order_of_their_names_in_the_language(with_demo, table, lang):
+    """Ties in the ranking (here: one city, nothing pooled) and each city's rows are in the
+    order of the names the reader sees, as in the comparison table, not of their keys."""
+    _, out = table("evidence", *AS_OF, "--lang", lang)
+    blocks = [b.splitlines()[2:] for b in out.split("\n\n")[:3]]
+    ranked = [re.split(r" \(", line)[0] for line in blocks[0]]
+    per_city = [re.split(r"  +", line)[1] for line in blocks[1]]
+    assert len(ranked) >= 5 and ranked == sorted(ranked, key=str.lower)
+    assert per_city == sorted(per_city, key=str.lower) and len(per_city) == len(ranked)
+
+
 def test_nothing_applied_is_said_in_the_language(with_demo, table):
     for command in (("compare",), ("evidence", *AS_OF), ("compare", "--pooled", *AS_OF)):
         _, sv = table(*command, "--since", "2999-01-01", "--lang", "sv")

@@ -737,10 +737,25 @@ class FactsVersion(Base):
     token: Mapped[str] = mapped_column(String(32))
 
 
+class FactsYearVersion(Base):
+    """A token per city and submission year that changes whenever the facts of the city's
+    ideas submitted that year do: figures counted per year are valid while it stays the same.
+    Every year the city has facts for has one (``core/services/facts.py``)."""
+
+    __tablename__ = "facts_year_version"
+
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("city.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class StoredFigures(Base):
     """A city's counts for one kind of figure, as last computed from its facts: any worker
     (or a command) reads them instead of counting again while the city's facts version token
-    is the one stored beside them (``core/services/facts.py``, ``per_city``)."""
+    (for counts of one submission year, that year's token) is the one stored beside them
+    (``core/services/facts.py``, ``per_city``)."""
 
     __tablename__ = "stored_figures"
 

@@ -48,6 +48,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     or_,
     select,
     text,
@@ -64,6 +65,7 @@ from ..models import (
     IMPLEMENTED_PHASES,
     City,
     FactsVersion,
+    FactsYearVersion,
     FocusArea,
     Idea,
     IdeaFact,
@@ -114,6 +116,7 @@ Facts = type[IdeaFact] | type[IdeaMethodFact]
 FACT_TABLE = cast(Table, IdeaFact.__table__)
 METHOD_FACT_TABLE = cast(Table, IdeaMethodFact.__table__)
 VERSION_TABLE = cast(Table, FactsVersion.__table__)
+YEAR_VERSION_TABLE = cast(Table, FactsYearVersion.__table__)
 STORED_TABLE = cast(Table, StoredFigures.__table__)
 
 log = logging.getLogger(__name__)
@@ -304,15 +307,15 @@ def _new_versions(
 ) -> None:
     """Give these cities new version tokens: their kept figures are no longer current.
 
-    :param years: per city, the only submission years whose facts changed; their stored
-        figures split by year (``per_city_year``) are deleted, and the city's other years'
-        carry over to the new token, since they would be counted the same. A city not in it:
-        every figure of the city is deleted.
+    :param years: per city, the only submission years whose facts changed: those years get
+        new tokens too (figures kept per year, ``per_city_year``, of the other years stay
+        valid). A city not in it: every year of the city gets a new token.
 
+    The figures stored under an old token are deleted (they could never be read again).
     Cities in ascending order, so that writers touching several cities lock them in the same
     order (PostgreSQL holds each row's lock until the transaction ends).
     """
-    table, stored = VERSION_TABLE, STORED_TABLE
+    table, stored, per_year = VERSION_TABLE, STORED_TABLE, YEAR_VERSION_TABLE
     bind = session.get_bind() if isinstance(session, Session) else session
     insert_for = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
     wanted = sorted(set(city_ids))
@@ -322,22 +325,35 @@ def _new_versions(
     for city_id in wanted:
         token = uuid.uuid4().hex
         changed = (years or {}).get(city_id)
-        old = session.scalar(select(table.c.token).where(table.c.city_id == city_id))
         of_city = stored.c.city_id == city_id
-        if changed is None or old is None:
+        if changed is None:
             session.execute(delete(stored).where(of_city))
+            session.execute(delete(per_year).where(per_year.c.city_id == city_id))
         else:
-            # Figures not split by year, split by a changed year, or of an older token go;
-            # the rest were counted from facts this write leaves as they were.
             session.execute(
                 delete(stored).where(
-                    of_city,
-                    or_(stored.c.part.is_(None), stored.c.part.in_(changed), stored.c.token != old),
+                    of_city, or_(stored.c.part.is_(None), stored.c.part.in_(changed))
                 )
             )
-            session.execute(stored.update().where(of_city).values(token=token))
         if city_id not in existing:  # a deleted city has no version
             continue
+        if changed is None:  # every year the city has facts for
+            session.execute(
+                insert(per_year).from_select(
+                    ["city_id", "year", "token"],
+                    select(FACT_TABLE.c.city_id, FACT_TABLE.c.year, literal(token))
+                    .where(FACT_TABLE.c.city_id == city_id)
+                    .distinct(),
+                )
+            )
+        else:
+            for year in sorted(changed):
+                statement = insert_for(per_year).values(city_id=city_id, year=year, token=token)
+                session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[per_year.c.city_id, per_year.c.year], set_={"token": token}
+                    )
+                )
         statement = insert_for(table).values(city_id=city_id, token=token)
         session.execute(
             statement.on_conflict_do_update(index_elements=[table.c.city_id], set_={"token": token})
@@ -515,10 +531,38 @@ def per_city_year(
     As ``per_city``, but a write keeps the stored figures of the years whose facts it left
     as they were: after an idea of 2024 moves, only the city's 2024 figures are counted again.
 
-    :param keys: per (city id, submission year), the figures' parameters.
+    :param keys: per (city id, submission year), the figures' parameters. Only years the
+        city has facts for are counted; others are None, as a city without facts.
     :param compute: ``compute([(city_id, year), …])`` returning ``{(city_id, year): figures}``.
     """
     return _kept(session, keys, compute)
+
+
+def years_of(session: Session, city_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per city, the submission years it has facts for, ascending (a city without none)."""
+    query = (
+        select(YEAR_VERSION_TABLE.c.city_id, YEAR_VERSION_TABLE.c.year)
+        .where(YEAR_VERSION_TABLE.c.city_id.in_(sorted(set(city_ids))))
+        .order_by(YEAR_VERSION_TABLE.c.city_id, YEAR_VERSION_TABLE.c.year)
+    )
+    found: dict[int, list[int]] = {}
+    for city_id, year in session.execute(query).tuples():
+        found.setdefault(city_id, []).append(year)
+    return found
+
+
+def _tokens(session: Session, parts: Iterable[Part]) -> dict[Part, str | None]:
+    """The version token each part's figures are kept under (None: none, never kept)."""
+    parts = list(parts)
+    cities = versions(session, {c for c, _ in parts})
+    yearly = {c for c, year in parts if year is not None}
+    by_year: dict[Part, str] = {}
+    if yearly:
+        query = select(
+            YEAR_VERSION_TABLE.c.city_id, YEAR_VERSION_TABLE.c.year, YEAR_VERSION_TABLE.c.token
+        ).where(YEAR_VERSION_TABLE.c.city_id.in_(sorted(yearly)))
+        by_year = {(c, y): token for c, y, token in session.execute(query).tuples()}
+    return {p: cities[p[0]] if p[1] is None else by_year.get(p) for p in parts}
 
 
 def _kept(
@@ -527,8 +571,8 @@ def _kept(
     compute: Callable[[list[Part]], dict[Part, Any]],
 ) -> dict[Part, Any]:
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    tokens = versions(session, {c for c, _ in keys})
-    full = {p: (database, p, tokens[p[0]], keys[p]) for p in keys}
+    tokens = _tokens(session, keys)
+    full = {p: (database, p, tokens[p], keys[p]) for p in keys}
     found: dict[Part, Any] = {}
     with _cache_lock:
         for part, key in full.items():
@@ -538,7 +582,7 @@ def _kept(
     storable = {
         p: _digest((keys[p], p[1]))
         for p in keys
-        if p not in found and keys[p] is not None and tokens[p[0]] is not None
+        if p not in found and keys[p] is not None and tokens[p] is not None
     }
     stored = _read_stored(session, storable, tokens)
     missing = [p for p in keys if p not in found and p not in stored]
@@ -546,7 +590,7 @@ def _kept(
     if computed:
         _keep_stored(
             session,
-            {p: (storable[p], tokens[p[0]], computed[p]) for p in computed if p in storable},
+            {p: (storable[p], tokens[p], computed[p]) for p in computed if p in storable},
         )
     with _cache_lock:
         for part in (p for p in keys if p not in found):
@@ -574,7 +618,7 @@ def _as_json(figures: Any) -> bytes:
 
 
 def _read_stored(
-    session: Session, digests: Mapping[Part, str], tokens: Mapping[int, str | None]
+    session: Session, digests: Mapping[Part, str], tokens: Mapping[Part, str | None]
 ) -> dict[Part, bytes]:
     """The stored figures of these parts that are still current (JSON)."""
     if not digests:
@@ -588,7 +632,7 @@ def _read_stored(
         )
         for city_id, key, token, payload in session.execute(query).tuples():
             part = wanted.get((city_id, key))
-            if part is not None and tokens[city_id] == token:
+            if part is not None and tokens[part] == token:
                 found[part] = payload.encode("utf-8")
     return found
 

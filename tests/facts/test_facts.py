@@ -289,6 +289,15 @@ def _check(session, as_of):
     fresh_links = session.execute(facts.method_facts_query()).all()
     _same(_stored(session, IdeaMethodFact, key), sorted((tuple(r) for r in fresh_links), key=key))
 
+    # Every (city, submission year) with facts has a version token, and only those.
+    with_facts = set(session.execute(select(IdeaFact.city_id, IdeaFact.year).distinct()).tuples())
+    tokened = {
+        (city_id, year)
+        for city_id, years in facts.years_of(session, session.scalars(select(City.id))).items()
+        for year in years
+    }
+    assert tokened == with_facts
+
     cities = list(session.scalars(select(City).order_by(City.id)))
     city_ids = [c.id for c in cities]
     order = lambda r: tuple("" if v is None else str(v) for v in r)  # noqa: E731

@@ -188,16 +188,6 @@ def _statements(
     return curves, stratified
 
 
-def _years(session: Session, city_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per city, its first and last submission year (a city without ideas is left out)."""
-    query = (
-        select(IdeaFact.city_id, func.min(IdeaFact.year), func.max(IdeaFact.year))
-        .where(IdeaFact.city_id.in_(city_ids))
-        .group_by(IdeaFact.city_id)
-    )
-    return {city_id: (low, high) for city_id, low, high in session.execute(query).tuples()}
-
-
 def _row(city: str | None, method: str, metric: str, **figures: Any) -> Row:
     row: Row = dict.fromkeys(EVIDENCE_KEYS)
     row.update(city=city, method=method, metric=metric, **figures)
@@ -236,15 +226,12 @@ def method_evidence(
     # alone, and add up over the submission years: kept per city and year until the facts
     # of that year change (``facts.per_city_year``); the instance's own city's data's date
     # is the start of the day, so its counts serve the whole day too.
-    spans = facts.per_city(
-        session, {c.id: ("submission years",) for c in chosen}, lambda ids: _years(session, ids)
-    )
+    years_of = facts.years_of(session, [c.id for c in chosen])
     parameters = ("evidence per year", None if method_keys is None else tuple(method_keys), start)
     parts: dict[facts.Part, Hashable | None] = {
         (c.id, year): (*parameters, public_only, data_date(c, moment))
         for c in chosen
-        if spans[c.id]
-        for year in range(spans[c.id][0], spans[c.id][1] + 1)
+        for year in years_of.get(c.id, [])
     }
 
     def compute(wanted: list[facts.Part]) -> dict[facts.Part, tuple[list[Any], list[Any]]]:

@@ -34,7 +34,7 @@ def test_all_six_cities_exported_imported_as_peers_and_compared(make_instance, i
     assert code == 0
     assert {r["city"] for r in json.loads(out)} == set(SIX)
     code, out, _ = innoplat("compare", "--metric", "lift", "--db", _url(hub))
-    header = next(line for line in out.splitlines() if line.startswith("method"))
+    header = next(line for line in out.splitlines() if line.startswith("Method"))
     assert all(slug in header for slug in SIX)
     html = (
         create_app(platform=hub, config={"TESTING": True})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from innoplat.core.config import CityDefinition, LocalMethodConfig, load_city
-from innoplat.core.models import Base, Method
+from innoplat.core.models import Base, Method, utcnow
 from innoplat.core.services import accounts, actors, comparison, ideas, methods
 from innoplat.core.services.ideas import Submitter
 from innoplat.core.testing import city_with_plugins
@@ -38,6 +39,8 @@ PLUGINS = ["catalogue", "voting", "comments", "evaluation", "notifications", "si
 SECRET = "one secret for both cities, as in a shared deployment"
 PASSWORD = "correct horse battery staple"
 ROLES = ("anonymous", "citizen", "member", "coordinator", "admin", "other_admin")
+#: Before today: the evidence counts ideas submitted before the start of the day.
+SUBMITTED = utcnow() - timedelta(days=30)
 #: URL variables naming what every city shares (a catalogue method), per blueprint: the
 #: other city's value there (its local method's key) is visited, but need not be refused.
 SHARED = {"evidence": ("method",)}
@@ -104,6 +107,7 @@ def _populate(platform: Any, data: CityData) -> None:
             title="Snösmältning med spillvärme från serverhallen",
             summary="Värme som annars går förlorad smälter snö på trottoarerna.",
             submitter=Submitter(name=f"{c} Inlämnare", email=f"submitter@{slug}.example", consent=True),
+            submitted_at=SUBMITTED,
         )  # fmt: skip
         internal = ideas.submit_idea(
             session,
@@ -112,6 +116,7 @@ def _populate(platform: Any, data: CityData) -> None:
             summary=f"{c} intern sammanfattning",
             description=f"{c} intern beskrivning",
             visibility="internal",
+            submitted_at=SUBMITTED,
         )
         for idea in (public, internal):
             methods.apply_method(session, idea, "living_lab", outcome_note=f"{c} utfall")
@@ -331,6 +336,8 @@ def _other_city_rows(session: Session, city_id: int) -> dict[str, list[tuple[str
     owned: dict[str, set[Any]] = {"city": {city_id}}
     found: dict[str, list[tuple[str, ...]]] = {}
     for table in Base.metadata.sorted_tables:
+        if table.name in KEPT_FIGURES:
+            continue
         conditions = [
             fk.parent.in_(owned[fk.column.table.name])
             for fk in table.foreign_keys
@@ -347,6 +354,12 @@ def _other_city_rows(session: Session, city_id: int) -> dict[str, list[tuple[str
             index = list(table.columns).index(key[0])
             owned[table.name] = {row[index] for row in rows}
     return found
+
+
+#: Counts a comparison keeps for every city it compares (``facts.per_city``): any city's
+#: /compare page reads every city's public facts by design, and keeping the counts it computed
+#: changes nothing the other city owns or shows.
+KEPT_FIGURES = {"stored_figures"}
 
 
 def _fingerprint(city: CityData) -> dict[str, list[tuple[str, ...]]]:

@@ -65,6 +65,9 @@ def lang_option(func: F) -> F:
 
 #: Said by `innoplat compare` and `innoplat evidence` when no row has a figure.
 NOTHING_APPLIED = N_("No method was applied to any idea of these cities (in this period).")
+#: The method column's heading, and the note under every table of figures with intervals.
+METHOD = N_("Method")
+INTERVAL = N_("(low–high): 95 %% interval.")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from ..services import comparison
 from ..services.comparison import Metric, Row, rows_as_csv, rows_as_json
 from . import evidence
 from .common import (
+    INTERVAL,
+    METHOD,
     NOTHING_APPLIED,
     Labels,
     city_options,
@@ -21,6 +23,7 @@ from .common import (
     lang_option,
     number,
     percent,
+    print_table,
     split_values,
 )
 
@@ -35,8 +38,6 @@ UNITS = {
     "kinds": N_("organisation kinds"),
 }
 DAYS = N_("%(days)s d")
-METHOD = N_("Method")
-INTERVAL = N_("(low–high): 95 %% interval.")
 SMALL = N_("%(mark)s fewer than %(n)s ideas.")
 
 
@@ -89,16 +90,9 @@ def print_pivot(
         table = [
             [labels.method(m), *[cells.get((m, c), "") for c in shown_cities]] for m in methods
         ]
-        widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
         unit = labels(UNITS[metric.unit]) if metric.unit in UNITS else metric.unit
         click.echo(click.style(f"{metric.label_for(lang)} ({metric.key}, {unit})", bold=True))
-        click.echo(
-            "  ".join(
-                click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True)
-            )
-        )
-        for line in table:
-            click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+        print_table(headers, table)
         click.echo()
     click.echo(f"{labels(INTERVAL)} {labels(SMALL, mark=SMALL_MARK, n=comparison.SMALL_SAMPLE)}")
 

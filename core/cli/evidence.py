@@ -17,6 +17,8 @@ from ..services.evidence.analysis import (
     method_evidence,
 )
 from .common import (
+    INTERVAL,
+    METHOD,
     NOTHING_APPLIED,
     Labels,
     city_options,
@@ -25,6 +27,7 @@ from .common import (
     lang_option,
     number,
     percent,
+    print_table,
     split_values,
 )
 
@@ -33,7 +36,6 @@ POOLED = "pooled_risk_ratio_12m"
 POOLED_TITLE = N_("Pooled risk ratio of implementation within 12 months")
 INCIDENCE_TITLE = N_("Per city: cumulative incidence of implementation")
 RATIO_TITLE = N_("Per city: risk ratio within 12 months")
-METHOD = N_("Method")
 CITY = N_("City")
 CITIES = N_("Cities")
 RISK_RATIO = N_("Risk ratio (95 %%)")
@@ -43,7 +45,6 @@ MONTHS = N_("%(months)s months")
 MONTHS_WITHOUT = N_("%(months)s months without the method")
 CRUDE = N_("Crude")
 ADJUSTED = N_("Adjusted (year, focus area)")
-INTERVAL = N_("(low–high): 95 %% interval.")
 AT_RISK = N_("[n]: ideas still at risk.")
 #: The caveat of the /compare/evidence page, word for word.
 CAVEAT = N_(
@@ -75,12 +76,7 @@ def _share(row: Row | None, lang: str) -> str:
 
 
 def _print_table(headers: list[str], table: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
-    click.echo(
-        "  ".join(click.style(h.ljust(w), bold=True) for h, w in zip(headers, widths, strict=True))
-    )
-    for line in table:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    print_table(headers, table)
     click.echo()
 
 

@@ -539,7 +539,8 @@ def per_city_year(
 
 
 def years_of(session: Session, city_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Per city, the submission years it has facts for, ascending (a city without none)."""
+    """Per city, the submission years it has facts for, ascending (a city without facts is
+    left out)."""
     query = (
         select(YEAR_VERSION_TABLE.c.city_id, YEAR_VERSION_TABLE.c.year)
         .where(YEAR_VERSION_TABLE.c.city_id.in_(sorted(set(city_ids))))
@@ -624,7 +625,7 @@ def _read_stored(
     if not digests:
         return {}
     table = STORED_TABLE
-    wanted = {(c, key): p for p, key in digests.items() for c in (p[0],)}
+    wanted = {(p[0], key): p for p, key in digests.items()}
     found: dict[Part, bytes] = {}
     for chunk in _chunks(sorted(set(digests.values())), 500):
         query = select(table.c.city_id, table.c.key, table.c.token, table.c.payload).where(

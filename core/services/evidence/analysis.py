@@ -267,8 +267,7 @@ def method_evidence(
     import numpy  # imported on use: a web worker that shows no evidence does without it
 
     curves = [(p[0], c) for p in parts for c in counted[p][0]]
-    offset = min((min(c[1], default=0) for _city, c in curves), default=0)
-    offset = min(offset, 0)
+    offset = min((day for _city, curve in curves for day in curve[1] if day < 0), default=0)
     width = max(HORIZONS.values()) + 2 - offset
 
     def empty() -> np.ndarray:

@@ -40,9 +40,9 @@ URL_SCHEMES = ("http", "https")
 PAGE_MAX = 1_000_000
 
 # C0 controls and DEL; tab, line feed and carriage return are allowed in multi-line text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Lone surrogates (no encoding can store them) are found in the same pass.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 T = TypeVar("T")
@@ -60,9 +60,9 @@ def characters(value: str, field: str, *, multiline: bool = True) -> str:
         raise ValidationError(field, "must be text")
     if value.isprintable():  # no control character, no surrogate: most text, at C speed
         return value
-    if _SURROGATE.search(value):
+    bad = (_CONTROL if multiline else _LINE_CONTROL).search(value)  # one pass for both
+    if bad and bad.group() >= "\ud800":
         raise ValidationError(field, "contains an unpaired surrogate (not valid Unicode text)")
-    bad = (_CONTROL if multiline else _LINE_CONTROL).search(value)
     if bad:
         what = (
             "a NUL character" if bad.group() == "\x00" else f"the control character {bad.group()!r}"
@@ -210,7 +210,7 @@ def is_web_address(value: Any) -> bool:
     """
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         return False
-    if _LINE_CONTROL.search(value) or _SURROGATE.search(value):
+    if _LINE_CONTROL.search(value):  # control characters and lone surrogates
         return False
     try:
         parts = urlsplit(value)

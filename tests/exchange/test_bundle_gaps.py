@@ -378,6 +378,33 @@ def test_a_line_with_two_records_or_a_number_beyond_64_bits_reads_as_json_says(b
     assert exchange.loads(_ShortReads(text, 1 << 20)) == bundle
 
 
+@pytest.mark.parametrize("size", [4093, 1 << 20])
+def test_records_that_span_lines_ending_in_commas_read_as_json_says(bundle, size):
+    """Many whole lines are decoded at once: a record broken after a comma inside it, so that
+    every line still ends in one, is read whole (not as two records)."""
+    text = _lines(bundle).replace(b', "title": ', b',\n"title": ')
+    assert text.count(b',\n"title": ') == len(bundle["ideas"]) > 1
+    assert exchange.loads(_ShortReads(text, size)) == bundle
+
+
+def test_a_comma_before_the_end_of_a_list_is_still_not_json(bundle, lund):
+    text = _lines(bundle).replace(b"}],\n", b"},\n],\n", 1)
+    error = _refused(lund, io.BytesIO(text))
+    assert error.field == "$" and "not JSON" in error.message
+
+
+@pytest.mark.parametrize("size", [4093, 1 << 20])
+def test_a_list_longer_than_one_decoding_reads_whole(bundle, size):
+    """Lines are decoded 256 KiB at a time: a list of several such stretches reads in order."""
+    idea = bundle["ideas"][0]
+    bundle["ideas"] = [
+        {**idea, "reference": f"KIR-2026-{n:05d}", "summary": "Snö " * 40} for n in range(3_000)
+    ]
+    text = _lines(bundle)
+    assert len(text) > 4 * 256 * 1024
+    assert exchange.loads(_ShortReads(text, size)) == bundle
+
+
 # --------------------------------------------------------------------------- the search index
 
 

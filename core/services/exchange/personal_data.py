@@ -23,8 +23,9 @@ _PHONE = r"(?<![\w+])(?:\+46|0046|0)[ \-]?(?:\(0\))?[ \-]?\d{1,3}[ \-/]?\d(?:[ \
 _IDENTITY = r"(?<!\d)(?:19|20)?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})[-+ ]?(?P<nnnn>\d{4})(?!\d)"
 
 _PATTERN = re.compile(f"(?P<email>{_EMAIL})|(?P<identity>{_IDENTITY})|(?P<phone>{_PHONE})")
-#: A cheap test first: most texts have neither an @ nor six digits in a row.
-_MAYBE = re.compile(r"@|\d[\d \-+/]{5,}\d")
+#: A cheap test first: most texts have neither an @ nor six digits in a row (two tests: a
+#: pattern that begins with a digit is found faster than one with an alternative).
+_DIGITS = re.compile(r"\d[\d \-+/]{5,}\d")
 
 
 def _luhn(digits: str) -> bool:
@@ -50,7 +51,7 @@ def _replace(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """The text with every e-mail address, phone number and personal identity number replaced."""
-    if not text or not _MAYBE.search(text):
+    if not text or ("@" not in text and not _DIGITS.search(text)):
         return text
     return _PATTERN.sub(_replace, text)
 

@@ -39,6 +39,8 @@ _CUT = 8
 _decode = json.JSONDecoder().raw_decode
 #: A list's separator: the comma between two records and the whitespace around it.
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+#: How many characters of whole lines are decoded at once (their records are held together).
+_MANY = 256 * 1024
 
 
 class _Text:
@@ -110,8 +112,17 @@ class _Text:
             return
         comma = _COMMA.match
         loads, invalid = orjson.loads, orjson.JSONDecodeError
+        retry_after = -1  # where the many-lines path failed: the line path takes it to there
         while True:
             buffer, pos = self.buffer, self.pos
+            if pos > retry_after:
+                many = self._lines(buffer, pos)
+                if many is not None:
+                    values, self.pos = many
+                    self.peek()  # (within the block)
+                    yield from values
+                    continue
+                retry_after = buffer.rfind(",\n", pos, pos + _MANY)
             newline = buffer.find("\n", pos)
             if newline > pos and buffer[newline - 1] == ",":
                 try:
@@ -145,6 +156,32 @@ class _Text:
                 continue
             self.expect("]", f"',' or ']' in {where}")
             return
+
+    @staticmethod
+    def _lines(buffer: str, pos: int) -> tuple[list[Any], int] | None:
+        """The records on the whole lines from ``pos`` that end in a comma (up to ``_MANY``
+        characters, within the block), decoded by one call to orjson, and where the next
+        record begins; None when there are none or orjson does not take them.
+
+        The text from ``pos`` to such a comma, put in brackets, is a JSON array of exactly the
+        records it holds, or no JSON at all: a comma inside a record would leave a bracket
+        open. Where the list ends within the lines (``}],``) orjson says where it failed,
+        and the lines before that are taken.
+        """
+        cut = buffer.rfind(",\n", pos, pos + _MANY)
+        if cut <= pos or cut + 2 >= len(buffer):
+            return None
+        try:
+            values = orjson.loads("[" + buffer[pos:cut] + "]")
+        except orjson.JSONDecodeError as exc:
+            cut = buffer.rfind(",\n", pos, pos + exc.pos - 1)
+            if cut <= pos:
+                return None
+            try:
+                values = orjson.loads("[" + buffer[pos:cut] + "]")
+            except orjson.JSONDecodeError:
+                return None
+        return values, cut + 2
 
     def value(self, where: str) -> Any:
         """Decode the JSON value that starts here."""

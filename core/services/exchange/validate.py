@@ -12,7 +12,6 @@ siblings would refuse. docs/exchange.md lists every rule.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -117,17 +116,24 @@ _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-@dataclass
 class _Group:
     """The records of the idea being read in one of the idea lists (they come together, so
-    what the next record of the idea is checked against lives here, not per idea)."""
+    what the next record of the idea is checked against lives here, not per idea). One
+    object, reset as the next idea's records begin."""
 
-    reference: str | None = None
-    position: int = -1  # the idea's index in $.ideas
-    submitted_at: datetime = datetime.min
-    seen: dict[Any, int] = field(default_factory=dict)
-    last_at: datetime | None = None  # the idea's latest transition so far
-    last_stage: str | None = None
+    __slots__ = ("reference", "position", "submitted_at", "seen", "last_at", "last_stage")
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, int] = {}
+        self.reset(None, -1, datetime.min)
+
+    def reset(self, reference: str | None, position: int, submitted_at: datetime) -> None:
+        self.reference = reference
+        self.position = position  # the idea's index in $.ideas
+        self.submitted_at = submitted_at
+        self.seen.clear()
+        self.last_at: datetime | None = None  # the idea's latest transition so far
+        self.last_stage: str | None = None
 
 
 class Checker:
@@ -168,8 +174,19 @@ class Checker:
         self.stage_keys: list[str] = []
         self._stage_index: dict[str, int] = {}
         self.group = _Group()
-        #: The rule set of each kind of record (``_idea`` for ``idea``…), looked up once.
-        self._rules = {kind: getattr(self, f"_{kind}") for kind in SECTIONS.values()}
+        #: Per list: its kind of record, schema, text fields, fields, free-text fields and
+        #: rule set (``_idea`` for ``idea``…), looked up once.
+        self._sections = {
+            section: (
+                kind,
+                FAST_VALIDATORS[kind],
+                TEXT_FIELDS[kind],
+                FIELDS[kind],
+                FREE_TEXT.get(kind, ()),
+                getattr(self, f"_{kind}"),
+            )
+            for section, kind in SECTIONS.items()
+        }
 
     # ------------------------------------------------------------------ the header
 
@@ -244,21 +261,22 @@ class Checker:
     def record(self, section: str, raw: Any) -> dict[str, Any]:
         index = self.counts[section]
         self.counts[section] = index + 1
-        kind = SECTIONS[section]
+        kind, validator, text_fields, fields, free_text, rule = self._sections[section]
         where = f"$.{section}[{index}]"
         if self.schema:
-            if not isinstance(raw, dict) or not FAST_VALIDATORS[kind].is_valid(raw):
+            if not isinstance(raw, dict) or not validator.is_valid(raw):
                 self._explain(kind, raw, [section, index])
-            for name in TEXT_FIELDS[kind]:
-                check_text(raw[name], f"{where}.{name}")
-            fields = FIELDS[kind]
+            for name in text_fields:
+                value = raw[name]
+                if not (isinstance(value, str) and value.isprintable()):  # most text, at once
+                    check_text(value, f"{where}.{name}")
             # The schema requires every field: as many keys means no unknown one to drop.
             record = raw if len(raw) == len(fields) else {name: raw[name] for name in fields}
         else:
             record = raw
-        if kind in FREE_TEXT:
+        if free_text and self.redact_text:
             record = self._redact(kind, record)
-        self._rules[kind](record, index, where)
+        rule(record, index, where)
         return record
 
     def finish(self) -> None:
@@ -343,7 +361,7 @@ class Checker:
         return parsed
 
     def _idea_of(self, reference: str, section: str, where: str) -> _Group:
-        """The group of records of the idea ``reference`` (a new one when it begins here)."""
+        """The group of records of the idea ``reference`` (the next one when it begins here)."""
         group = self.group
         if group.reference == reference:
             return group
@@ -358,10 +376,8 @@ class Checker:
                 f"the records of {reference} in {section} must come together (grouped by idea)",
             )
         self._idea_closed[position] |= bit
-        self.group = _Group(
-            reference, position, _EPOCH + self._idea_submitted[position] * _MICROSECOND
-        )
-        return self.group
+        group.reset(reference, position, _EPOCH + self._idea_submitted[position] * _MICROSECOND)
+        return group
 
     def _close_group(self, section: str) -> None:
         group = self.group
@@ -373,7 +389,7 @@ class Checker:
                     f"{stage!r} is not where the idea's history ends ({group.last_stage!r}, "
                     "its last transition)",
                 )
-        self.group = _Group()
+        group.reset(None, -1, datetime.min)
 
     # ------------------------------------------------------------------ one rule set per record
 

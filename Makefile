@@ -7,6 +7,11 @@ CITY ?= kiruna
 IDEAS ?= 2000
 SIBLING_IDEAS ?= 1000
 PORT ?= 5000
+PYBABEL ?= $(BIN)/pybabel
+PLUGINS_WITH_CATALOGS := $(sort $(notdir $(patsubst %/translations,%,$(wildcard plugins/*/translations))))
+# One extraction for every catalog: sorted, no source locations (they would change with every
+# edit), lines of at most 100 characters. Plugins also mark strings with translate(locale, msgid).
+EXTRACT := extract -F translations/babel.cfg -k lazy_gettext -k _l --sort-output --no-location -w 100
 
 .PHONY: run test install lint translations benchmarks
 
@@ -24,6 +29,20 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Re-extract the interface strings and update core's and every plugin's catalogs from them.
+# The templates (.pot) are build output in build/translations/; on an unchanged tree the
+# catalogs come out byte for byte as they are kept (tests/web/test_catalogs.py checks it).
+translations: | $(BIN)/innoplat
+	mkdir -p build/translations
+	$(PYBABEL) -q $(EXTRACT) --project innoplat -o build/translations/messages.pot core
+	$(BIN)/python translations/update.py build/translations/messages.pot translations
+	for plugin in $(PLUGINS_WITH_CATALOGS); do \
+	    $(PYBABEL) -q $(EXTRACT) -k translate:2 --project $$plugin \
+	        -o build/translations/$$plugin.pot plugins/$$plugin && \
+	    $(BIN)/python translations/update.py build/translations/$$plugin.pot \
+	        plugins/$$plugin/translations || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ from babel.messages.pofile import PoFileParser, read_po, write_po
 WIDTH = 100
 
 
-class _KeepingCatalog(Catalog):
+class HeaderKeepingCatalog(Catalog):
     """A catalog that writes back the ``X-`` header fields it read (Babel keeps known ones only)."""
 
     extra_headers: list[tuple[str, str]] = []
@@ -38,16 +38,21 @@ class _KeepingCatalog(Catalog):
         return headers[:-1] + self.extra_headers + headers[-1:]
 
 
+def read_catalog(path: Path) -> HeaderKeepingCatalog:
+    """A catalog as ``read_po`` reads it, with its ``X-`` header fields in ``extra_headers``."""
+    catalog = HeaderKeepingCatalog(locale=path.parents[1].name, domain="messages")
+    with path.open("rb") as handle:
+        PoFileParser(catalog).parse(handle)
+    return catalog
+
+
 def update(template_path: Path, folder: Path) -> list[Path]:
     """Update every ``FOLDER/<locale>/LC_MESSAGES/messages.po`` from the template."""
     with template_path.open("rb") as handle:
         template = read_po(handle)
     updated = []
     for path in sorted(folder.glob("*/LC_MESSAGES/messages.po")):
-        locale = path.parents[1].name
-        catalog = _KeepingCatalog(locale=locale, domain="messages")
-        with path.open("rb") as handle:
-            PoFileParser(catalog).parse(handle)
+        catalog = read_catalog(path)
         catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         partial = path.with_name(path.name + ".partial")
         with partial.open("wb") as handle:

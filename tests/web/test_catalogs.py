@@ -4,14 +4,15 @@ SCANNED FOLDERS: ``core/`` and ``plugins/`` (every ``*.py`` and every ``template
 with the rules of ``translations/babel.cfg`` and the keywords of the extraction command
 (``_``, ``gettext``, ``ngettext``, ``lazy_gettext``, ``_l``). A string counts as translated
 when core's catalog (``translations/<locale>/``) or a plugin's own catalog
-(``plugins/<name>/translations/<locale>/``) translates it. When this test fails, run the
-extraction and update commands (see docs/deploying.md, "Translations") and translate the
-strings it names.
+(``plugins/<name>/translations/<locale>/``) translates it. When this test fails, run
+``make translations`` (see docs/deploying.md, "Translations") and translate the strings it names.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -19,13 +20,21 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
+
+from innoplat.translations.update import read_catalog, update
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("core", "plugins")
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
 COMPLETE = ("sv", "en")
 REVIEWED_LATER = ("se", "fi", "fit")
+#: Every kept catalog: core's and each plugin's, in every language.
+KEPT = sorted(
+    path.relative_to(ROOT)
+    for pattern in ("translations/*/LC_MESSAGES/*.po", "plugins/*/translations/*/LC_MESSAGES/*.po")
+    for path in ROOT.glob(pattern)
+)
 
 
 @cache
@@ -98,13 +107,78 @@ def test_sami_finnish_and_meankieli_cover_the_whole_core_interface(locale):
     assert not needed - done, f"{locale} lacks: {sorted(map(str, needed - done))[:20]}"
 
 
-@pytest.mark.parametrize("locale", REVIEWED_LATER)
-def test_unreviewed_catalogs_say_so_in_their_metadata(locale):
-    text = (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").read_text(
-        encoding="utf-8"
+def _header_comment(path: Path) -> str:
+    return path.read_text(encoding="utf-8").split('msgid ""')[0]
+
+
+@pytest.mark.parametrize("kept", KEPT, ids=str)
+def test_unreviewed_catalogs_say_so_in_their_comment_and_header_field(kept):
+    """se, fi and fit await a native speaker's review: the comment says so for people, the
+    X-Review-Status field for tools; sv and en claim neither."""
+    path = ROOT / kept
+    locale = path.parents[1].name
+    comment = _header_comment(path)
+    field = dict(read_catalog(path).extra_headers).get("X-Review-Status")
+    if locale in REVIEWED_LATER:
+        assert "awaits review by a native" in comment
+        assert field is not None and field.startswith("awaiting review by a native"), (
+            f"{kept} lacks its X-Review-Status header field"
+        )
+    if "X-Review-Status" in comment:
+        assert field is not None, f"{kept}: its comment names X-Review-Status, its header lacks it"
+    if locale in COMPLETE:
+        assert field is None and "review" not in comment.lower(), f"{kept} claims to be unreviewed"
+
+
+def test_updating_a_catalog_keeps_its_review_status_and_translations(tmp_path):
+    """`make translations` updates with translations/update.py, which keeps the X- header
+    fields `pybabel update` drops."""
+    kept = ROOT / "translations" / "se" / "LC_MESSAGES" / "messages.po"
+    target = tmp_path / "se" / "LC_MESSAGES" / "messages.po"
+    target.parent.mkdir(parents=True)
+    shutil.copy(kept, target)
+    template = _catalog(kept)
+    assert template is not None
+    template.add("A string new in the code")
+    with (tmp_path / "messages.pot").open("wb") as handle:
+        write_po(handle, template)
+
+    update(tmp_path / "messages.pot", tmp_path)
+
+    after = read_catalog(target)
+    assert dict(after.extra_headers)["X-Review-Status"] == (
+        "awaiting review by a native Northern Sami speaker (all entries)"
     )
-    # The header comment survives `pybabel update` (which drops unknown header fields).
-    assert "awaits review by a native" in text.split('msgid ""')[0]
+    assert after.get("A string new in the code").string == ""
+    before = {m.id: m.string for m in template if m.id and m.id != "A string new in the code"}
+    assert {m.id: m.string for m in after if m.id and m.id in before} == before
+
+
+@pytest.mark.slow
+def test_make_translations_leaves_the_kept_catalogs_as_they_are(tmp_path):
+    """The documented command on an unchanged tree changes nothing: the catalogs are kept in
+    exactly the form it writes, so running it gives a diff of the new strings alone."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    for folder in ("core", "plugins", "translations"):
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+        )
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    tools = Path(sys.executable).parent  # this environment's python and pybabel
+    ran = subprocess.run(
+        [make, "-s", "translations", f"BIN={tools}", "-o", str(tools / "innoplat")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    changed = [str(p) for p in KEPT if (ROOT / p).read_bytes() != (tmp_path / p).read_bytes()]
+    assert not changed, (
+        f"`make translations` rewrites {changed}: run it and commit the catalogs it writes"
+    )
 
 
 def test_fit_is_labelled_meankieli_not_swedish():

@@ -68,6 +68,8 @@ NOTHING_APPLIED = N_("No method was applied to any idea of these cities (in this
 #: The method column's heading, and the note under every table of figures with intervals.
 METHOD = N_("Method")
 INTERVAL = N_("(low–high): 95 %% interval.")
+#: What a table without rows says, in its reader's language.
+NONE = N_("(none)")
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,9 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain aligned table that reads well in any terminal."""
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, lang: str = "en") -> None:
+    """A plain aligned table that reads well in any terminal; without rows it says "(none)" in
+    ``lang``, the language of a command's ``--lang`` (the headers come translated)."""
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     click.echo(
@@ -165,4 +168,4 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     if not rows:
-        click.echo("(none)")
+        click.echo(translate(NONE, lang))

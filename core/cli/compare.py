@@ -92,7 +92,7 @@ def print_pivot(
         ]
         unit = labels(UNITS[metric.unit]) if metric.unit in UNITS else metric.unit
         click.echo(click.style(f"{metric.label_for(lang)} ({metric.key}, {unit})", bold=True))
-        print_table(headers, table)
+        print_table(headers, table, lang=lang)
         click.echo()
     click.echo(f"{labels(INTERVAL)} {labels(SMALL, mark=SMALL_MARK, n=comparison.SMALL_SAMPLE)}")
 

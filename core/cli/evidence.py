@@ -75,8 +75,8 @@ def _share(row: Row | None, lang: str) -> str:
     return f"{text} [{number(row['at_risk'], lang, '#,##0')}]"
 
 
-def _print_table(headers: list[str], table: list[list[str]]) -> None:
-    print_table(headers, table)
+def _print_table(headers: list[str], table: list[list[str]], lang: str) -> None:
+    print_table(headers, table, lang=lang)
     click.echo()
 
 
@@ -108,6 +108,7 @@ def print_pooled(rows: list[Row], labels: Labels) -> None:
             ]
             for r in pooled
         ],
+        lang,
     )
 
 
@@ -140,7 +141,7 @@ def print_evidence(evidence: Evidence, labels: Labels) -> None:
         ]
         for city, method in pairs
     ]
-    _print_table(headers, table)
+    _print_table(headers, table, lang)
     click.echo(click.style(labels(RATIO_TITLE), bold=True))
     _print_table(
         [labels(CITY), labels(METHOD), labels(CRUDE), labels(ADJUSTED), "n"],
@@ -154,6 +155,7 @@ def print_evidence(evidence: Evidence, labels: Labels) -> None:
             ]
             for city, method in pairs
         ],
+        lang,
     )
     click.echo(f"{labels(INTERVAL)} {labels(AT_RISK)} {labels(CAVEAT)}")
 

@@ -7,10 +7,17 @@ from typing import Any
 
 import click
 
+from ..i18n import N_
 from ..models import Method, Outcome, localized
 from ..services import ideas as idea_service
 from ..services import methods as method_service
-from .common import city_options, city_transaction, json_option, print_json, print_table
+from .common import Labels, city_options, city_transaction, json_option, print_json, print_table
+
+#: The words of the list and of a method's page in the terminal, in the --lang's language;
+#: keys (of methods, categories and phases) stay keys, as the options take them.
+HEADINGS = (N_("Key"), N_("Name"), N_("Category"), N_("Phases"))
+CATEGORY_AND_PHASES = N_("Category: %(category)s; phases: %(phases)s")
+REFERENCE = N_("Reference: %(reference)s")
 
 
 def method_data(method: Method) -> dict[str, Any]:
@@ -35,7 +42,9 @@ def methods() -> None:
 
 @methods.command("list")
 @city_options
-@click.option("--lang", default="en", show_default=True, help="Language of the names.")
+@click.option(
+    "--lang", default="en", show_default=True, help="Language of the names and the table's words."
+)
 @json_option
 def list_(city: str, database_url: str | None, lang: str, as_json: bool) -> None:
     """The shared method catalogue and the city's local methods."""
@@ -47,8 +56,9 @@ def list_(city: str, database_url: str | None, lang: str, as_json: bool) -> None
     if as_json:
         print_json(found)
         return
+    words = Labels(lang)
     print_table(
-        ["key", "name", "category", "phases"],
+        [words(heading) for heading in HEADINGS],
         [
             [
                 m["key"] + (f" → {m['shared_key']}" if m["local"] else ""),
@@ -58,13 +68,16 @@ def list_(city: str, database_url: str | None, lang: str, as_json: bool) -> None
             ]
             for m, label in zip(found, labels, strict=True)
         ],
+        lang=lang,
     )
 
 
 @methods.command("show")
 @city_options
 @click.argument("key")
-@click.option("--lang", default="en", show_default=True)
+@click.option(
+    "--lang", default="en", show_default=True, help="Language of the name, description and words."
+)
 @json_option
 def show(city: str, database_url: str | None, key: str, lang: str, as_json: bool) -> None:
     """One method: what it is, where it is used, and a public reference."""
@@ -77,10 +90,13 @@ def show(city: str, database_url: str | None, key: str, lang: str, as_json: bool
         print_json(data)
         return
     click.echo(click.style(f"{label} ({data['key']})", bold=True))
+    words = Labels(lang)
     click.echo(description)
-    click.echo(f"Category: {data['category']}; phases: {', '.join(data['phases'])}")
+    click.echo(
+        words(CATEGORY_AND_PHASES, category=data["category"], phases=", ".join(data["phases"]))
+    )
     if data["reference"]:
-        click.echo(f"Reference: {data['reference']}")
+        click.echo(words(REFERENCE, reference=data["reference"]))
 
 
 @methods.command("apply")

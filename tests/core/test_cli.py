@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from innoplat.core.cli import main
 
@@ -112,6 +113,40 @@ def test_methods_list_show_and_apply(innoplat):
             "ended_on": None,
         }
     ]
+
+
+def test_methods_speak_the_language_of_lang(innoplat):
+    innoplat("init")
+    code, out, _ = innoplat("methods", "list", "--lang", "sv")
+    assert code == 0
+    assert out.split()[:4] == ["Nyckel", "Namn", "Kategori", "Faser"]
+    assert "Levande labb" in out
+    code, out, _ = innoplat("methods", "show", "living_lab", "--lang", "sv")
+    assert code == 0 and "Kategori: " in out and "; faser: " in out
+    assert "Category" not in out and "phases" not in out
+    code, out, _ = innoplat("methods", "show", "living_lab")
+    assert "Category: " in out and "; phases: " in out
+
+
+def test_an_empty_table_says_so_in_the_language_of_lang(innoplat, database_url):
+    """A table without rows says "(none)" in the reader's language, as its headings do."""
+    innoplat("init")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:  # a database whose method catalogue is empty
+            connection.execute(text("DELETE FROM method"))
+    finally:
+        engine.dispose()
+    code, out, _ = innoplat("methods", "list", "--lang", "sv")
+    assert code == 0
+    assert [line.split() for line in out.splitlines()] == [
+        ["Nyckel", "Namn", "Kategori", "Faser"],
+        ["(ingen)"],
+    ]
+    code, out, _ = innoplat("methods", "list", "--lang", "fi")
+    assert out.splitlines()[-1] == "(ei mitään)"
+    code, out, _ = innoplat("methods", "list")
+    assert out.splitlines()[-1] == "(none)"
 
 
 def test_actors_list(innoplat):

@@ -112,17 +112,18 @@ class _Text:
             return
         comma = _COMMA.match
         loads, invalid = orjson.loads, orjson.JSONDecodeError
-        retry_after = -1  # where the many-lines path failed: the line path takes it to there
+        retry_after = -1  # (counted from the text's start) the line path reads up to there
         while True:
             buffer, pos = self.buffer, self.pos
-            if pos > retry_after:
-                many = self._lines(buffer, pos)
-                if many is not None:
-                    values, self.pos = many
+            if self.consumed + pos > retry_after:
+                values, end = self._lines(buffer, pos)
+                if values is None:
+                    retry_after = self.consumed + end
+                else:
+                    self.pos = end
                     self.peek()  # (within the block)
                     yield from values
                     continue
-                retry_after = buffer.rfind(",\n", pos, pos + _MANY)
             newline = buffer.find("\n", pos)
             if newline > pos and buffer[newline - 1] == ",":
                 try:
@@ -158,30 +159,32 @@ class _Text:
             return
 
     @staticmethod
-    def _lines(buffer: str, pos: int) -> tuple[list[Any], int] | None:
-        """The records on the whole lines from ``pos`` that end in a comma (up to ``_MANY``
-        characters, within the block), decoded by one call to orjson, and where the next
-        record begins; None when there are none or orjson does not take them.
+    def _lines(buffer: str, pos: int) -> tuple[list[Any] | None, int]:
+        """The records from ``pos`` up to the last comma that ends a line before a ``{`` (up to
+        ``_MANY`` characters, within the block; how an export writes its records), decoded by
+        one call to orjson, and where the next record begins; or None and the position before
+        which this is not worth trying again (no such lines, or orjson does not take them: the
+        record-by-record path reads them).
 
         The text from ``pos`` to such a comma, put in brackets, is a JSON array of exactly the
         records it holds, or no JSON at all: a comma inside a record would leave a bracket
-        open. Where the list ends within the lines (``}],``) orjson says where it failed,
-        and the lines before that are taken.
+        open.
         """
-        cut = buffer.rfind(",\n", pos, pos + _MANY)
+        cut = buffer.rfind(",\n{", pos, pos + _MANY)  # where a record begins on a new line
         if cut <= pos or cut + 2 >= len(buffer):
-            return None
+            # (e.g. a bundle on one line: one search per stretch, or the block's last record)
+            return None, min(pos + _MANY, len(buffer))
         try:
-            values = orjson.loads("[" + buffer[pos:cut] + "]")
+            return orjson.loads("[" + buffer[pos:cut] + "]"), cut + 2
         except orjson.JSONDecodeError as exc:
-            cut = buffer.rfind(",\n", pos, pos + exc.pos - 1)
-            if cut <= pos:
-                return None
+            failed = pos + exc.pos - 1  # e.g. where the list ends within the lines (``}],``)
+        before = buffer.rfind(",\n{", pos, failed)
+        if before > pos:
             try:
-                values = orjson.loads("[" + buffer[pos:cut] + "]")
+                return orjson.loads("[" + buffer[pos:before] + "]"), before + 2
             except orjson.JSONDecodeError:
-                return None
-        return values, cut + 2
+                pass
+        return None, failed
 
     def value(self, where: str) -> Any:
         """Decode the JSON value that starts here."""

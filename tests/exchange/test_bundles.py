@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from innoplat.core.errors import ReadOnlyError, ValidationError
 from innoplat.core.models import City, Idea
 from innoplat.core.services import actors, cities, comparison, exchange, ideas, methods
+from innoplat.core.services.exchange import export
 from innoplat.core.services.ideas import Submitter
 from innoplat.core.testing import with_demo_ideas
 
@@ -66,6 +68,30 @@ def test_a_bundle_holds_only_public_ideas_and_validates(kiruna_with_data):
         )
     assert internal > 0 and len(kiruna_bundle["ideas"]) == public
     assert json.loads(exchange.dumps(kiruna_bundle)) == kiruna_bundle
+
+
+def test_a_bundle_is_the_same_text_however_it_is_written_and_cut(
+    kiruna_with_data, tmp_path, monkeypatch
+):
+    """The file (written as UTF-8 bytes), any other text stream and the pieces of the web
+    answer hold the same text, whatever the size of the pieces; progress counts every idea."""
+    platform, bundle = kiruna_with_data
+    when = datetime(2026, 6, 2)
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        whole = "".join(exchange.chunks(session, city, exported_at=when))
+        monkeypatch.setattr(export, "PIECE_BYTES", 2_000)
+        counted: list[int] = []
+        pieces = list(exchange.chunks(session, city, exported_at=when, progress=counted.append))
+        text = io.StringIO()
+        exchange.write_bundle(session, city, text, exported_at=when)
+        with (tmp_path / "kiruna.json").open("w", encoding="utf-8") as out:
+            exchange.write_bundle(session, city, out, exported_at=when)
+    assert len(pieces) > 100  # 185 ideas of ~1.5 KB each alone
+    assert "".join(pieces) == whole == text.getvalue()
+    assert (tmp_path / "kiruna.json").read_text(encoding="utf-8") == whole
+    assert json.loads(whole) == {**bundle, "exported_at": exchange.datetime_text(when)}
+    assert sum(counted) == len(bundle["ideas"])
 
 
 def test_an_imported_peer_is_read_only_and_compared(kiruna_bundle, lund):

@@ -8,14 +8,17 @@ free text is redacted, so a sibling never receives a bundle it would refuse.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from itertools import groupby
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, cast, func, literal, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -96,12 +99,17 @@ def method_record(method: Method) -> dict[str, Any]:
     }
 
 
-def _stream(session: Session, statement: Any) -> Iterator[Any]:
-    """Rows of a query as the database hands them over, a batch at a time, as plain tuples
+def _batches(session: Session, statement: Any) -> Iterator[Sequence[Any]]:
+    """Rows of a query as the database hands them over, ``BATCH`` at a time, as plain tuples
     (SQLite gives integers for booleans: callers convert what they need)."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        yield from connection.execute(statement.execution_options(yield_per=BATCH))
+        result = connection.execute(statement.execution_options(yield_per=BATCH))
+        try:
+            for rows in result.partitions():
+                yield rows
+        finally:
+            result.close()
         return
     # SQLite's driver steps through a result as it is fetched, so its cursor streams by
     # itself; reading it directly skips building SQLAlchemy's row objects, a third of the
@@ -110,9 +118,45 @@ def _stream(session: Session, statement: Any) -> Iterator[Any]:
     try:
         cursor = result.cursor
         while rows := cursor.fetchmany(BATCH):
-            yield from rows
+            yield rows
     finally:
         result.close()
+
+
+def _listed(session: Session, column: Any, where: Any) -> Any:
+    """The values of ``column`` in the rows that match ``where``, as one text (``1,5,12``;
+    NULL for none): a list read with its idea (or application) in the same row. In the
+    column's order (SQLite reads them from the primary key's index in that order), so that
+    the same list is the same text."""
+    values = cast(column, String)
+    if session.connection().dialect.name == "postgresql":
+        listed = func.string_agg(values, aggregate_order_by(literal(","), column))
+    else:
+        listed = func.aggregate_strings(values, ",")
+    return select(listed).where(where).scalar_subquery()
+
+
+class _Lists:
+    """Lists read as ``_listed`` text, each turned into the sorted list a record holds;
+    ideas share a few combinations, so each text is turned into a list once."""
+
+    def __init__(self, key: Callable[[str], Any]) -> None:
+        self.key = key
+        self.made: dict[str, list[Any]] = {}
+
+    def __call__(self, text: str | None) -> list[Any]:
+        if not text:
+            return []
+        made = self.made.get(text)
+        if made is None:
+            if len(self.made) >= _LISTS_KEPT:
+                self.made.clear()
+            made = self.made[text] = sorted(self.key(item) for item in text.split(","))
+        return made.copy()
+
+
+#: How many distinct list texts a ``_Lists`` keeps (a few KiB each at most).
+_LISTS_KEPT = 4096
 
 
 def _exported(
@@ -130,20 +174,19 @@ def _exported(
     return ideas if changed_since is None else (*ideas, Idea.updated_at >= changed_since)
 
 
-def records(
+#: An item of ``_items``: ``records`` items carry a list of records of one list (at most
+#: ``BATCH``) where ``records`` gives them one by one.
+Batch = tuple[str, str, Any]
+
+
+def _items(
     session: Session,
     city: City,
     *,
     exported_at: datetime | None = None,
     changed_since: datetime | None = None,
-) -> Iterator[Item]:
-    """The bundle's items in order (as reader.items gives them), read from the database.
-
-    A peer city is exported as it was imported, with its original ``exported_at``, so a
-    bundle passed on from one instance to the next stays identical.
-    :param changed_since: only the ideas (and their records) changed since then; the other
-        lists stay whole. ``changed_records`` makes a partial bundle of it.
-    """
+) -> Iterator[Batch]:
+    """The bundle's items in order, the records of each list a batch at a time."""
     when = city.peer_exported_at if city.is_peer and city.peer_exported_at else None
     when = when or exported_at or utcnow()
     yield ("field", "format", FORMAT)
@@ -175,37 +218,43 @@ def records(
     )
     stage_key = {s.id: s.key for s in stages}
     yield ("start", "stages", None)
-    for s in stages:
-        yield (
-            "record",
-            "stages",
+    yield (
+        "records",
+        "stages",
+        [
             {
                 "key": s.key,
                 "phase": s.phase.value,
                 "position": s.position,
                 "name": dict(s.name or {}),
                 "transitions": list(s.transitions or []),
-            },
-        )
+            }
+            for s in stages
+        ],
+    )
 
+    areas = list(
+        session.scalars(
+            select(FocusArea)
+            .where(FocusArea.city_id == city.id)
+            .order_by(FocusArea.position, FocusArea.key)
+        )
+    )
+    area_key = {a.id: a.key for a in areas}
     yield ("start", "focus_areas", None)
-    area_key: dict[int, str] = {}
-    for a in session.scalars(
-        select(FocusArea)
-        .where(FocusArea.city_id == city.id)
-        .order_by(FocusArea.position, FocusArea.key)
-    ):
-        area_key[a.id] = a.key
-        yield (
-            "record",
-            "focus_areas",
+    yield (
+        "records",
+        "focus_areas",
+        [
             {
                 "key": a.key,
                 "position": a.position,
                 "name": dict(a.name or {}),
                 "sdgs": list(a.sdgs or []),
-            },
-        )
+            }
+            for a in areas
+        ],
+    )
 
     organisations = list(
         session.scalars(
@@ -214,10 +263,10 @@ def records(
     )
     org_key = {o.id: o.key for o in organisations}
     yield ("start", "organisations", None)
-    for o in organisations:
-        yield (
-            "record",
-            "organisations",
+    yield (
+        "records",
+        "organisations",
+        [
             {
                 "key": o.key,
                 "name": o.name,
@@ -226,8 +275,10 @@ def records(
                 "parent": org_key.get(o.parent_id) if o.parent_id else None,
                 "website": o.website,
                 "is_synthetic": bool(o.is_synthetic),
-            },
-        )
+            }
+            for o in organisations
+        ],
+    )
 
     public = select(Idea.id).where(Idea.city_id == city.id, Idea.visibility == Visibility.public)
     used = set(
@@ -246,14 +297,17 @@ def records(
     methods = {m.id: m for m in (*local, *shared, *used_methods)}
     method_key = {m.id: m.key for m in methods.values()}
     yield ("start", "methods", None)
-    for m in sorted(methods.values(), key=lambda m: m.key):
-        yield ("record", "methods", method_record(m))
+    yield (
+        "records",
+        "methods",
+        [method_record(m) for m in sorted(methods.values(), key=lambda m: m.key)],
+    )
 
     yield ("start", "ideas", None)
     yield from _ideas(session, city, stage_key, org_key, area_key, changed_since)
 
     yield ("start", "transitions", None)
-    for reference, from_id, to_id, from_phase, to_phase, at in _stream(
+    for rows in _batches(
         session,
         select(
             Idea.reference,
@@ -268,23 +322,26 @@ def records(
         .order_by(Idea.reference, StageTransition.at, StageTransition.id),
     ):
         yield (
-            "record",
+            "records",
             "transitions",
-            {
-                "idea": reference,
-                "from_stage": stage_key[from_id] if from_id else None,
-                "to_stage": stage_key[to_id],
-                "from_phase": from_phase or None,
-                "to_phase": to_phase,
-                "at": datetime_text(at),
-            },
+            [
+                {
+                    "idea": reference,
+                    "from_stage": stage_key[from_id] if from_id else None,
+                    "to_stage": stage_key[to_id],
+                    "from_phase": from_phase or None,
+                    "to_phase": to_phase,
+                    "at": datetime_text(at),
+                }
+                for reference, from_id, to_id, from_phase, to_phase, at in rows
+            ],
         )
 
     yield ("start", "method_applications", None)
     yield from _applications(session, city, method_key, org_key, changed_since)
 
     yield ("start", "participations", None)
-    for reference, org_id, role in _stream(
+    for rows in _batches(
         session,
         select(Idea.reference, Participation.organisation_id, _raw(Participation.role))
         .join(Idea, Idea.id == Participation.idea_id)
@@ -293,10 +350,40 @@ def records(
         .order_by(Idea.reference, Organisation.key, Participation.role),
     ):
         yield (
-            "record",
+            "records",
             "participations",
-            {"idea": reference, "organisation": org_key[org_id], "role": role},
+            [
+                {"idea": reference, "organisation": org_key[org_id], "role": role}
+                for reference, org_id, role in rows
+            ],
         )
+
+
+def _one_by_one(items: Iterator[Batch]) -> Iterator[Item]:
+    """Items as reader.items gives them: each batch of records given out record by record."""
+    for kind, key, value in items:
+        if kind == "records":
+            for record in value:
+                yield ("record", key, record)
+        else:
+            yield (kind, key, value)
+
+
+def records(
+    session: Session,
+    city: City,
+    *,
+    exported_at: datetime | None = None,
+    changed_since: datetime | None = None,
+) -> Iterator[Item]:
+    """The bundle's items in order (as reader.items gives them), read from the database.
+
+    A peer city is exported as it was imported, with its original ``exported_at``, so a
+    bundle passed on from one instance to the next stays identical.
+    :param changed_since: only the ideas (and their records) changed since then; the other
+        lists stay whole. ``changed_records`` makes a partial bundle of it.
+    """
+    return _one_by_one(_items(session, city, exported_at=exported_at, changed_since=changed_since))
 
 
 def _ideas(
@@ -306,16 +393,14 @@ def _ideas(
     org_key: dict[int, str],
     area_key: dict[int, str],
     changed_since: datetime | None = None,
-) -> Iterator[Item]:
-    """The public ideas by reference, a batch at a time with their focus areas and SDGs.
-
-    One streamed query in the order of the reference index, and per batch one query each
-    for the focus areas and the SDGs of the batch's ideas.
-    """
-    rows = _stream(
+) -> Iterator[Batch]:
+    """The public ideas by reference, with their focus areas and SDGs, in one streamed query
+    in the order of the reference index."""
+    focus_areas = _Lists(lambda area_id: area_key[int(area_id)])
+    sdgs = _Lists(int)
+    for rows in _batches(
         session,
         select(
-            Idea.id,
             Idea.reference,
             Idea.title,
             Idea.summary,
@@ -327,6 +412,8 @@ def _ideas(
             Idea.owner_organisation_id,
             _raw(Idea.facet),
             _raw(Idea.value_dimensions),
+            _listed(session, IdeaFocusArea.focus_area_id, IdeaFocusArea.idea_id == Idea.id),
+            _listed(session, IdeaSdg.sdg, IdeaSdg.idea_id == Idea.id),
             Idea.reused_from_reference,
             Idea.is_synthetic,
             _raw(Idea.submitted_at),
@@ -334,44 +421,11 @@ def _ideas(
         )
         .where(*_exported(city, changed_since, by_reference=True))
         .order_by(Idea.reference),
-    )
-    connection = session.connection()
-    for _, numbered in groupby(enumerate(rows), key=lambda pair: pair[0] // BATCH):
-        batch = [row for _, row in numbered]
-        ids = [row[0] for row in batch]
-        focus: dict[int, list[str]] = {}
-        for idea_id, area_id in connection.execute(
-            select(IdeaFocusArea.idea_id, IdeaFocusArea.focus_area_id).where(
-                IdeaFocusArea.idea_id.in_(ids)
-            )
-        ):
-            focus.setdefault(idea_id, []).append(area_key[area_id])
-        sdgs: dict[int, list[int]] = {}
-        for idea_id, sdg in connection.execute(
-            select(IdeaSdg.idea_id, IdeaSdg.sdg).where(IdeaSdg.idea_id.in_(ids))
-        ):
-            sdgs.setdefault(idea_id, []).append(sdg)
-        for (
-            idea_id,
-            reference,
-            title,
-            summary,
-            description,
-            origin_channel,
-            initiator_kind,
-            stage_id,
-            phase,
-            owner_id,
-            facet,
-            value_dimensions,
-            reused_from,
-            is_synthetic,
-            submitted_at,
-            updated_at,
-        ) in batch:
-            yield (
-                "record",
-                "ideas",
+    ):
+        yield (
+            "records",
+            "ideas",
+            [
                 {
                     "reference": reference,
                     "title": title,
@@ -384,14 +438,34 @@ def _ideas(
                     "owner_organisation": org_key.get(owner_id) if owner_id else None,
                     "facet": facet or None,
                     "value_dimensions": _json_list(value_dimensions),
-                    "focus_areas": sorted(focus.get(idea_id, ())),
-                    "sdgs": sorted(sdgs.get(idea_id, ())),
+                    "focus_areas": focus_areas(areas),
+                    "sdgs": sdgs(goals),
                     "reused_from": reused_from,
                     "is_synthetic": bool(is_synthetic),
                     "submitted_at": datetime_text(submitted_at),
                     "updated_at": datetime_text(updated_at),
-                },
-            )
+                }
+                for (
+                    reference,
+                    title,
+                    summary,
+                    description,
+                    origin_channel,
+                    initiator_kind,
+                    stage_id,
+                    phase,
+                    owner_id,
+                    facet,
+                    value_dimensions,
+                    areas,
+                    goals,
+                    reused_from,
+                    is_synthetic,
+                    submitted_at,
+                    updated_at,
+                ) in rows
+            ],
+        )
 
 
 def _applications(
@@ -400,37 +474,32 @@ def _applications(
     method_key: dict[int, str],
     org_key: dict[int, str],
     changed_since: datetime | None = None,
-) -> Iterator[Item]:
+) -> Iterator[Batch]:
     """Method applications by idea, then in the order recorded, with their organisations."""
-    rows = _stream(
+    organisations = _Lists(lambda org_id: org_key[int(org_id)])
+    for rows in _batches(
         session,
         select(
-            MethodApplication.id,
             Idea.reference,
             MethodApplication.method_id,
             _raw(MethodApplication.started_on),
             _raw(MethodApplication.ended_on),
             _raw(MethodApplication.outcome),
             MethodApplication.facilitator_id,
+            _listed(
+                session,
+                MethodApplicationOrganisation.organisation_id,
+                MethodApplicationOrganisation.method_application_id == MethodApplication.id,
+            ),
         )
         .join(Idea, Idea.id == MethodApplication.idea_id)
         .where(*_exported(city, changed_since))
         .order_by(Idea.reference, MethodApplication.id),
-    )
-    for _, chunk_rows in groupby(enumerate(rows), key=lambda pair: pair[0] // BATCH):
-        chunk = [row for _, row in chunk_rows]
-        organisations: dict[int, list[str]] = {}
-        for app_id, org_id in session.connection().execute(
-            select(
-                MethodApplicationOrganisation.method_application_id,
-                MethodApplicationOrganisation.organisation_id,
-            ).where(MethodApplicationOrganisation.method_application_id.in_([a[0] for a in chunk]))
-        ):
-            organisations.setdefault(app_id, []).append(org_key[org_id])
-        for app_id, reference, method_id, started_on, ended_on, outcome, facilitator_id in chunk:
-            yield (
-                "record",
-                "method_applications",
+    ):
+        yield (
+            "records",
+            "method_applications",
+            [
                 {
                     "idea": reference,
                     "method": method_key[method_id],
@@ -438,18 +507,17 @@ def _applications(
                     "ended_on": _date(ended_on),
                     "outcome": outcome,
                     "facilitator": org_key.get(facilitator_id) if facilitator_id else None,
-                    "organisations": sorted(organisations.get(app_id, ())),
-                },
-            )
+                    "organisations": organisations(listed),
+                }
+                for reference, method_id, started_on, ended_on, outcome, facilitator_id, listed in rows
+            ],
+        )
 
 
-def changed_records(
+def _changed_items(
     session: Session, city: City, since: datetime, *, exported_at: datetime | None = None
-) -> Iterator[Item]:
-    """A partial bundle's items: the ideas changed since ``since`` with their records, the
-    other lists whole, and the references of all public ideas, so the receiver learns which
-    of its copy's ideas were withdrawn (removed, or made internal) since then."""
-    for kind, key, value in records(session, city, exported_at=exported_at, changed_since=since):
+) -> Iterator[Batch]:
+    for kind, key, value in _items(session, city, exported_at=exported_at, changed_since=since):
         yield (kind, key, CHANGES_FORMAT if (kind, key) == ("field", "format") else value)
         if (kind, key) == ("field", "city"):
             yield ("field", "since", datetime_text(since))
@@ -464,6 +532,15 @@ def changed_records(
                     )
                 ),
             )
+
+
+def changed_records(
+    session: Session, city: City, since: datetime, *, exported_at: datetime | None = None
+) -> Iterator[Item]:
+    """A partial bundle's items: the ideas changed since ``since`` with their records, the
+    other lists whole, and the references of all public ideas, so the receiver learns which
+    of its copy's ideas were withdrawn (removed, or made internal) since then."""
+    return _one_by_one(_changed_items(session, city, since, exported_at=exported_at))
 
 
 def checked(items: Iterator[Item], *, now: datetime | None = None) -> Iterator[Item]:
@@ -515,6 +592,65 @@ def _encoder(pretty: bool) -> Callable[[Any], bytes]:
     return orjson.dumps
 
 
+def _pieces(
+    source: Iterator[Batch],
+    *,
+    pretty: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """The bundle as UTF-8 JSON text (one record per line), each record checked as the
+    importer checks it (personal data redacted), given out a batch of records at a time in
+    pieces of at most about ``PIECE_BYTES``."""
+    encode = _encoder(pretty)
+    checker = Checker(schema=False, formats=(FORMAT, CHANGES_FORMAT))
+    check = checker.record
+    opening = b"{"
+    section = ""
+    separator = b"\n"  # before the next piece of the current list
+    for kind, key, value in source:
+        if kind == "records":
+            encoded = [encode(check(key, record)) for record in value]
+            if not encoded:
+                continue
+            # As many pieces as the batch's bytes need, of as many records each.
+            pieces = -(-sum(map(len, encoded)) // PIECE_BYTES)
+            step = -(-len(encoded) // pieces)
+            for start in range(0, len(encoded), step):
+                part = encoded[start : start + step]
+                yield separator + b",\n".join(part)
+                separator = b",\n"
+                if progress and key == "ideas":
+                    progress(len(part))
+            continue
+        if kind == "field":
+            checker.field(key, value)
+        else:
+            checker.start(key)
+        if section:
+            yield b"]"
+            section = ""
+        if kind == "field":
+            if key == "city":
+                value = _redacted_city(value)
+            yield opening + orjson.dumps(key) + b":" + encode(value)
+        else:
+            yield b",\n" + orjson.dumps(key) + b":["
+            section, separator = key, b"\n"
+        opening = b",\n"
+    checker.finish()
+    if section:
+        yield b"]"
+    yield (b"{" if opening == b"{" else b"") + b"}\n"
+
+
+def _source(
+    session: Session, city: City, exported_at: datetime | None, since: datetime | None
+) -> Iterator[Batch]:
+    if since is None:
+        return _items(session, city, exported_at=exported_at)
+    return _changed_items(session, city, since, exported_at=exported_at)
+
+
 def chunks(
     session: Session,
     city: City,
@@ -530,58 +666,9 @@ def chunks(
     :param progress: called with the number of ideas written since its last call.
     :param since: a partial bundle: only what changed since then (``changed_records``).
     """
-    encode = _encoder(pretty)
-    opening = "{"
-    section = ""
-    pending: list[bytes] = []  # records of the current list not yet given out
-    size = 0  # their bytes
-    separator = "\n"  # before the next piece of the current list
-
-    def flush() -> str:
-        nonlocal separator, size
-        text = separator + b",\n".join(pending).decode("utf-8")
-        pending.clear()
-        separator = ",\n"
-        size = 0
-        return text
-
-    source = (
-        records(session, city, exported_at=exported_at)
-        if since is None
-        else changed_records(session, city, since, exported_at=exported_at)
-    )
-    for kind, key, value in checked(source):
-        if kind == "record":
-            encoded = encode(value)
-            pending.append(encoded)
-            size += len(encoded)
-            if len(pending) >= BATCH or size >= PIECE_BYTES:
-                ideas = len(pending)
-                yield flush()
-                if progress and section == "ideas":
-                    progress(ideas)
-            continue
-        if section:
-            ideas = len(pending) if section == "ideas" else 0
-            tail = flush() if pending else ""
-            yield tail + "]"
-            if progress and ideas:
-                progress(ideas)
-            section = ""
-        if kind == "field":
-            if key == "city":
-                value = _redacted_city(value)
-            yield opening + json.dumps(key) + ":" + encode(value).decode("utf-8")
-        else:
-            yield ",\n" + json.dumps(key) + ":["
-            section, separator = key, "\n"
-        opening = ",\n"
-    if section:
-        ideas = len(pending) if section == "ideas" else 0
-        yield (flush() if pending else "") + "]"
-        if progress and ideas:
-            progress(ideas)
-    yield ("{" if opening == "{" else "") + "}\n"
+    source = _source(session, city, exported_at, since)
+    for piece in _pieces(source, pretty=pretty, progress=progress):
+        yield piece.decode("utf-8")
 
 
 def write_bundle(
@@ -593,9 +680,32 @@ def write_bundle(
     exported_at: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write the bundle to a text stream as it is read from the database."""
-    for piece in chunks(session, city, pretty=pretty, exported_at=exported_at, progress=progress):
-        out.write(piece)
+    """Write the bundle to a text stream as it is read from the database.
+
+    A stream that writes UTF-8 to a binary buffer as it is given (a file opened with
+    ``encoding="utf-8"``, standard output) gets the encoded text directly.
+    """
+    pieces = _pieces(_source(session, city, exported_at, None), pretty=pretty, progress=progress)
+    buffer = _utf8_buffer(out)
+    if buffer is None:
+        for piece in pieces:
+            out.write(piece.decode("utf-8"))
+        return
+    out.flush()
+    for piece in pieces:
+        buffer.write(piece)
+
+
+def _utf8_buffer(out: IO[str]) -> IO[bytes] | None:
+    """The binary stream under ``out`` when writing UTF-8 bytes to it is what writing the
+    text to ``out`` does (no other encoding, no newline translation)."""
+    if not isinstance(out, io.TextIOWrapper) or os.linesep != "\n":
+        return None
+    try:
+        utf8 = codecs.lookup(out.encoding).name == "utf-8"
+    except LookupError:
+        return None
+    return out.buffer if utf8 else None
 
 
 def count_public_ideas(session: Session, city: City) -> int:

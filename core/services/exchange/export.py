@@ -13,11 +13,11 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import String, cast, func, literal, select, type_coerce
+from sqlalchemy import String, Text, cast, func, literal, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -62,12 +62,6 @@ def datetime_text(value: datetime | str) -> str:
     return timestamp(value, exact=True)
 
 
-def _date(value: date | str | None) -> str | None:
-    if isinstance(value, str):
-        return value
-    return value.isoformat() if value else None
-
-
 def _raw(column: Any) -> Any:
     """A column read as the database stores it: enum values and SQLite's times stay text.
 
@@ -77,11 +71,25 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String).label(column.key)
 
 
-def _json_list(value: Any) -> list[Any]:
-    """A JSON list column read raw: SQLite gives its text, psycopg the parsed value."""
-    if isinstance(value, str):
-        return list(orjson.loads(value) or [])
-    return list(value or [])
+def _time(session: Session, column: Any) -> Any:
+    """A time column read as text: PostgreSQL writes it as bundles do (``to_char`` to the
+    microsecond, exactly as :func:`datetime_text` writes a time without time zone); SQLite
+    gives its stored text, which :func:`datetime_text` rewrites (see ``_written``)."""
+    if _written(session):
+        return func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"').label(column.key)
+    return _raw(column)
+
+
+def _day(session: Session, column: Any) -> Any:
+    """A date column read as ISO 8601 text, as bundles write it (SQLite stores it so)."""
+    if _written(session):
+        return func.to_char(column, "YYYY-MM-DD").label(column.key)
+    return _raw(column)
+
+
+def _written(session: Session) -> bool:
+    """Whether ``_time`` reads times already written as bundles write them."""
+    return session.connection().dialect.name == "postgresql"
 
 
 def method_record(method: Method) -> dict[str, Any]:
@@ -137,11 +145,11 @@ def _listed(session: Session, column: Any, where: Any) -> Any:
 
 
 class _Lists:
-    """Lists read as ``_listed`` text, each turned into the sorted list a record holds;
-    ideas share a few combinations, so each text is turned into a list once."""
+    """Lists read as text (``_listed``, a JSON column), each turned into the list a record
+    holds; ideas share a few combinations, so each text is turned into a list once."""
 
-    def __init__(self, key: Callable[[str], Any]) -> None:
-        self.key = key
+    def __init__(self, make: Callable[[str], list[Any]]) -> None:
+        self.make = make
         self.made: dict[str, list[Any]] = {}
 
     def __call__(self, text: str | None) -> list[Any]:
@@ -151,8 +159,18 @@ class _Lists:
         if made is None:
             if len(self.made) >= _LISTS_KEPT:
                 self.made.clear()
-            made = self.made[text] = sorted(self.key(item) for item in text.split(","))
+            made = self.made[text] = self.make(text)
         return made.copy()
+
+    @classmethod
+    def sorted(cls, key: Callable[[str], Any]) -> _Lists:
+        """Lists read as ``_listed`` text, each item made by ``key``, sorted."""
+        return cls(lambda text: sorted(key(item) for item in text.split(",")))
+
+    @classmethod
+    def json(cls) -> _Lists:
+        """A JSON list column read as its text."""
+        return cls(lambda text: list(orjson.loads(text) or []))
 
 
 #: How many distinct list texts a ``_Lists`` keeps (a few KiB each at most).
@@ -307,6 +325,7 @@ def _items(
     yield from _ideas(session, city, stage_key, org_key, area_key, changed_since)
 
     yield ("start", "transitions", None)
+    written = _written(session)
     for rows in _batches(
         session,
         select(
@@ -315,7 +334,7 @@ def _items(
             StageTransition.to_stage_id,
             _raw(StageTransition.from_phase),
             _raw(StageTransition.to_phase),
-            _raw(StageTransition.at),
+            _time(session, StageTransition.at),
         )
         .join(Idea, Idea.id == StageTransition.idea_id)
         .where(*_exported(city, changed_since))
@@ -331,7 +350,7 @@ def _items(
                     "to_stage": stage_key[to_id],
                     "from_phase": from_phase or None,
                     "to_phase": to_phase,
-                    "at": datetime_text(at),
+                    "at": at if written else datetime_text(at),
                 }
                 for reference, from_id, to_id, from_phase, to_phase, at in rows
             ],
@@ -396,8 +415,10 @@ def _ideas(
 ) -> Iterator[Batch]:
     """The public ideas by reference, with their focus areas and SDGs, in one streamed query
     in the order of the reference index."""
-    focus_areas = _Lists(lambda area_id: area_key[int(area_id)])
-    sdgs = _Lists(int)
+    focus_areas = _Lists.sorted(lambda area_id: area_key[int(area_id)])
+    sdgs = _Lists.sorted(int)
+    dimensions = _Lists.json()
+    written = _written(session)
     for rows in _batches(
         session,
         select(
@@ -411,13 +432,13 @@ def _ideas(
             _raw(Idea.phase),
             Idea.owner_organisation_id,
             _raw(Idea.facet),
-            _raw(Idea.value_dimensions),
+            cast(Idea.value_dimensions, Text).label("value_dimensions"),
             _listed(session, IdeaFocusArea.focus_area_id, IdeaFocusArea.idea_id == Idea.id),
             _listed(session, IdeaSdg.sdg, IdeaSdg.idea_id == Idea.id),
             Idea.reused_from_reference,
             Idea.is_synthetic,
-            _raw(Idea.submitted_at),
-            _raw(Idea.updated_at),
+            _time(session, Idea.submitted_at),
+            _time(session, Idea.updated_at),
         )
         .where(*_exported(city, changed_since, by_reference=True))
         .order_by(Idea.reference),
@@ -437,13 +458,13 @@ def _ideas(
                     "phase": phase,
                     "owner_organisation": org_key.get(owner_id) if owner_id else None,
                     "facet": facet or None,
-                    "value_dimensions": _json_list(value_dimensions),
+                    "value_dimensions": dimensions(value_dimensions),
                     "focus_areas": focus_areas(areas),
                     "sdgs": sdgs(goals),
                     "reused_from": reused_from,
                     "is_synthetic": bool(is_synthetic),
-                    "submitted_at": datetime_text(submitted_at),
-                    "updated_at": datetime_text(updated_at),
+                    "submitted_at": submitted_at if written else datetime_text(submitted_at),
+                    "updated_at": updated_at if written else datetime_text(updated_at),
                 }
                 for (
                     reference,
@@ -476,14 +497,14 @@ def _applications(
     changed_since: datetime | None = None,
 ) -> Iterator[Batch]:
     """Method applications by idea, then in the order recorded, with their organisations."""
-    organisations = _Lists(lambda org_id: org_key[int(org_id)])
+    organisations = _Lists.sorted(lambda org_id: org_key[int(org_id)])
     for rows in _batches(
         session,
         select(
             Idea.reference,
             MethodApplication.method_id,
-            _raw(MethodApplication.started_on),
-            _raw(MethodApplication.ended_on),
+            _day(session, MethodApplication.started_on),
+            _day(session, MethodApplication.ended_on),
             _raw(MethodApplication.outcome),
             MethodApplication.facilitator_id,
             _listed(
@@ -503,8 +524,8 @@ def _applications(
                 {
                     "idea": reference,
                     "method": method_key[method_id],
-                    "started_on": _date(started_on),
-                    "ended_on": _date(ended_on),
+                    "started_on": started_on,
+                    "ended_on": ended_on,
                     "outcome": outcome,
                     "facilitator": org_key.get(facilitator_id) if facilitator_id else None,
                     "organisations": organisations(listed),

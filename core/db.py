@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -9,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import InnoplatError, NotFound
+from .errors import DatabaseNotReady, DatabaseUnavailable, InnoplatError, NotFound
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -200,6 +202,11 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
         yield session
 
 
+def _version_locations(extra_locations: Iterable[str]) -> list[str]:
+    """Core's migration folder, then the plugins' (one Alembic history with a branch each)."""
+    return [str(Path(__file__).parent / "migrations" / "versions"), *extra_locations]
+
+
 def alembic_config(engine: Engine, extra_locations: Iterable[str] = ()) -> AlembicConfig:
     # Imported here: alembic (with mako and pygments) is needed only to migrate, and
     # every command and worker would otherwise carry it.
@@ -207,8 +214,7 @@ def alembic_config(engine: Engine, extra_locations: Iterable[str] = ()) -> Alemb
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    locations = [str(Path(__file__).parent / "migrations" / "versions"), *extra_locations]
-    config.set_main_option("version_locations", " ".join(locations))
+    config.set_main_option("version_locations", " ".join(_version_locations(extra_locations)))
     config.set_main_option("path_separator", "space")
     config.attributes["engine"] = engine
     return config
@@ -219,3 +225,187 @@ def upgrade(engine: Engine, extra_locations: Iterable[str] = ()) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine, extra_locations), "heads")
+
+
+#: The table in which Alembic records the revisions a database's schema is at.
+VERSION_TABLE = "alembic_version"
+
+
+def database_name(url: str | URL) -> str:
+    """How a message names a database: a SQLite file by its path, a server's by its URL
+    (without the password)."""
+    parsed = make_url(normalise_url(url) if isinstance(url, str) else url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    # As users write it: postgresql://…, not the driver innoplat chose (postgresql+psycopg).
+    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None: in memory, or a ``file:`` URI left to SQLite)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri") or str(url.database).startswith("file:"):
+        return None
+    return Path(str(url.database))
+
+
+def check_connection(engine: Engine) -> None:
+    """Open the database once.
+
+    :raises DatabaseUnavailable: one line naming the database and why it cannot be opened (a
+        SQLite file whose folder does not exist, where SQLite says only "unable to open
+        database file"; a server that refuses, with the driver's first line).
+    """
+    name = database_name(engine.url)
+    path = _sqlite_file(engine)
+    if path is not None and not path.absolute().parent.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open the database {name}: the folder {path.absolute().parent} does not exist"
+        )
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        raise DatabaseUnavailable(
+            f"cannot open the database {name}: {driver_message(error)}"
+        ) from None
+
+
+def driver_message(error: BaseException) -> str:
+    """The first line of what the database driver said (SQLAlchemy adds the statement and a
+    link after it; psycopg adds hints on further lines)."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0].strip() if lines else type(original).__name__
+
+
+def schema_revisions(engine: Engine) -> frozenset[str] | None:
+    """The revisions the database's schema is at, as Alembic recorded them; None when the
+    database has no innoplat tables (Alembic's table is the first thing ``upgrade`` makes)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        found = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        return frozenset(found) or None
+
+
+@functools.cache
+def migration_revisions(
+    extra_locations: tuple[str, ...] = (),
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Every revision of the migration scripts in core's and these folders, and their heads
+    (the revisions ``upgrade`` brings a database to).
+
+    Read from the scripts' ``revision``, ``down_revision`` and ``depends_on`` assignments
+    without importing alembic (with mako and pygments about 6 MiB in every command and web
+    worker that only reads; migrating imports it). A head is a revision that no other one
+    names as its down revision or dependency, Alembic's rule. A script whose names are not
+    plain literals is left to Alembic itself, which then reads every script.
+    """
+    revisions: dict[str, set[str]] = {}
+    for folder in _version_locations(extra_locations):
+        for script in sorted(Path(folder).glob("*.py")):
+            if script.name == "__init__.py" or script.name.startswith(".#"):
+                continue
+            found = _script_revision(script)
+            if found is None:
+                return _alembic_revisions(extra_locations)
+            revision, below = found
+            revisions[revision] = below
+    below_any = set().union(*revisions.values()) if revisions else set()
+    return frozenset(revisions), frozenset(set(revisions) - below_any)
+
+
+def _script_revision(script: Path) -> tuple[str, set[str]] | None:
+    """A script's revision and the revisions it names below it, or None if not plain literals."""
+    names = ("revision", "down_revision", "depends_on")
+    values: dict[str, Any] = {}
+    try:
+        tree = ast.parse(script.read_text(encoding="utf-8"), str(script))
+        for node in tree.body:
+            target: ast.expr
+            value: ast.expr
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target = node.target
+                value = node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in names:
+                values[target.id] = ast.literal_eval(value)
+    except (SyntaxError, ValueError, OSError):
+        return None
+    revision = values.get("revision")
+    if not isinstance(revision, str):
+        return None
+    below: set[str] = set()
+    for name in ("down_revision", "depends_on"):
+        named = values.get(name)
+        if isinstance(named, str):
+            below.add(named)
+        elif isinstance(named, list | tuple):
+            below.update(str(v) for v in named)
+        elif named is not None:
+            return None
+    return revision, below
+
+
+def _alembic_revisions(extra_locations: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(
+        alembic_config(create_engine("sqlite://"), extra_locations)
+    )
+    every = frozenset(s.revision for s in scripts.walk_revisions("base", "heads"))
+    return every, frozenset(scripts.get_heads())
+
+
+def check_schema(engine: Engine, extra_locations: Iterable[str] = (), *, fix: str) -> None:
+    """Whether the database holds the schema this code's migrations make, before a use case
+    reads it.
+
+    :param fix: the command that creates or upgrades the schema, named in the messages.
+    :raises DatabaseUnavailable: it cannot be opened (:func:`check_connection`).
+    :raises DatabaseNotReady: one line saying what is wrong and what to run: the SQLite file
+        does not exist yet, the database has no innoplat tables, or its schema is at an older
+        revision (or at one these scripts do not know: a newer innoplat or another plugin).
+    """
+    name = database_name(engine.url)
+    path = _sqlite_file(engine)
+    if path is not None and path.absolute().parent.is_dir() and not path.exists():
+        raise DatabaseNotReady(f"the database {name} does not exist yet (run: {fix})")
+    check_connection(engine)
+    try:
+        recorded = schema_revisions(engine)
+    except DBAPIError as error:
+        raise DatabaseUnavailable(
+            f"cannot read the database {name}: {driver_message(error)}"
+        ) from None
+    if recorded is None:
+        raise DatabaseNotReady(f"the database {name} has no innoplat tables yet (run: {fix})")
+    known, heads = migration_revisions(tuple(extra_locations))
+    if recorded == heads:
+        return
+    unknown = sorted(recorded - known)
+    if unknown:
+        raise DatabaseNotReady(
+            f"the database {name} was upgraded by a newer innoplat or by a plugin not installed "
+            f"here (unknown revision {', '.join(unknown)}): install that version or plugin"
+        )
+    lacking = sorted(heads - recorded) or sorted(heads)
+    raise DatabaseNotReady(
+        f"the database {name} is behind this innoplat: its schema lacks revision "
+        f"{', '.join(lacking)} (run: {fix} to upgrade it)"
+    )
+
+
+def is_missing_schema(error: BaseException) -> bool:
+    """Whether a statement failed because a table or column it names does not exist: the
+    database lost its tables or was never upgraded since the app started."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in ("42P01", "42703"):  # undefined table, column
+        return True
+    return str(original).startswith(("no such table", "no such column"))

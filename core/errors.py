@@ -55,6 +55,16 @@ class PluginError(InnoplatError):
         super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
 
 
+class DatabaseUnavailable(InnoplatError):
+    """The database cannot be opened: a SQLite file in a folder that does not exist, a server
+    that refuses the connection or is down. The message names the database and the cause."""
+
+
+class DatabaseNotReady(InnoplatError):
+    """The database opens but does not hold this version's schema: no innoplat tables at all, or
+    tables at another revision than the code's migrations. The message says what to run."""
+
+
 class StartupFailed(InnoplatError, AppImportError):
     """An app cannot start: a broken city.toml or plugin, no secret key, no site address.
 

@@ -74,16 +74,22 @@ class Platform:
         All installed plugins, not only the enabled ones: one database may hold several
         cities, and a revision the database knows must never be missing from the scripts.
         """
-        locations: list[str] = []
-        results = [
-            *all_plugins_manager().hook.innoplat_migration_locations(),
-            *self.hooks.innoplat_migration_locations(),
-        ]
-        for result in results:
-            for location in [result] if isinstance(result, str) else result or []:
-                if location not in locations:
-                    locations.append(location)
-        return locations
+        return _locations(
+            [
+                *all_plugins_manager().hook.innoplat_migration_locations(),
+                *self.hooks.innoplat_migration_locations(),
+            ]
+        )
+
+    def check_database(self) -> None:
+        """Whether the database can be opened and holds the schema of this code and of every
+        installed plugin, before a use case reads it.
+
+        :raises DatabaseUnavailable: it cannot be opened, with the cause.
+        :raises DatabaseNotReady: it has no innoplat tables or an older schema; the message
+            names ``innoplat init`` for this city, which creates or upgrades it.
+        """
+        db.check_schema(self.engine, self.migration_locations(), fix=init_command(self.city.slug))
 
     def check(self) -> None:
         """Every check of the city that needs no database: its city.toml and plugin settings
@@ -99,6 +105,7 @@ class Platform:
         catalogue and the city (idempotent). A city that fails a check leaves the database
         untouched."""
         self.check()
+        db.check_connection(self.engine)
         db.upgrade(self.engine, self.migration_locations())
         return self.sync()
 
@@ -118,6 +125,25 @@ class Platform:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def init_command(slug: str = "SLUG") -> str:
+    """The command that creates or upgrades a database for a city, as messages name it."""
+    return f"innoplat init --city {slug}"
+
+
+def installed_migration_locations() -> list[str]:
+    """The Alembic folders of every installed plugin (a database may hold several cities)."""
+    return _locations(all_plugins_manager().hook.innoplat_migration_locations())
+
+
+def _locations(results: list[Any]) -> list[str]:
+    locations: list[str] = []
+    for result in results:
+        for location in [result] if isinstance(result, str) else result or []:
+            if location not in locations:
+                locations.append(location)
+    return locations
 
 
 def method_contributions(manager: pluggy.PluginManager) -> cities.Contributions:

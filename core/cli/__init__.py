@@ -6,7 +6,9 @@ import os
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError
 
+from ..db import driver_message
 from ..errors import InnoplatError
 from ..plugins import all_plugins_manager
 from . import (
@@ -59,7 +61,8 @@ def _add_plugin_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: errors are one clear line on stderr and exit status 1, never a traceback."""
+    """Entry point: errors are one clear line on stderr and exit status 1, never a traceback
+    nor a multi-line dump (a database error says only the driver's first line)."""
     try:
         _add_plugin_commands()
         code = cli.main(args=argv, prog_name="innoplat", standalone_mode=False)
@@ -80,9 +83,18 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted; the current change was rolled back.", err=True)
         sys.exit(130)
+    except DBAPIError as exc:  # the database failed during the command (checked before it)
+        if os.environ.get("INNOPLAT_DEBUG") == "1":
+            raise
+        click.echo(f"Error: the database failed: {driver_message(exc)}{DEBUG_HINT}", err=True)
+        sys.exit(1)
     except Exception as exc:  # the last line of defence: still no traceback for a user
         if os.environ.get("INNOPLAT_DEBUG") == "1":
             raise
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
-        click.echo("Set INNOPLAT_DEBUG=1 to see the full traceback.", err=True)
+        message = driver_message(exc)
+        click.echo(f"Error: unexpected {type(exc).__name__}: {message}{DEBUG_HINT}", err=True)
         sys.exit(1)
+
+
+#: Said after an error innoplat did not foresee, on the same line.
+DEBUG_HINT = " (set INNOPLAT_DEBUG=1 to see the traceback)"

@@ -136,15 +136,27 @@ def count_option(*names: str, default: int, minimum: int = 0, **attrs: Any) -> C
     )
 
 
-def open_platform(city: str, database_url: str | None) -> Platform:
-    return Platform.open(city, database_url or default_database_url())
+def open_platform(city: str, database_url: str | None, *, ready: bool = True) -> Platform:
+    """The city's platform for a command, its database checked first (``ready``): one that
+    cannot be opened, has no innoplat tables or an older schema is one line saying so and
+    what to run, not the first query's error. Only commands that make the schema pass
+    ``ready=False``."""
+    platform = Platform.open(city, database_url or default_database_url())
+    if ready:
+        try:
+            platform.check_database()
+        except BaseException:
+            platform.dispose()
+            raise
+    return platform
 
 
 @contextmanager
 def city_transaction(
     city: str, database_url: str | None
 ) -> Iterator[tuple[Platform, Session, City]]:
-    """One command, one transaction: all of it is stored, or none of it."""
+    """One command, one transaction: all of it is stored, or none of it (the database checked
+    first, as ``open_platform`` does)."""
     platform = open_platform(city, database_url)
     try:
         with platform.transaction() as session:

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
-from sqlalchemy import inspect
 
 from .. import db
 from ..errors import InnoplatError
+from ..platform import init_command, installed_migration_locations
 from ..services import cities as city_service
 from ..services import exchange, peers, signing
 
@@ -25,13 +25,14 @@ _db_option: Any = click.option(
 )
 
 
-def _sessions(database_url: str | None):  # type: ignore[no-untyped-def]
+def _sessions(database_url: str | None, city: str = "SLUG"):  # type: ignore[no-untyped-def]
+    """The database's engine and sessions, once it is checked (as ``city_transaction`` does)."""
     engine = db.make_engine(database_url or db.default_database_url())
-    if not inspect(engine).has_table("city"):
+    try:
+        db.check_schema(engine, installed_migration_locations(), fix=init_command(city))
+    except InnoplatError:
         engine.dispose()
-        raise InnoplatError(
-            "this database has no innoplat tables yet (run: innoplat init --city SLUG)"
-        )
+        raise
     return engine, db.session_factory(engine)
 
 
@@ -86,7 +87,7 @@ def export(city: str, database_url: str | None, output: str, pretty: bool) -> No
     The bundle is written as the database is read, in constant memory; a file that cannot
     be completed (a record that breaks a rule) is removed again.
     """
-    engine, sessions = _sessions(database_url)
+    engine, sessions = _sessions(database_url, city)
     target = Path(output)
     try:
         with db.transaction(sessions) as session:

@@ -33,7 +33,7 @@ from .common import (
 @city_options
 def init(city: str, database_url: str | None) -> None:
     """Create or upgrade the database and synchronise the city's configuration (idempotent)."""
-    platform = open_platform(city, database_url)
+    platform = open_platform(city, database_url, ready=False)
     try:
         row = platform.init()
     finally:
@@ -67,7 +67,7 @@ def demo(city: str, database_url: str | None, count: int, seed: int, sibling_ide
     Plugins' lifecycle hooks are not called: the ideas come with their whole history, and no
     e-mail goes out for them (docs/hooks.md, "Lifecycle events").
     """
-    platform = open_platform(city, database_url)
+    platform = open_platform(city, database_url, ready=False)
     try:
         platform.init()
         with platform.transaction() as session:
@@ -126,6 +126,10 @@ def serve(
     """
     from ..web import create_app, instance_folder, stored_secret_key
 
+    if not sites:
+        # The development server says at once what is wrong with the database (the app alone
+        # starts without it, answering 503 until a server that is down comes back).
+        open_platform(city, database_url).dispose()
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     # Flask's development server: links point at it unless INNOPLAT_BASE_URL says otherwise.
     config = {

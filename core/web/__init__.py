@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -13,8 +14,10 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 from .. import validation
 from ..config import CityDefinition
 from ..db import default_database_url
-from ..errors import InnoplatError, StartupFailed
+from ..errors import DatabaseUnavailable, InnoplatError, StartupFailed
 from ..platform import Platform
+
+log = logging.getLogger(__name__)
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 CORE_STATIC = Path(__file__).parent / "static"
@@ -91,26 +94,26 @@ def create_app(
     Per-app state lives in ``app.extensions["innoplat"]`` (a Platform), never in module globals.
 
     :raises StartupFailed: whatever keeps the app from starting (a city that fails its checks,
-        a plugin's error, no secret key, no site address), with one line saying what to fix.
+        a plugin's error, no secret key, no site address, a database without innoplat's tables
+        or with an older schema), with one line saying what to fix. A database that cannot be
+        opened at start-up is logged, and its pages answer 503 until it can be.
     """
+    opened: Platform | None = None
     try:
-        return _build_app(city, database_url, config, platform)
-    except StartupFailed:
+        if platform is None:
+            city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
+            platform = opened = Platform.open(city, database_url or default_database_url())
+            platform.check()
+        return _build_app(platform, config)
+    except BaseException as error:
+        if opened is not None:
+            opened.dispose()  # its connections: the app that was to own them never starts
+        if isinstance(error, InnoplatError) and not isinstance(error, StartupFailed):
+            raise StartupFailed(error) from None
         raise
-    except InnoplatError as error:
-        raise StartupFailed(error) from None
 
 
-def _build_app(
-    city: str | Path | CityDefinition | None,
-    database_url: str | None,
-    config: dict[str, Any] | None,
-    platform: Platform | None,
-) -> Flask:
-    if platform is None:
-        city = city or os.environ.get("INNOPLAT_CITY") or "kiruna"
-        platform = Platform.open(city, database_url or default_database_url())
-        platform.check()
+def _build_app(platform: Platform, config: dict[str, Any] | None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(instance_folder()),
@@ -123,6 +126,11 @@ def _build_app(
         if not (app.testing or app.debug):
             raise StartupFailed(MISSING_SECRET_KEY)
         app.config["SECRET_KEY"] = os.urandom(32).hex()  # tests and the debugger only
+    try:
+        platform.check_database()  # no innoplat tables, or an older schema: StartupFailed
+    except DatabaseUnavailable as error:
+        # A server down at start-up may come back: until then every page answers 503.
+        log.warning("%s; pages answer 503 until it can be opened", error)
     if app.testing and "INNOPLAT_FIGURES_CACHE_SECONDS" not in (config or {}):
         app.config["INNOPLAT_FIGURES_CACHE_SECONDS"] = 0  # tests see every change at once
     app.extensions["innoplat"] = platform

@@ -118,7 +118,9 @@ def _lost_race(error: IntegrityError) -> Any:
 
 
 def _database_error(error: DBAPIError) -> Any:
-    if error.connection_invalidated:
+    """A dropped connection, or tables missing since the app started (PostgreSQL says so with
+    a ProgrammingError, SQLite with an OperationalError): unavailable, not a bug."""
+    if error.connection_invalidated or db.is_missing_schema(error):
         return _database_down(error)
     return _internal_error(error)
 

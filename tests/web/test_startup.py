@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_serve_says_what_is_wrong_with_the_city_in_one_line(tmp_path, capsys):
     assert err.startswith("Error: ") and "reference_prefix" in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("case", ["broken city.toml", "no secret key"])
+@pytest.mark.parametrize("case", ["broken city.toml", "no secret key", "uninitialised database"])
 def test_gunicorn_prints_one_line_and_stops(tmp_path, case):
     """A WSGI server printed a traceback and restarted its workers over and over."""
     environment = {**os.environ, "INNOPLAT_BASE_URL": "https://innovation.kiruna.example"}
@@ -68,6 +69,9 @@ def test_gunicorn_prints_one_line_and_stops(tmp_path, case):
         city = _broken_city(tmp_path)
     else:
         city = bundled_cities_folder() / "kiruna"
+    if case == "uninitialised database":
+        environment["INNOPLAT_SECRET_KEY"] = "k" * 32
+        sqlite3.connect(tmp_path / "innoplat.db").close()
     environment["INNOPLAT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'innoplat.db'}"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     result = subprocess.run(
@@ -86,6 +90,11 @@ def test_gunicorn_prints_one_line_and_stops(tmp_path, case):
     )
     assert result.returncode == APP_LOAD_ERROR, result.stderr
     assert "Traceback" not in result.stderr
-    wanted = "reference_prefix" if case == "broken city.toml" else "INNOPLAT_SECRET_KEY is not set"
+    wanted = {
+        "broken city.toml": "reference_prefix",
+        "no secret key": "INNOPLAT_SECRET_KEY is not set",
+        "uninitialised database": f"the database {tmp_path / 'innoplat.db'} has no innoplat "
+        "tables yet (run: innoplat init --city kiruna)",
+    }[case]
     (line,) = [line for line in result.stderr.splitlines() if wanted in line]
     assert not line.startswith("[")  # the error itself, not a log line about it

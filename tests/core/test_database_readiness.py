@@ -240,6 +240,9 @@ def test_tables_gone_after_start_up_are_a_503_not_a_500(app, database_url):
     response = app.test_client().get("/ideas?lang=en")
     assert response.status_code == 503
     assert "temporarily unavailable" in response.get_data(as_text=True)
+    response = app.test_client().get("/api/v1/ideas")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["message"].startswith("the database is unavailable")
 
 
 def test_the_revisions_read_without_alembic_are_alembics():

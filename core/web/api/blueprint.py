@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -134,6 +134,14 @@ def _lost_race(error: IntegrityError) -> Response:
 def _database_down(error: Exception) -> Response:
     log.error("database unavailable: %s", error)
     return error_response(503, "the database is unavailable; please try again in a few minutes")
+
+
+@blueprint.errorhandler(DBAPIError)
+def _database_error(error: DBAPIError) -> Response:
+    """As the pages: a dropped connection or tables missing since start-up are a 503."""
+    if error.connection_invalidated or db.is_missing_schema(error):
+        return _database_down(error)
+    return _internal_error(error)
 
 
 @blueprint.errorhandler(InnoplatError)

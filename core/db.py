@@ -377,29 +377,49 @@ def check_schema(engine: Engine, extra_locations: Iterable[str] = (), *, fix: st
     path = _sqlite_file(engine)
     if path is not None and path.absolute().parent.is_dir() and not path.exists():
         raise DatabaseNotReady(f"the database {name} does not exist yet (run: {fix})")
-    check_connection(engine)
-    try:
-        recorded = schema_revisions(engine)
-    except DBAPIError as error:
-        raise DatabaseUnavailable(
-            f"cannot read the database {name}: {driver_message(error)}"
-        ) from None
+    recorded = _recorded_revisions(engine)
     if recorded is None:
         raise DatabaseNotReady(f"the database {name} has no innoplat tables yet (run: {fix})")
     known, heads = migration_revisions(tuple(extra_locations))
     if recorded == heads:
         return
-    unknown = sorted(recorded - known)
-    if unknown:
-        raise DatabaseNotReady(
-            f"the database {name} was upgraded by a newer innoplat or by a plugin not installed "
-            f"here (unknown revision {', '.join(unknown)}): install that version or plugin"
-        )
+    _refuse_unknown(name, recorded - known)
     lacking = sorted(heads - recorded) or sorted(heads)
     raise DatabaseNotReady(
         f"the database {name} is behind this innoplat: its schema lacks revision "
         f"{', '.join(lacking)} (run: {fix} to upgrade it)"
     )
+
+
+def check_upgradable(engine: Engine, extra_locations: Iterable[str] = ()) -> None:
+    """Before ``upgrade``: the database opens and records no revision these scripts do not
+    know (Alembic would stop with "Can't locate revision").
+
+    :raises DatabaseUnavailable: it cannot be opened.
+    :raises DatabaseNotReady: it is at a revision of a newer innoplat or another plugin.
+    """
+    recorded = _recorded_revisions(engine)
+    if recorded is not None:
+        known, _heads = migration_revisions(tuple(extra_locations))
+        _refuse_unknown(database_name(engine.url), recorded - known)
+
+
+def _recorded_revisions(engine: Engine) -> frozenset[str] | None:
+    check_connection(engine)
+    try:
+        return schema_revisions(engine)
+    except DBAPIError as error:
+        raise DatabaseUnavailable(
+            f"cannot read the database {database_name(engine.url)}: {driver_message(error)}"
+        ) from None
+
+
+def _refuse_unknown(name: str, unknown: frozenset[str]) -> None:
+    if unknown:
+        raise DatabaseNotReady(
+            f"the database {name} was upgraded by a newer innoplat or by a plugin not installed "
+            f"here (unknown revision {', '.join(sorted(unknown))}): install that version or plugin"
+        )
 
 
 def is_missing_schema(error: BaseException) -> bool:

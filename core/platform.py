@@ -105,7 +105,7 @@ class Platform:
         catalogue and the city (idempotent). A city that fails a check leaves the database
         untouched."""
         self.check()
-        db.check_connection(self.engine)
+        db.check_upgradable(self.engine, self.migration_locations())
         db.upgrade(self.engine, self.migration_locations())
         return self.sync()
 

@@ -184,6 +184,12 @@ def test_init_into_a_folder_that_does_not_exist_is_one_line(run_cli, tmp_path):
     )
 
 
+def test_init_refuses_a_database_of_a_newer_innoplat_in_one_line(run_cli, unready):
+    url, line = unready["newer schema"]
+    code, _, err = run_cli("init", "--db", url)
+    assert (code, err) == (1, line + "\n")
+
+
 def test_a_database_error_during_a_command_is_one_line(run_cli, database_url, monkeypatch):
     """Whatever the database says after the checks, the user reads its first line only."""
     from sqlalchemy.exc import OperationalError

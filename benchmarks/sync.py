@@ -7,9 +7,9 @@ same run, both ways of bringing the copy up to date:
 * **publisher** — the bundle built as ``/api/v1/exchange`` builds it, whole and with
   ``?since=`` (bytes as sent, and gzipped as most siblings ask for it);
 * **receiver** — the whole bundle imported over the copy, and the partial one merged into
-  it (``exchange.merge_changes``: the copy is written out, merged and imported again in one
-  transaction, so its cost grows with the copy, not with the changes). Each is rolled back
-  after it is timed, so both start from the same copy.
+  it (``exchange.merge_changes``: the copy is read and checked with the changes as one
+  bundle, then only the changed and withdrawn ideas are written, in place). Each is rolled
+  back after it is timed, so both start from the same copy.
 
 Run on demand, never in the tests::
 

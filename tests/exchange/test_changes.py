@@ -8,20 +8,24 @@ from urllib.parse import quote
 
 import pytest
 from flask import request
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import (
     City,
     Idea,
+    IdeaFact,
     IdeaFocusArea,
+    IdeaMethodFact,
     IdeaSdg,
     Method,
     MethodApplication,
     MethodApplicationOrganisation,
     Organisation,
+    OrganisationKind,
     Participation,
     Peer,
+    Stage,
     StageTransition,
     Visibility,
 )
@@ -298,6 +302,87 @@ def test_changes_are_refused_whole_when_they_disagree_with_themselves(make_insta
     assert str(own.value) == (
         "$.city.slug: 'lund' is this instance's own city: its data is edited here, not imported"
     )
+
+
+def _copy_ids(platform, slug: str = "lund") -> dict[str, int]:
+    with platform.transaction() as session:
+        city_id = session.scalar(select(City.id).where(City.slug == slug))
+        return dict(
+            session.execute(select(Idea.reference, Idea.id).where(Idea.city_id == city_id))
+            .tuples()
+            .all()
+        )
+
+
+def _facts_of(platform, slug: str = "lund") -> list[tuple]:
+    """The copy's per-idea facts by reference (ids differ from one instance to another)."""
+    columns = [c for c in IdeaFact.__table__.c if c.key not in ("idea_id", "city_id")]
+    method_columns = [c for c in IdeaMethodFact.__table__.c if c.key not in ("idea_id", "city_id")]
+    with platform.transaction() as session:
+        city_id = session.scalar(select(City.id).where(City.slug == slug))
+        rows = [
+            tuple(row)
+            for table, picked in ((IdeaFact, columns), (IdeaMethodFact, method_columns))
+            for row in session.execute(
+                select(literal(table.__tablename__), Idea.reference, *picked)
+                .join(Idea, Idea.id == table.idea_id)
+                .where(Idea.city_id == city_id)
+            )
+        ]
+    return sorted(rows, key=repr)
+
+
+def test_changes_are_written_in_place_and_the_copy_equals_a_whole_import(make_instance):
+    """Only the changed and withdrawn ideas are rewritten; the lists change where they stand;
+    the result, facts included, is what importing the whole bundle gives."""
+    lund = with_demo_ideas(make_instance("lund"), 40)
+    hub, whole_import = make_instance("kiruna"), make_instance("kiruna")
+    client = create_app(platform=lund, config={"TESTING": True}).test_client()
+    full = client.get("/api/v1/exchange").get_data()
+    with hub.transaction() as session:
+        exchange.import_bundle(session, full, source="test")
+    before = _copy_ids(hub)
+
+    changed = _change(lund)
+    with lund.transaction() as session:  # the lists change too: facts of unchanged ideas follow
+        city = lund.city_row(session)
+        partner = session.scalar(
+            select(Organisation)
+            .join(Participation, Participation.organisation_id == Organisation.id)
+            .where(Organisation.city_id == city.id)
+            .order_by(Organisation.key)
+            .limit(1)
+        )
+        partner.kind = next(k for k in OrganisationKind if k != partner.kind)
+        session.add(
+            Organisation(city_id=city.id, key="nytt_bolag", name="Nytt bolag", kind=partner.kind)
+        )
+        stage = session.scalar(select(Stage).where(Stage.city_id == city.id).limit(1))
+        stage.name = {**stage.name, "en": "Renamed"}
+    partial = client.get("/api/v1/exchange?since=" + quote(json.loads(full)["exported_at"]))
+    with hub.transaction() as session:
+        merged = exchange.merge_changes(session, partial.get_data(), source="test")
+    assert merged.action == "updated"
+
+    after = _copy_ids(hub)
+    rewritten = {changed["partnered"], changed["method"], changed["new"]}
+    assert changed["hidden"] not in after and rewritten <= set(after)
+    untouched = set(before) - rewritten - {changed["hidden"]}
+    assert untouched and {r: after[r] for r in untouched} == {r: before[r] for r in untouched}
+
+    with whole_import.transaction() as session:
+        exchange.import_bundle(session, client.get("/api/v1/exchange").get_data(), source="test")
+    with hub.transaction() as session, whole_import.transaction() as other:
+        copy = session.scalar(select(City).where(City.slug == "lund"))
+        whole = other.scalar(select(City).where(City.slug == "lund"))
+        assert _comparable(exchange.export_city(session, copy)) == _comparable(
+            exchange.export_city(other, whole)
+        )
+    assert _facts_of(hub) == _facts_of(whole_import)
+
+    with hub.transaction() as session:  # the same changes again change nothing
+        again = exchange.merge_changes(session, partial.get_data(), source="test")
+    assert again.action == "unchanged" and _copy_ids(hub) == after
 
 
 def test_every_write_to_what_hangs_on_an_idea_moves_its_updated_moment(platform):

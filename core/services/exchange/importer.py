@@ -123,9 +123,8 @@ def _digest_item(digest: Any, kind: str, key: str, value: Any) -> None:
         digest.update(json.dumps([key, value], ensure_ascii=False, sort_keys=True).encode())
 
 
-def _remove_peer_data(session: Session, city: City) -> None:
-    """Everything a peer city holds, except its row (which keeps its id)."""
-    ideas = select(Idea.id).where(Idea.city_id == city.id)
+def remove_ideas(session: Session, ideas: Any) -> None:
+    """These ideas (a SELECT of ids) with everything that hangs on them."""
     applications = select(MethodApplication.id).where(MethodApplication.idea_id.in_(ideas))
     session.execute(
         delete(MethodApplicationOrganisation).where(
@@ -134,7 +133,12 @@ def _remove_peer_data(session: Session, city: City) -> None:
     )
     for model in (MethodApplication, StageTransition, Participation, IdeaSdg, IdeaFocusArea):
         session.execute(delete(model).where(model.idea_id.in_(ideas)))
-    session.execute(delete(Idea).where(Idea.city_id == city.id))
+    session.execute(delete(Idea).where(Idea.id.in_(ideas)))
+
+
+def _remove_peer_data(session: Session, city: City) -> None:
+    """Everything a peer city holds, except its row (which keeps its id)."""
+    remove_ideas(session, select(Idea.id).where(Idea.city_id == city.id))
     session.execute(delete(Method).where(Method.city_id == city.id))
     session.execute(delete(FocusArea).where(FocusArea.city_id == city.id))
     session.execute(delete(Stage).where(Stage.city_id == city.id))
@@ -144,7 +148,7 @@ def _remove_peer_data(session: Session, city: City) -> None:
     session.execute(delete(Organisation).where(Organisation.city_id == city.id))
 
 
-def _check_place(session: Session, header: dict[str, Any]) -> City | None:
+def check_place(session: Session, header: dict[str, Any]) -> City | None:
     """The peer this bundle updates (None for a new one); refuse what would clash."""
     slug = header["city"]["slug"]
     prefix = header["city"]["reference_prefix"]
@@ -176,7 +180,7 @@ def _check_place(session: Session, header: dict[str, Any]) -> City | None:
     return existing
 
 
-class _Loader:
+class Loader:
     """Writes the checked records of one bundle, a list (or a batch of one) at a time."""
 
     def __init__(
@@ -464,7 +468,7 @@ def import_bundle(
         The caller's transaction must then be rolled back: rows may have been written.
     """
     checker = Checker(now=now)
-    loader: _Loader | None = None
+    loader: Loader | None = None
     digest = hashlib.sha256()
     before: bytes | None = None
     savepoint = None
@@ -486,14 +490,14 @@ def import_bundle(
                 checker.start(key)
                 if loader is None:
                     header = checker.header
-                    existing = _check_place(session, header)
+                    existing = check_place(session, header)
                     if existing is not None and existing.peer_exported_at == parse_datetime(
                         header["exported_at"], "$.exported_at"
                     ):
                         before = _existing_digest(session, existing)
                         _digest_item(digest, "field", "city", header["city"])
                         savepoint = session.begin_nested()
-                    loader = _Loader(
+                    loader = Loader(
                         session,
                         _peer_city(session, header, existing, source),
                         existing,
@@ -529,8 +533,20 @@ def _peer_city(
     session: Session, header: dict[str, Any], existing: City | None, source: str | None
 ) -> City:
     """The peer's city row, new or updated, with the existing peer's data removed."""
+    city = existing or City(slug=header["city"]["slug"])
+    describe_peer(city, header, source)
+    if existing is None:
+        session.add(city)
+    session.flush()
+    if existing is not None:
+        _remove_peer_data(session, city)
+        session.expire(city, ["stages", "focus_areas"])
+    return city
+
+
+def describe_peer(city: City, header: dict[str, Any], source: str | None) -> None:
+    """Set the peer's city row from a checked bundle header."""
     data = header["city"]
-    city = existing or City(slug=data["slug"])
     city.is_peer = True
     city.name = dict(data["name"])
     city.description = dict(data["description"])
@@ -544,13 +560,6 @@ def _peer_city(
     city.peer_source = source
     city.peer_exported_at = parse_datetime(header["exported_at"], "$.exported_at")
     city.synced_at = utcnow()
-    if existing is None:
-        session.add(city)
-    session.flush()
-    if existing is not None:
-        _remove_peer_data(session, city)
-        session.expire(city, ["stages", "focus_areas"])
-    return city
 
 
 def peer_cities(session: Session) -> list[City]:

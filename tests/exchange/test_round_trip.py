@@ -43,8 +43,10 @@ TEXT = st.text(
 )
 TRANSLATED = st.dictionaries(st.sampled_from(["sv", "en", "fi", "se"]), TEXT, max_size=2)
 URL = st.from_regex(r"https?://[a-z]{1,10}\.example/[a-z]{0,8}", fullmatch=True)
-MOMENT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2024, 12, 31))
-STEP = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=200))
+# Every time a generated bundle holds lies before its exported_at (2026-01-01 and later): the
+# latest, a submission on 2023-12-31 with four steps of history, is in 2025.
+MOMENT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2023, 12, 31))
+STEP = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=120))
 DAY = st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2030, 12, 31).date())
 SDGS = st.lists(st.integers(1, 17), unique=True, max_size=3).map(sorted)
 

@@ -578,13 +578,7 @@ def checked(items: Iterator[Item], *, now: datetime | None = None) -> Iterator[I
     """The items, each passed through the importer's checks (personal data redacted)."""
     checker = Checker(now=now, schema=False, formats=(FORMAT, CHANGES_FORMAT))
     for kind, key, value in items:
-        if kind == "field":
-            checker.field(key, value)
-        elif kind == "start":
-            checker.start(key)
-        else:
-            value = checker.record(key, value)
-        yield (kind, key, value)
+        yield (kind, key, checker.item(kind, key, value))
     checker.finish()
 
 

@@ -288,14 +288,9 @@ def merge_changes(
         checker = Checker(now=now)
         with bulk.collector_paused():
             for kind, key, value, from_changes in _merged(header, changes, kept, public, found):
-                if kind == "field":
-                    checker.field(key, value)
-                elif kind == "start":
-                    checker.start(key)
-                else:
-                    record = checker.record(key, value)
-                    if from_changes:  # what is written (the copy's kept records stay)
-                        pickle.dump((key, record), fresh, protocol=pickle.HIGHEST_PROTOCOL)
+                checked = checker.item(kind, key, value)
+                if kind == "record" and from_changes:  # written (the copy's kept ones stay)
+                    pickle.dump((key, checked), fresh, protocol=pickle.HIGHEST_PROTOCOL)
             checker.finish()
         check_place(session, checker.header)
         ideas = checker.counts["ideas"]

@@ -279,6 +279,17 @@ class Checker:
         rule(record, index, where)
         return record
 
+    def item(self, kind: str, key: str, value: Any) -> Any:
+        """Check one item as reader.items gives it; returns the value as it is to be stored
+        (a record checked by :meth:`record`, anything else as it is)."""
+        if kind == "field":
+            self.field(key, value)
+        elif kind == "start":
+            self.start(key)
+        else:
+            return self.record(key, value)
+        return value
+
     def finish(self) -> None:
         if not self.sections:
             self.check_header()
@@ -589,10 +600,5 @@ def validate_bundle(bundle: Any, *, now: datetime | None = None) -> None:
 
     checker = Checker(now=now)
     for kind, key, value in items(bundle):
-        if kind == "field":
-            checker.field(key, value)
-        elif kind == "start":
-            checker.start(key)
-        else:
-            checker.record(key, value)
+        checker.item(kind, key, value)
     checker.finish()

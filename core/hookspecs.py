@@ -154,19 +154,27 @@ def innoplat_send_mail(
 
 
 @hookspec(firstresult=True)
-def innoplat_follow_idea(session: Session, idea: Idea, email: str, locale: str) -> bool | None:
+def innoplat_follow_idea(
+    session: Session, idea: Idea, email: str, locale: str, confirmed: bool
+) -> bool | None:
     """Someone asks, on another plugin's form, for e-mail about an idea's progress.
 
     Called by ``innoplat.core.toolkit.follow_idea`` inside the caller's transaction (the voting
     plugin's "also follow this idea" box on its support form, so a citizen types their address
     once); the first implementation that returns True has taken the request. The
     ``notifications`` plugin implements it with its double opt-in: it mails a confirmation
-    link, and nothing else is sent until the address's owner opens it.
+    link, and nothing else is sent until the address's owner opens it — unless the caller
+    has already proven the address (``confirmed``).
 
     :param session: the database session of the use case.
     :param idea: the public idea to follow.
     :param email: the address, as typed (validated again by the implementation).
     :param locale: the language the person's e-mails are to be written in.
+    :param confirmed: True when the caller has proven that the address is its owner's (the
+        owner opened a link mailed to it: the voting plugin calls at the confirmation of a
+        support): record a confirmed follower at once, without a confirmation e-mail of
+        one's own. Added in 0.2.0 (an optional parameter): an implementation that does not
+        declare it is still called and confirms the address its own way, as before.
     :return: True when this plugin took the request; None to let the next one try.
     """
 

@@ -236,20 +236,32 @@ def following_available() -> bool:
     return bool(platform().plugins.hook.innoplat_follow_idea.get_hookimpls())
 
 
-def follow_idea(session: Session, idea: Idea, *, email: str, locale: str) -> None:
+def follow_idea(
+    session: Session, idea: Idea, *, email: str, locale: str, confirmed: bool = False
+) -> bool:
     """Ask the plugin that keeps followers (notifications) to let ``email`` follow ``idea``.
 
-    The plugin confirms the address by e-mail first (double opt-in); the request is stored
-    only if the transaction of ``session`` commits.
+    The plugin confirms the address by e-mail first (double opt-in) unless ``confirmed``;
+    the request is stored only if the transaction of ``session`` commits.
 
+    :param confirmed: the caller has proven that the address is its owner's (they opened a
+        link mailed to it, as the voting plugin's support confirmation does): the plugin
+        records a confirmed follower and sends no confirmation e-mail of its own. A plugin
+        whose ``innoplat_follow_idea`` does not declare ``confirmed`` (written before 0.2.0)
+        still confirms the address its own way.
+    :return: True when the address follows the idea now; False when the owner of the address
+        is first asked to confirm (``confirmed`` False, or a plugin that does not take it).
     :raises PluginError: when no enabled plugin keeps followers (check
         ``following_available()`` first).
     """
-    taken = hooks_of(session).innoplat_follow_idea(
-        session=session, idea=idea, email=email, locale=locale
+    hooks = hooks_of(session)
+    taken = hooks.innoplat_follow_idea(
+        session=session, idea=idea, email=email, locale=locale, confirmed=confirmed
     )
     if not any(taken):
         raise PluginError(None, f"no enabled plugin lets people follow ideas ({idea.reference})")
+    keepers = hooks.manager.hook.innoplat_follow_idea.get_hookimpls() if hooks.manager else []
+    return confirmed and all("confirmed" in keeper.argnames for keeper in keepers)
 
 
 # --------------------------------------------------------------------------- declaring a plugin

@@ -42,9 +42,10 @@ def innoplat_send_mail(session, city, recipient, locale, subject, body, kind, id
 
 
 @hookimpl
-def innoplat_follow_idea(session, idea, email, locale) -> bool:
-    """Another plugin's form (the voting plugin's "also follow") asks to follow: double opt-in."""
-    outbox.follow(session, idea, email, locale=locale)
+def innoplat_follow_idea(session, idea, email, locale, confirmed) -> bool:
+    """Another plugin's form (the voting plugin's "also follow") asks to follow: double opt-in,
+    or, for an address the other plugin has proven (``confirmed``), a confirmed follower at once."""
+    outbox.follow(session, idea, email, locale=locale, confirmed=confirmed)
     return True
 
 

@@ -63,12 +63,17 @@ def _normalised_email(email: str) -> str:
     return validation.email(email, required=True) or ""
 
 
-def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower:
+def follow(
+    session: Session, idea: Idea, email: str, *, locale: str, confirmed: bool = False
+) -> Follower:
     """Ask to follow an idea by e-mail: nothing is sent to the address until it confirms.
 
     A confirmation e-mail with a link goes out (double opt-in): anyone can type any address,
     only its owner can confirm. Following again while unconfirmed sends the link again;
     following again when confirmed changes nothing but the language.
+
+    ``confirmed``: the address's owner has already proven it to another plugin (the voting
+    plugin's support link, opened): the follower is confirmed at once and no link is sent.
     """
     email = _normalised_email(email)
     existing = session.scalar(
@@ -78,19 +83,24 @@ def follow(session: Session, idea: Idea, email: str, *, locale: str) -> Follower
     )
     if existing is not None:
         existing.locale = locale
-        if existing.confirmed_at is None:
+        if confirmed:
+            confirm_follower(session, existing)
+        elif existing.confirmed_at is None:
             queue_follow_confirmation(session, idea, existing)
         return existing
+    now = utcnow()
     follower = Follower(
         idea_id=idea.id,
         email=email,
         locale=locale,
         token=secrets.token_urlsafe(32),
-        created_at=utcnow(),
+        created_at=now,
+        confirmed_at=now if confirmed else None,
     )
     session.add(follower)
     session.flush()
-    queue_follow_confirmation(session, idea, follower)
+    if not confirmed:
+        queue_follow_confirmation(session, idea, follower)
     return follower
 
 

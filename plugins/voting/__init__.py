@@ -3,6 +3,7 @@
 Staff support with their signed-in account. Residents support with an e-mail address they
 confirm through a signed link, mailed through the notifications plugin's outbox; a city
 that does not enable notifications lets only signed-in staff support (docs/plugins.md).
+Where a plugin keeps followers, the same link can also start following the idea.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import ngettext
 from innoplat.core import toolkit
 from innoplat.core.toolkit import hookimpl
 
-from . import supports, views
+from . import following, supports, views
 from .cli import voting as voting_commands
 
 innoplat_validate_settings = toolkit.no_settings("voting")
@@ -25,9 +26,23 @@ innoplat_navigation = toolkit.navigation_entry("voting.ranking", _l("Most suppor
 innoplat_idea_card_facts = toolkit.card_fact(
     supports.support_counts, lambda n: ngettext("%(num)d support", "%(num)d supports", n)
 )
-innoplat_export_personal_data, innoplat_erase_personal_data = toolkit.personal_data(
-    supports.export_supports, supports.erase_supports
-)
+
+
+def _export(session, city, subject) -> dict[str, Any]:
+    return {
+        **supports.export_supports(session, city, subject),
+        **following.export_wishes(session, city, subject),
+    }
+
+
+def _erase(session, city, subject) -> dict[str, int]:
+    return {
+        **supports.erase_supports(session, city, subject),
+        **following.erase_wishes(session, city, subject),
+    }
+
+
+innoplat_export_personal_data, innoplat_erase_personal_data = toolkit.personal_data(_export, _erase)
 
 
 @hookimpl

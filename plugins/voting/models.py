@@ -1,4 +1,4 @@
-"""The voting plugin's table: one support per person and idea."""
+"""The voting plugin's tables: one support per person and idea; wishes to follow awaiting a link."""
 
 from __future__ import annotations
 
@@ -27,3 +27,23 @@ class Support(Base):
     supporter: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))  # "staff" or "email"
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PendingFollow(Base):
+    """A resident's wish to follow an idea, kept with the pending support until its link is opened.
+
+    Ticking "Also follow this idea" on the support form stores the address here and puts
+    ``key`` into the support's confirmation link: one e-mail, one link. Opening it counts the
+    support and hands the address, now proven, to the plugin that keeps followers; the row
+    is deleted then, and is deleted unopened once the link has expired (a week).
+    """
+
+    __tablename__ = "voting_pending_follow"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(16))
+    #: A random secret carried by the confirmation link (never the address itself).
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -174,16 +174,32 @@ def public_idea_count(session: Session, city: City) -> int:
 # --------------------------------------------------------------------------- e-mail confirmation
 
 
-def confirmation_token(secret_key: str, reference: str, email: str) -> str:
-    """A signed token carrying the idea and the pseudonymous supporter, never the address."""
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation link carries: the idea, the pseudonymous supporter and, when the
+    resident also asked to follow, the key of that wish (``following.take``)."""
+
+    reference: str
+    supporter: str
+    follow: str | None = None
+
+
+def confirmation_token(
+    secret_key: str, reference: str, email: str, *, follow: str | None = None
+) -> str:
+    """A signed token carrying the idea and the pseudonymous supporter, never the address;
+    ``follow`` is the key of a wish to follow (``following.remember``) kept with the support."""
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
-    return serializer.dumps({"idea": reference, "supporter": email_supporter(email, secret_key)})
+    data = {"idea": reference, "supporter": email_supporter(email, secret_key)}
+    if follow is not None:
+        data["follow"] = follow
+    return serializer.dumps(data)
 
 
 def read_confirmation_token(
     secret_key: str, token: str, *, max_age: int = TOKEN_MAX_AGE
-) -> tuple[str, str]:
-    """(idea reference, supporter) from a token; ValidationError if it is forged or too old."""
+) -> Confirmation:
+    """What a token carries; ValidationError if it is forged or too old."""
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
     try:
         data = serializer.loads(token, max_age=max_age)
@@ -193,7 +209,10 @@ def read_confirmation_token(
         ) from None
     except BadSignature:
         raise ValidationError("token", "the confirmation link is not valid") from None
-    return str(data["idea"]), str(data["supporter"])
+    follow = data.get("follow")
+    return Confirmation(
+        str(data["idea"]), str(data["supporter"]), str(follow) if follow is not None else None
+    )
 
 
 # --------------------------------------------------------------------------- data subjects

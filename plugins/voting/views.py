@@ -11,8 +11,8 @@ from innoplat.core.errors import ValidationError
 from innoplat.core.models import Idea
 from innoplat.core.toolkit import IdeaSection, current_locale, external_url
 
-from . import supports
-from .forms import EmailSupportForm, StaffSupportForm
+from . import following, supports
+from .forms import ConfirmSupportForm, EmailSupportForm, StaffSupportForm
 
 blueprint = Blueprint("voting", __name__, template_folder="templates", url_prefix="/voting")
 PAGE_SIZE = 20
@@ -92,13 +92,20 @@ def support(reference: str) -> Response:
                     "We could not record your support for %(reference)s:", reference=idea.reference
                 ),
             )
-        _send_confirmation(session, idea, form.email.data)
-        if form.follow.data and toolkit.following_available():
-            # One address typed once; following is confirmed by its own link (double opt-in).
-            toolkit.follow_idea(session, idea, email=form.email.data, locale=current_locale())
+        following.purge_expired(session, idea.city)
+        follow = form.follow.data and toolkit.following_available()
+        # One address typed once, one e-mail, one link: opening it proves the address, so it
+        # counts the support and starts the following alike.
+        wish = (
+            following.remember(session, idea, form.email.data, locale=current_locale())
+            if follow
+            else None
+        )
+        _send_confirmation(session, idea, form.email.data, follow=wish)
+        if follow:
             flash(
                 _(
-                    "Almost done: we sent two links to %(email)s. Your support is counted when you open the first; you follow %(reference)s once you open the second.",
+                    "Almost done: we sent a link to %(email)s. Once you open it, your support is counted and you follow %(reference)s.",
                     email=form.email.data,
                     reference=idea.reference,
                 )
@@ -113,19 +120,19 @@ def support(reference: str) -> Response:
         return redirect(target, code=303)
 
 
-def _send_confirmation(session, idea: Idea, email: str) -> None:
-    token = supports.confirmation_token(current_app.config["SECRET_KEY"], idea.reference, email)
+def _send_confirmation(session, idea: Idea, email: str, *, follow: str | None) -> None:
+    token = supports.confirmation_token(
+        current_app.config["SECRET_KEY"], idea.reference, email, follow=follow
+    )
     link = external_url("voting.confirm", token=token)
     platform_name = idea.city.label(current_locale())
-    subject = _("Confirm your support for %(reference)s", reference=idea.reference)
-    body = "\n".join(
-        [
-            _("Hello,"),
-            "",
+    values = {"title": idea.title, "platform": platform_name, "reference": idea.reference}
+    if follow is None:
+        subject = _("Confirm your support for %(reference)s", **values)
+        lines = [
             _(
                 "Someone (hopefully you) wants to support the idea “%(title)s” on %(platform)s with this e-mail address.",
-                title=idea.title,
-                platform=platform_name,
+                **values,
             ),
             _("Open this link within a week to confirm your support:"),
             link,
@@ -134,32 +141,84 @@ def _send_confirmation(session, idea: Idea, email: str) -> None:
                 "If it was not you, ignore this e-mail: nothing is counted and your address is not stored."
             ),
         ]
-    )
+    else:
+        subject = _("Confirm your support for %(reference)s and follow it", **values)
+        lines = [
+            _(
+                "Someone (hopefully you) wants to support the idea “%(title)s” on %(platform)s with this e-mail address, and to get an e-mail when it changes stage.",
+                **values,
+            ),
+            _(
+                "Open this link within a week to confirm: your support is counted and you follow the idea, both at once."
+            ),
+            link,
+            "",
+            _(
+                "If it was not you, ignore this e-mail: nothing is counted, nothing is sent to you, and your address is deleted within a week."
+            ),
+        ]
     toolkit.send_mail(
         session,
         idea.city,
         recipient=email,
         locale=current_locale(),
         subject=subject,
-        body=body + "\n",
+        body="\n".join([_("Hello,"), "", *lines]) + "\n",
         kind="voting_confirmation",
         idea=idea,
     )
 
 
-@blueprint.get("/confirm/<token>")
-def confirm(token: str) -> Response:
+def _confirmation(token: str) -> supports.Confirmation | None:
     try:
-        reference, supporter = supports.read_confirmation_token(
-            current_app.config["SECRET_KEY"], token
-        )
+        return supports.read_confirmation_token(current_app.config["SECRET_KEY"], token)
     except ValidationError:
+        return None
+
+
+@blueprint.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response:
+    """The link in the confirmation e-mail: it asks first, and the confirming POST counts the
+    support (and starts the following it carries). Mail scanners open links; they do not
+    press buttons."""
+    confirmation = _confirmation(token)
+    if confirmation is None:
         return toolkit.render("voting/confirm_failed.html", status=400)
-    with toolkit.platform().transaction(write=True) as session:  # a GET that writes
-        idea = toolkit.idea_or_404(session, reference, public_only=True)
-        _row, new = supports.support(session, idea, supporter)
-        flash(
-            _("Thank you: your support is counted.") if new else _("You already support this idea.")
+    form = ConfirmSupportForm()
+    with toolkit.platform().transaction() as session:
+        idea = toolkit.idea_or_404(session, confirmation.reference, public_only=True)
+        follow = toolkit.following_available() and following.waiting(
+            session, idea, confirmation.follow
         )
+        if not form.validate_on_submit():
+            return toolkit.render(
+                "voting/confirm.html",
+                status=400 if request.method == "POST" else 200,
+                city=idea.city,
+                idea=idea,
+                form=form,
+                follow=follow,
+            )
+        following.purge_expired(session, idea.city)
+        _row, new = supports.support(session, idea, confirmation.supporter)
+        wish = following.take(session, idea, confirmation.follow or "")
+        followed = (
+            toolkit.follow_idea(session, idea, email=wish.email, locale=wish.locale, confirmed=True)
+            if wish is not None and follow
+            else False
+        )
+        if followed:
+            flash(
+                _(
+                    "Thank you: your support is counted, and you now follow %(reference)s. We will e-mail you when it changes stage.",
+                    reference=idea.reference,
+                )
+            )
+        else:
+            flash(
+                _("Thank you: your support is counted.")
+                if new
+                else _("You already support this idea.")
+            )
         target = url_for("public.idea", reference=idea.reference)
     return redirect(target, code=303)

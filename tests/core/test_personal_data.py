@@ -82,7 +82,7 @@ def _leave_traces_everywhere(platform) -> str:
     from innoplat.plugins.comments import discussion
     from innoplat.plugins.evaluation import matrix, scoring
     from innoplat.plugins.notifications import outbox
-    from innoplat.plugins.voting import supports
+    from innoplat.plugins.voting import following, supports
 
     with platform.transaction() as session:
         city = platform.city_row(session)
@@ -104,6 +104,7 @@ def _leave_traces_everywhere(platform) -> str:
         outbox.confirm_follower(session, follower)
         supports.support(session, idea, supports.email_supporter(EMAIL, SECRET))
         supports.support(session, idea, supports.account_supporter(account.id))
+        following.remember(session, idea, EMAIL, locale="sv")  # a support link not yet opened
         signed = discussion.post_comment(session, idea, "Bra idé!", author_name=NAME)
         staff = discussion.post_comment(
             session,
@@ -165,6 +166,7 @@ def test_erasure_leaves_no_trace_of_the_person_in_any_table(kiruna):
         changed = persons.erase_personal_data(session, city, subject, actor="the DPO")
     assert changed["persons"] == 2 and changed["accounts"] == 1
     assert changed["followers"] == 1 and changed["supports_unlinked"] == 2
+    assert changed["pending_follows_deleted"] == 1
     assert changed["pending_emails_dropped"] >= 2  # the confirmation and the stage change
     assert changed["comments_unsigned"] == 2
 
@@ -202,6 +204,7 @@ def test_the_export_holds_core_and_every_plugin_and_is_audited(kiruna):
     assert plugins["followed_ideas"][0]["idea"] == reference
     assert {m["kind"] for m in plugins["emails"]} == {"follow_confirmation", "stage_changed"}
     assert len(plugins["supports"]) == 2
+    assert plugins["pending_follows"][0]["idea"] == reference
     assert {c["signed"] for c in plugins["comments"]} == {NAME, ""}
     assert plugins["evaluation_scores"] and plugins["diary"]
     assert any(e["actor"] == ACTOR for e in document["audit_trail"])

@@ -113,3 +113,47 @@ def test_a_test_app_can_leave_out_or_replace_the_city_s_plugins(make_client, mak
     only = make_platform(only=["catalogue"], plugins=["opendata"])
     assert only.city.config.plugins.enabled == ["catalogue", "opendata"]
     assert make_client(without=["voting"]).get("/voting/").status_code == 404
+
+
+class ConfirmedFollowers:
+    """Keeps followers and takes ``confirmed``: an address the caller has proven follows at once."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, bool]] = []
+
+    @toolkit.hookimpl
+    def innoplat_follow_idea(self, email, confirmed):
+        self.asked.append((email, confirmed))
+        return True
+
+
+class FollowersOfOld:
+    """Keeps followers, written before ``confirmed``: it confirms every address its own way."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    @toolkit.hookimpl
+    def innoplat_follow_idea(self, email):
+        self.asked.append(email)
+        return True
+
+
+def test_follow_idea_says_whether_the_address_follows_at_once(make_platform):
+    from innoplat.core.services import ideas
+
+    for keeper, at_once in ((ConfirmedFollowers(), True), (FollowersOfOld(), False)):
+        platform = make_platform(only=["catalogue"], extra_plugins=[keeper])
+        with platform.transaction() as session:
+            idea = ideas.submit_idea(session, platform.city_row(session), title="Bänkar i parken")
+            follow = {"email": "anna@example.org", "locale": "sv"}
+            assert toolkit.follow_idea(session, idea, **follow, confirmed=True) is at_once
+            assert toolkit.follow_idea(session, idea, **follow) is False  # a link goes out first
+        assert len(keeper.asked) == 2  # called either way
+    nobody = make_platform(only=["catalogue"])
+    with nobody.transaction() as session:
+        idea = ideas.submit_idea(session, nobody.city_row(session), title="Bänkar i parken")
+        with pytest.raises(PluginError, match="lets people follow ideas"):
+            toolkit.follow_idea(
+                session, idea, email="anna@example.org", locale="sv", confirmed=True
+            )

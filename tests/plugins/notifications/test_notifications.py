@@ -400,6 +400,32 @@ def test_following_needs_a_confirmed_address(plugin_client, public_idea, smtp_se
         assert [m.recipient for m in _stage_messages(session)] == ["olle@example.org"]
 
 
+def test_an_address_another_plugin_has_proven_follows_without_a_link_of_its_own(notifying):
+    """The voting plugin's one link: ``confirmed`` records a confirmed follower, mailing nothing."""
+    from innoplat.plugins.notifications.models import Follower
+
+    with notifying.transaction() as session:
+        idea = _submit(session, notifying)
+        outbox.follow(session, idea, "olle@example.org", locale="sv")  # the form: a link goes out
+        outbox.follow(session, idea, "Olle@example.org", locale="en", confirmed=True)
+        outbox.follow(session, idea, "pia@example.org", locale="sv", confirmed=True)
+        outbox.follow(session, idea, "pia@example.org", locale="sv", confirmed=True)
+        followers = session.scalars(select(Follower).order_by(Follower.id)).all()
+        assert [(f.email, f.locale) for f in followers] == [
+            ("olle@example.org", "en"),
+            ("pia@example.org", "sv"),
+        ]
+        assert all(f.confirmed_at is not None for f in followers)
+        mailed = session.scalars(select(OutboxMessage.recipient)).all()
+        assert mailed == ["olle@example.org"]  # only the link the form asked for
+        ideas.move_idea(session, idea, "bedomning")
+        assert sorted(m.recipient for m in _stage_messages(session)) == [
+            "olle@example.org",
+            "pia@example.org",
+        ]
+        assert all(m.follower_token for m in _stage_messages(session))  # the way out
+
+
 def test_unconfirmed_followers_are_deleted_after_a_week(notifying):
     from innoplat.plugins.notifications.models import Follower
 

@@ -42,7 +42,7 @@ NOW = datetime(2026, 6, 1)
 def _bundle(platform: Platform, since: datetime | None = None) -> bytes:
     with platform.transaction() as session:
         city = platform.city_row(session)
-        return "".join(exchange.chunks(session, city, since=since)).encode("utf-8")
+        return b"".join(exchange.byte_chunks(session, city, since=since))
 
 
 def _timed_rolled_back(platform: Platform, load: Any, body: bytes) -> float:

@@ -80,10 +80,9 @@ def exchange_response(since: datetime | None = None) -> Response:
         sink: Any = (
             gzip.GzipFile(fileobj=body, mode="wb", compresslevel=6, mtime=0) if gzipped else body
         )
-        for piece in exchange.chunks(session, city, exported_at=version.modified, since=since):
-            data = piece.encode("utf-8")
-            digest.update(data)
-            sink.write(data)
+        for piece in exchange.byte_chunks(session, city, exported_at=version.modified, since=since):
+            digest.update(piece)
+            sink.write(piece)
         if gzipped:
             sink.close()  # writes the gzip trailer; the body stays open
     length = body.tell()

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from innoplat.core.models import Idea, Peer, SigningKey, Visibility
-from innoplat.core.services import ideas, signing
+from innoplat.core.services import exchange, ideas, signing
 from innoplat.core.testing import with_demo_ideas
 from innoplat.core.web import create_app
 
@@ -80,6 +80,30 @@ def test_the_bundle_is_signed_and_served_conditionally_with_gzip(make_instance):
     changed = client.get("/api/v1/exchange", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert len(json.loads(changed.get_data())["ideas"]) == len(json.loads(body)["ideas"]) + 1
+
+
+def test_the_served_bundle_is_the_exported_file_byte_for_byte(make_instance, tmp_path):
+    """The web answer holds the very bytes ``innoplat export`` writes for the same moment,
+    whole and partial (Swedish letters included)."""
+    lund = with_demo_ideas(make_instance("lund"), 30)
+    client = create_app(platform=lund, config={"TESTING": True}).test_client()
+    body = client.get("/api/v1/exchange").get_data()
+    assert max(body) > 127  # å, ä, ö: UTF-8 as written
+    exported_at = json.loads(body)["exported_at"]
+    moment = datetime.fromisoformat(exported_at.removesuffix("Z"))
+    path = tmp_path / "lund.json"
+    with lund.transaction() as session, path.open("w", encoding="utf-8") as out:
+        exchange.write_bundle(session, lund.city_row(session), out, exported_at=moment)
+    assert path.read_bytes() == body
+
+    since = datetime(2020, 1, 1)
+    partial = client.get("/api/v1/exchange?since=2020-01-01T00:00:00Z").get_data()
+    with lund.transaction() as session:
+        pieces = exchange.byte_chunks(
+            session, lund.city_row(session), exported_at=moment, since=since
+        )
+        assert partial == b"".join(pieces)
+    assert json.loads(partial)["since"] == "2020-01-01T00:00:00.000000Z"
 
 
 def test_the_private_key_is_never_served_or_exported(make_instance, tmp_path, innoplat):

@@ -26,6 +26,7 @@ import json
 from typing import Any
 
 from .export import (
+    byte_chunks,
     chunks,
     count_public_ideas,
     datetime_text,
@@ -71,6 +72,7 @@ __all__ = [
     "ChangesDoNotFit",
     "Checker",
     "PeerImport",
+    "byte_chunks",
     "chunks",
     "count_peer_ideas",
     "count_public_ideas",

@@ -676,6 +676,24 @@ def _source(
     return _changed_items(session, city, since, exported_at=exported_at)
 
 
+def byte_chunks(
+    session: Session,
+    city: City,
+    *,
+    pretty: bool = False,
+    exported_at: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    since: datetime | None = None,
+) -> Iterator[bytes]:
+    """The bundle as UTF-8 encoded JSON (one record per line), a few thousand records at a
+    time, as it is read: the bytes a file or a web answer holds, as they are made.
+
+    :param progress: called with the number of ideas written since its last call.
+    :param since: a partial bundle: only what changed since then (``changed_records``).
+    """
+    return _pieces(_source(session, city, exported_at, since), pretty=pretty, progress=progress)
+
+
 def chunks(
     session: Session,
     city: City,
@@ -685,14 +703,11 @@ def chunks(
     progress: Callable[[int], None] | None = None,
     since: datetime | None = None,
 ) -> Iterator[str]:
-    """The bundle as JSON text (one record per line), a few thousand records at a time, as it
-    is read.
-
-    :param progress: called with the number of ideas written since its last call.
-    :param since: a partial bundle: only what changed since then (``changed_records``).
-    """
-    source = _source(session, city, exported_at, since)
-    for piece in _pieces(source, pretty=pretty, progress=progress):
+    """The pieces of :func:`byte_chunks` as text."""
+    pieces = byte_chunks(
+        session, city, pretty=pretty, exported_at=exported_at, progress=progress, since=since
+    )
+    for piece in pieces:
         yield piece.decode("utf-8")
 
 
@@ -710,7 +725,7 @@ def write_bundle(
     A stream that writes UTF-8 to a binary buffer as it is given (a file opened with
     ``encoding="utf-8"``, standard output) gets the encoded text directly.
     """
-    pieces = _pieces(_source(session, city, exported_at, None), pretty=pretty, progress=progress)
+    pieces = byte_chunks(session, city, pretty=pretty, exported_at=exported_at, progress=progress)
     buffer = _utf8_buffer(out)
     if buffer is None:
         for piece in pieces:
@@ -746,6 +761,7 @@ def count_public_ideas(session: Session, city: City) -> int:
 
 __all__ = [
     "SECTIONS",
+    "byte_chunks",
     "changed_records",
     "chunks",
     "count_public_ideas",

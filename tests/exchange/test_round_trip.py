@@ -96,6 +96,7 @@ def bundles(draw, catalogue: dict[str, dict]):
             "parent": draw(any_org),
             "website": draw(_maybe(URL)),
             "is_synthetic": draw(st.booleans()),
+            "description": draw(TRANSLATED),
         }
         for key in org_keys
     ]
@@ -207,6 +208,7 @@ def bundles(draw, catalogue: dict[str, dict]):
     return {
         "format": exchange.FORMAT,
         "version": exchange.VERSION,
+        "minor_version": exchange.MINOR_VERSION,
         "exported_at": "",  # set by the test: each example is newer than the last
         "city": {
             "slug": "testby",

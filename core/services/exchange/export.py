@@ -303,6 +303,7 @@ def _items(
                 "parent": org_key.get(o.parent_id) if o.parent_id else None,
                 "website": o.website,
                 "is_synthetic": bool(o.is_synthetic),
+                "description": dict(o.description or {}),
             }
             for o in organisations
         ],

@@ -252,6 +252,7 @@ class Loader:
                 "platform_role": o["platform_role"],
                 "website": o["website"],
                 "is_synthetic": o["is_synthetic"],
+                "description": o["description"],
                 "parent_id": None,
             }
             for _, o in batch

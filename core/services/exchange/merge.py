@@ -436,6 +436,7 @@ _ORGANISATION_FIELDS = {
     "platform_role": lambda r: r["platform_role"],
     "website": lambda r: r["website"],
     "is_synthetic": lambda r: r["is_synthetic"],
+    "description": lambda r: dict(r["description"]),
 }
 _METHOD_FIELDS = {
     "shared_key": lambda r: r["shared_key"],

@@ -9,11 +9,14 @@ docs/exchange.md documents every field.
 that adds fields without changing the meaning of the existing ones raises the optional
 ``minor_version``; readers of the same major version accept the bundle and ignore the fields
 they do not know. A change that older readers would misread gets a new major version, and a
-reader refuses a major version it does not know with one clear line.
+reader refuses a major version it does not know with one clear line. A field a minor
+version adds is optional on import (``ADDED`` gives the value a record of an older minor
+version is read with), so the bundles of publishers on older releases still import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +43,10 @@ FORMAT = "innoplat-exchange"
 CHANGES_FORMAT = "innoplat-exchange-changes"
 #: The major version this release reads and writes.
 VERSION = 1
-#: The minor version this release writes (0: written as no ``minor_version`` at all, so
-#: releases that predate the field read it too).
-MINOR_VERSION = 0
+#: The minor version this release writes (0 would be written as no ``minor_version`` at
+#: all, so releases that predate the field read it too). 1: organisations carry their
+#: ``description``.
+MINOR_VERSION = 1
 
 #: Bounds that keep a hostile bundle from exhausting memory.
 MAX_TEXT = 100_000
@@ -126,6 +130,7 @@ RECORDS: dict[str, dict[str, Any]] = {
         "parent": _nullable(_KEY),
         "website": _nullable(_URL),
         "is_synthetic": {"type": "boolean"},
+        "description": _TRANSLATED,
     },
     "method": {
         "key": _KEY,
@@ -204,11 +209,17 @@ SECTIONS: dict[str, str] = {
 #: The lists whose records belong to an idea: grouped by idea, in the order of the ideas.
 IDEA_SECTIONS = ("transitions", "method_applications", "participations")
 OPTIONAL = {"minor_version"}
+#: The fields a minor version added, per record: a bundle of an older minor version lacks
+#: them, and its records are read as if they held the value given here (made anew each time).
+ADDED: dict[str, dict[str, Callable[[], Any]]] = {
+    "organisation": {"description": dict},  # minor version 1
+}
 
 
-def _record(properties: dict[str, Any]) -> dict[str, Any]:
+def _record(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
     # Fields a reader does not know are allowed: a newer minor version may add them.
-    return {"type": "object", "required": list(properties), "properties": properties}
+    required = [name for name in properties if name not in ADDED.get(kind, {})]
+    return {"type": "object", "required": required, "properties": properties}
 
 
 #: JSON Schema (draft 2020-12) of major version 1 of the bundle; docs/exchange.schema.json is a copy.
@@ -231,7 +242,7 @@ SCHEMA: dict[str, Any] = {
             for name, record in SECTIONS.items()
         },
     },
-    "$defs": {name: _record(fields) for name, fields in RECORDS.items()},
+    "$defs": {name: _record(name, fields) for name, fields in RECORDS.items()},
 }
 
 # jsonschema-rs checks each record quickly; jsonschema explains a bad one (best_match picks
@@ -260,7 +271,7 @@ TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "city": ("name", "description", "region", "locales", "default_locale", "timezone", "website"),
     "stage": ("name",),
     "focus_area": ("name",),
-    "organisation": ("name", "platform_role", "website"),
+    "organisation": ("name", "platform_role", "website", "description"),
     "method": ("name", "description", "category", "guide_steps", "reference"),
     "idea": ("title", "summary", "description"),
     "transition": (),

@@ -22,6 +22,7 @@ from .. import records
 from ..serialisation import timestamp
 from .personal_data import redact
 from .schema import (
+    ADDED,
     CHANGES_FORMAT,
     FAST_VALIDATORS,
     FIELDS,
@@ -40,7 +41,7 @@ CLOCK_TOLERANCE = records.CLOCK_TOLERANCE
 #: Free text a citizen or staff member may have written: personal data in it is redacted.
 FREE_TEXT = {
     "city": ("description",),
-    "organisation": ("name",),
+    "organisation": ("name", "description"),
     "method": ("name", "description"),
     "idea": ("title", "summary", "description"),
 }
@@ -174,14 +175,15 @@ class Checker:
         self.stage_keys: list[str] = []
         self._stage_index: dict[str, int] = {}
         self.group = _Group()
-        #: Per list: its kind of record, schema, text fields, fields, free-text fields and
-        #: rule set (``_idea`` for ``idea``…), looked up once.
+        #: Per list: its kind of record, schema, text fields, fields, the fields a minor
+        #: version added, free-text fields and rule set (``_idea`` for ``idea``…), looked up once.
         self._sections = {
             section: (
                 kind,
                 FAST_VALIDATORS[kind],
                 TEXT_FIELDS[kind],
                 FIELDS[kind],
+                ADDED.get(kind, {}),
                 FREE_TEXT.get(kind, ()),
                 getattr(self, f"_{kind}"),
             )
@@ -261,11 +263,13 @@ class Checker:
     def record(self, section: str, raw: Any) -> dict[str, Any]:
         index = self.counts[section]
         self.counts[section] = index + 1
-        kind, validator, text_fields, fields, free_text, rule = self._sections[section]
+        kind, validator, text_fields, fields, added, free_text, rule = self._sections[section]
         where = f"$.{section}[{index}]"
         if self.schema:
             if not isinstance(raw, dict) or not validator.is_valid(raw):
                 self._explain(kind, raw, [section, index])
+            if added and not added.keys() <= raw.keys():  # a bundle of an older minor version
+                raw = {name: raw[name] if name in raw else added[name]() for name in fields}
             for name in text_fields:
                 value = raw[name]
                 if not (isinstance(value, str) and value.isprintable()):  # most text, at once

@@ -17,8 +17,7 @@ from .config import CityDefinition, load_city
 from .errors import PluginError
 from .models import City
 from .plugins import HOOKS_KEY, Hooks, all_plugins_manager, build_manager
-from .services import cities, signing
-from .services import facts as _facts  # noqa: F401  (its session listeners keep the facts current)
+from .services import cities, facts, signing  # facts: its session listeners keep facts current
 
 
 @dataclass
@@ -107,6 +106,9 @@ class Platform:
         self.check()
         db.check_upgradable(self.engine, self.migration_locations())
         db.upgrade(self.engine, self.migration_locations())
+        with self.transaction() as session:
+            # Derived data is computed with this code, once the schema is this code's.
+            facts.build_missing(session)
         return self.sync()
 
     def sync(self) -> City:

@@ -300,6 +300,27 @@ def rebuild(session: Session | Connection, city_id: int | None = None) -> None:
     _new_versions(session, [city_id])
 
 
+def build_missing(session: Session) -> list[int]:
+    """Compute the facts of every city that has none yet: the ideas of a database that was
+    upgraded from before the facts existed (migration 0009 creates their tables only).
+
+    Every city gets a version row the first time its facts are computed, so a city without
+    one has never had them. Returns the cities whose facts were built, in ascending order.
+    """
+    missing = list(
+        session.scalars(
+            select(City.id)
+            .where(
+                ~select(VERSION_TABLE.c.city_id).where(VERSION_TABLE.c.city_id == City.id).exists()
+            )
+            .order_by(City.id)
+        )
+    )
+    for city_id in missing:
+        rebuild(session, city_id)
+    return missing
+
+
 def _new_versions(
     session: Session | Connection,
     city_ids: Iterable[int],

@@ -4,8 +4,10 @@
 implementation, days in pilot, organisation kinds, the stratum (submission year, first focus
 area) — and ``idea_method_fact`` the same once per shared method key applied to the idea;
 ``facts_version`` holds a token per city that changes with its facts (cached figures key on it).
-They are derived data (``core/services/facts.py``): this revision fills them from the ideas
-already stored, with the service's own definition of each fact.
+They are derived data (``core/services/facts.py``): this revision only creates the tables.
+``innoplat init`` fills them for the ideas already stored once every revision has run
+(``facts.build_missing``), with the definition of each fact the code then has: a migration
+never calls the live services, which may need tables of later revisions.
 
 Revision ID: 0009_idea_facts
 Revises: 0008_peer_changes_since
@@ -87,10 +89,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("city_id", name=op.f("pk_facts_version")),
     )
-    # Derived data: computed by the one definition the platform keeps them current with.
-    from innoplat.core.services import facts
-
-    facts.rebuild(op.get_bind())
 
 
 def downgrade() -> None:

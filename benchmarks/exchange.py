@@ -6,6 +6,10 @@ Builds Kiruna with N synthetic ideas (the demo generator; ~92 % of them public),
   read, every rule checked on the way out (ideas per second count the bundle's ideas);
 * **import** — ``innoplat import``'s work: that file read record by record into a fresh
   instance (Lund as its own city), checked and written in batches, up to the commit;
+* **the database's own time**: on SQLite the time spent inside the sqlite3 driver's calls
+  (statements, fetches, the commit), on PostgreSQL the CPU time of the server process serving
+  the operation (the server runs on the same machine). However fast the Python around it, an
+  operation cannot go faster than the ideas divided by that time (the "at most" column);
 * **peak memory**: the peak resident size of the process doing the one operation
   (``VmHWM``; it includes the interpreter and the imported libraries, ~the ``baseline``
   column), and with ``--python-peak`` Python's allocations at their peak (tracemalloc, in a
@@ -55,12 +59,66 @@ def _peak_rss_mib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+#: Seconds spent inside the SQLite library's calls, counted by :func:`_time_sqlite_calls`.
+_sqlite_seconds = [0.0]
+
+
+def _time_sqlite_calls() -> None:
+    """Count the time this process spends in the sqlite3 driver's calls (statements, fetches,
+    commits): SQLite's own work, whatever Python does around it."""
+    import sqlite3
+    import sqlite3.dbapi2
+    from functools import partial, wraps
+    from time import perf_counter
+
+    def timed(method: Any) -> Any:
+        @wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _sqlite_seconds[0] += perf_counter() - start
+
+        return call
+
+    class Cursor(sqlite3.Cursor):
+        execute = timed(sqlite3.Cursor.execute)
+        executemany = timed(sqlite3.Cursor.executemany)
+        fetchone = timed(sqlite3.Cursor.fetchone)
+        fetchmany = timed(sqlite3.Cursor.fetchmany)
+        fetchall = timed(sqlite3.Cursor.fetchall)
+
+    class Connection(sqlite3.Connection):
+        commit = timed(sqlite3.Connection.commit)
+
+        def cursor(self, factory: Any = Cursor) -> Any:  # type: ignore[override]
+            return super().cursor(factory)
+
+    connect = partial(sqlite3.dbapi2.connect, factory=Connection)
+    sqlite3.connect = sqlite3.dbapi2.connect = connect  # type: ignore[assignment]
+
+
+def _server_process(session: Any) -> int:
+    """The PostgreSQL server process serving this session (on this machine in the benchmark)."""
+    return int(session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
     """Run one operation in this (fresh) process and measure it."""
     import gc
     import time
     import tracemalloc
 
+    if url.startswith("sqlite"):
+        _time_sqlite_calls()
     from innoplat.core.platform import Platform
     from innoplat.core.services import cities, exchange
 
@@ -69,21 +127,33 @@ def _child(operation: str, url: str, path: str, trace: bool) -> dict[str, Any]:
         result["rss_mib"] = _peak_rss_mib()
         return result
     platform = Platform.open("kiruna" if operation == "export" else "lund", url)
+    server = url.startswith("postgresql")
     try:
         gc.collect()
         if trace:
             tracemalloc.start()
+        _sqlite_seconds[0] = 0.0
         start, cpu = time.perf_counter(), time.process_time()
         if operation == "export":
             with platform.transaction() as session, open(path, "w", encoding="utf-8") as out:
+                if server:
+                    pid = _server_process(session)
+                    server_cpu = _cpu_seconds(pid)
                 row = cities.get_city(session, "kiruna")
                 exchange.write_bundle(session, row, out)
                 ideas = exchange.count_public_ideas(session, row)
         else:
             with platform.transaction() as session, open(path, "rb") as stream:
+                if server:
+                    pid = _server_process(session)
+                    server_cpu = _cpu_seconds(pid)
                 ideas = exchange.import_bundle(session, stream, source="benchmark").ideas
         result["seconds"] = time.perf_counter() - start
         result["cpu_seconds"] = time.process_time() - cpu
+        if server:  # its commit included
+            result["database_seconds"] = _cpu_seconds(pid) - server_cpu
+        else:
+            result["database_seconds"] = _sqlite_seconds[0]
         if trace:
             result["python_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
@@ -199,6 +269,7 @@ def measure(
                 "bundle_mib": bundle_mib,
                 "seconds": seconds,
                 "cpu_seconds": statistics.median(r["cpu_seconds"] for r in results),
+                "database_seconds": statistics.median(r["database_seconds"] for r in results),
                 "rss_mib": max(r["rss_mib"] for r in results),
                 "python_peak_mib": traced.get((label, operation)),
                 "load": statistics.mean(r["load"] for r in results),
@@ -247,10 +318,11 @@ def main(argv: list[str] | None = None) -> None:
                         kind, n, args.repeat, Path(tmp), None, pythons, args.python_peak
                     )
     print(
-        "| database | ideas | bundle | operation | code | ideas/s | CPU s | speed vs baseline | "
-        "peak RSS (process baseline) | Python peak | load avg |"
+        "| database | ideas | bundle | operation | code | ideas/s | CPU s | database's own time "
+        "| at most, for that time | speed vs baseline | peak RSS (process baseline) | Python peak "
+        "| load avg |"
     )
-    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         base = next(
             (
@@ -267,7 +339,9 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"| {r['database']} | {r['ideas']:,} | {r['bundle_mib']:.1f} MiB | {r['operation']} | "
             f"{r['code']} | {r['ideas'] / r['seconds']:,.0f} ({r['seconds']:.1f} s) | "
-            f"{r['cpu_seconds']:.1f} | {ratio} | {r['rss_mib']:.0f} MiB "
+            f"{r['cpu_seconds']:.1f} | {r['database_seconds']:.1f} s, "
+            f"{r['database_seconds'] / r['ideas'] * 1e6:.0f} µs/idea | "
+            f"{r['ideas'] / r['database_seconds']:,.0f} ideas/s | {ratio} | {r['rss_mib']:.0f} MiB "
             f"({r['baseline_rss_mib']:.0f} MiB) | {_mib(r['python_peak_mib'])} MiB | "
             f"{r['load']:.1f} |"
         )

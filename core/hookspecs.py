@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # hookspecs.py imports nothing at run time: it never takes part in a cycle.
+    from datetime import datetime
+
     import click
     from flask import Flask
     from sqlalchemy.orm import Session
@@ -343,4 +345,23 @@ def innoplat_erase_personal_data(
     :param subject: the person, as for ``innoplat_export_personal_data``.
     :return: how many rows of each kind were deleted or anonymised (e.g. ``{"followers": 2}``),
         shown to the staff member and kept in the audit trail; None when nothing was stored.
+    """
+
+
+@hookspec
+def innoplat_expire_personal_data(session: Session, city: City, now: datetime) -> int | None:
+    """Delete what this plugin keeps about people past the time it promised to keep it.
+
+    Called by ``innoplat persons expire-contacts`` and by ``innoplat worker`` (daily by
+    default), inside one transaction with core's own retention, on every installed plugin (a
+    disabled plugin's rows still expire), for one city at a time. Added in 0.2.0 (a new hook):
+    a plugin that keeps an address only for a while (an unconfirmed follower, a wish waiting
+    for its link) deletes it here, so the promise holds even when nobody uses the plugin.
+    Raising aborts the whole expiry and nothing is changed.
+
+    :param session: the database session of the use case; delete or change rows, never commit.
+    :param city: the city whose rows expire; change only rows of this city.
+    :param now: the moment to measure ages against (UTC, naive, as the models store times).
+    :return: how many records were removed or anonymised; None when the plugin keeps nothing
+        that expires.
     """

@@ -187,6 +187,30 @@ class Hooks:
 
         return call
 
+    def each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation of ``hook_name`` on its own, in precedence order, for a
+        caller that says which plugin did what: ``(plugin name, result)`` pairs. An exception
+        inside one names that plugin and the hook, as every other hook call does."""
+        if self.manager is None:
+            return []
+        caller = getattr(self.manager.hook, hook_name)
+        plugins = self.manager.get_plugins()
+        answers: list[tuple[str, Any]] = []
+        for impl in reversed(caller.get_hookimpls()):  # pluggy calls the last registered first
+            alone = self.manager.subset_hook_caller(
+                hook_name, remove_plugins=[p for p in plugins if p is not impl.plugin]
+            )
+            try:
+                result = alone(**kwargs)
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    impl.plugin_name, f"failed in {hook_name}: {type(exc).__name__}: {exc}"
+                ) from exc
+            answers.append((impl.plugin_name, result[0] if result else None))
+        return answers
+
     def _culprit(self, tb: TracebackType | None) -> str | None:
         if self.manager is None:
             return None

@@ -234,7 +234,8 @@ def _one_line(text: str) -> str:
     default=("kiruna",),
     show_default=True,
     metavar="SLUG",
-    help="A city whose notification outbox to send (repeatable).",
+    help="A city to serve (repeatable): its notification outbox, and the expiry of the "
+    "personal data it keeps only for a while.",
 )
 @_db_option
 @count_option(
@@ -244,31 +245,41 @@ def _one_line(text: str) -> str:
     help="Seconds between runs of the notification outbox.",
 )
 @count_option("--sync-every", default=900, minimum=1, help="Seconds between syncs with the peers.")
+@count_option(
+    "--expire-every",
+    default=86400,
+    minimum=1,
+    help="Seconds between runs of innoplat persons expire-contacts for each city.",
+)
 @click.option("--once", is_flag=True, help="Run each job once and stop (for cron and tests).")
 def worker(
     cities: tuple[str, ...],
     database_url: str | None,
     outbox_every: int,
     sync_every: int,
+    expire_every: int,
     once: bool,
 ) -> None:
-    """Run the notification outbox and the sync with the peers on a schedule, until stopped.
+    """Run the notification outbox, the sync with the peers and the expiry of personal data
+    (innoplat persons expire-contacts, each city) on a schedule, until stopped.
 
-    One log line per run on standard error. A peer that is down, or an SMTP server that
-    refuses, is logged and retried at the next run; the worker carries on. Run it under
-    systemd (docs/deploying.md).
+    One log line per run on standard error. A peer that is down, an SMTP server that refuses,
+    or an expiry that fails is logged and retried at the next run; the worker carries on. Run
+    it under systemd (docs/deploying.md).
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     database = database_url or db.default_database_url()
     with_outbox = [c for c in cities if _enables(c, "notifications")]
-    due = {"outbox": 0.0, "sync": 0.0}
+    due = {"outbox": 0.0, "sync": 0.0, "expire": 0.0}
     log.info(
-        "started: outbox of %s every %d s, sync every %d s",
+        "started: outbox of %s every %d s, sync every %d s, expiry of %s every %d s",
         ", ".join(with_outbox) or "no city",
         outbox_every,
         sync_every,
+        ", ".join(cities) or "no city",
+        expire_every,
     )
     try:
         while True:
@@ -284,6 +295,15 @@ def worker(
                 due["sync"] = now + sync_every
                 code, out = _run(["sync", "--db", database, "--json"])
                 log.info("sync: %s", _sync_line(code, out))
+            if now >= due["expire"]:
+                due["expire"] = now + expire_every
+                for city in cities:
+                    code, out = _run(
+                        ["persons", "expire-contacts", "--city", city, "--db", database]
+                    )
+                    log.info(
+                        "expire %s: %s%s", city, "" if code == 0 else "problem: ", _one_line(out)
+                    )
             if once:
                 return
             time.sleep(max(0.5, min(due.values()) - time.monotonic()))

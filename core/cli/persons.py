@@ -107,17 +107,19 @@ def erase(
     help="Override the city's privacy.contact_retention_days.",
 )
 def expire_contacts(city: str, database_url: str | None, days: int | None) -> None:
-    """Remove submitters' contact details once their idea has been closed for the retention period.
+    """Remove personal data kept past its time: submitters' contact details once their idea has
+    been closed for the retention period, and what each plugin keeps only for a while (a wish
+    to follow whose link was never opened, a follower who never confirmed).
 
-    The period is privacy.contact_retention_days in city.toml. Run it daily from cron or a
-    systemd timer; running it again changes nothing.
+    The period is privacy.contact_retention_days in city.toml. One line per part; all of it is
+    removed, or nothing. `innoplat worker` runs it daily; without the worker, run it daily from
+    cron or a systemd timer. Running it again changes nothing.
     """
     with city_transaction(city, database_url) as (platform, session, row):
         period = days or platform.city.config.privacy.contact_retention_days
-        expired = persons.expire_contact_details(session, row, retention_days=period)
-    click.echo(
-        f"Removed the contact details of {expired} submitters of ideas closed over {period} days ago."
-    )
+        expiry = persons.expire_personal_data(session, row, retention_days=period)
+    for line in expiry.lines():
+        click.echo(line)
 
 
 COMMANDS = [persons_group]

@@ -3,7 +3,9 @@
 A person is found by e-mail address. Core and every installed plugin take part through the
 hooks ``innoplat_export_personal_data`` and ``innoplat_erase_personal_data``: the export is
 one JSON-ready document, the erasure removes or anonymises the person everywhere while the
-ideas they gave stay, attributed anonymously.
+ideas they gave stay, attributed anonymously. What is kept only for a while expires through
+``expire_personal_data``: core's submitters' contact details and each plugin's
+``innoplat_expire_personal_data``.
 """
 
 from __future__ import annotations
@@ -479,3 +481,54 @@ def expire_contact_details(
         expired += 1
     session.flush()
     return expired
+
+
+#: The hook through which each plugin deletes what it keeps only for a while.
+EXPIRE_HOOK = "innoplat_expire_personal_data"
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What one run of the retention rules removed in a city.
+
+    :ivar retention_days: the period after which submitters' contact details go.
+    :ivar contacts: how many submitters' contact details core removed.
+    :ivar plugins: each plugin taking part and how many of its records it removed, in
+        precedence order.
+    """
+
+    retention_days: int
+    contacts: int
+    plugins: tuple[tuple[str, int], ...] = ()
+
+    def lines(self) -> list[str]:
+        """One line per part: core's contact details first, then each plugin."""
+        return [
+            f"Removed the contact details of {self.contacts} submitters of ideas closed over "
+            f"{self.retention_days} days ago.",
+            *(
+                f"{name}: {n} expired {'record' if n == 1 else 'records'} removed."
+                for name, n in self.plugins
+            ),
+        ]
+
+
+def expire_personal_data(
+    session: Session, city: City, *, retention_days: int, now: datetime | None = None
+) -> Expiry:
+    """Every retention rule of the city at once, in the caller's transaction: core's contact
+    details (``expire_contact_details``), then each installed plugin's
+    ``innoplat_expire_personal_data`` (a disabled plugin's rows still expire).
+
+    :raises PluginError: a plugin failed, naming it; the caller's transaction then keeps nothing.
+    """
+    now = now or utcnow()
+    contacts = expire_contact_details(session, city, retention_days=retention_days, now=now)
+    removed = tuple(
+        (name, int(result or 0))
+        for name, result in personal_data_hooks(session).each(
+            EXPIRE_HOOK, session=session, city=city, now=now
+        )
+    )
+    session.flush()
+    return Expiry(retention_days=retention_days, contacts=contacts, plugins=removed)

@@ -67,3 +67,9 @@ def innoplat_export_personal_data(session, city, subject) -> dict[str, Any]:
 @hookimpl
 def innoplat_erase_personal_data(session, city, subject) -> dict[str, int]:
     return personal_data.erase(session, city, subject.email)
+
+
+@hookimpl
+def innoplat_expire_personal_data(session, city, now) -> int:
+    """Followers who did not confirm within a week go, whether or not the outbox is sent."""
+    return outbox.purge_unconfirmed(session, city, now=now)

@@ -53,3 +53,9 @@ def innoplat_idea_sections(session, idea) -> list[Any]:
 @hookimpl
 def innoplat_cli_commands() -> list[Any]:
     return [voting_commands]
+
+
+@hookimpl
+def innoplat_expire_personal_data(session, city, now) -> int:
+    """Wishes to follow whose link was never opened go after the link's week."""
+    return following.purge_expired(session, city, now=now)

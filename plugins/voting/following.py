@@ -5,7 +5,8 @@ kept here (``PendingFollow``) under a random key that the support's confirmation
 carries; opening that link proves the address, counts the support and hands the address to
 the plugin that keeps followers as a confirmed one (``toolkit.follow_idea(…,
 confirmed=True)``), all in one transaction. A wish whose link was never opened is deleted
-after the link has expired.
+after the link has expired (``purge_expired``, run daily through the hook
+``innoplat_expire_personal_data``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ KEPT = timedelta(seconds=TOKEN_MAX_AGE)
 
 def purge_expired(session: Session, city: City, *, now: datetime | None = None) -> int:
     """Delete the city's wishes whose link can no longer be opened: an unproven address is not
-    kept. Run with every support and confirmation by e-mail (one indexed DELETE), so a wish
-    outlives its week only until the plugin is next used."""
+    kept. Run daily by the retention hook (``innoplat persons expire-contacts``, ``innoplat
+    worker``), and with every support and confirmation by e-mail (one indexed DELETE)."""
     cutoff = (now or utcnow()) - KEPT
     ideas = select(Idea.id).where(Idea.city_id == city.id)
     result = session.execute(

@@ -91,6 +91,29 @@ def test_personal_data_in_a_description_is_redacted_on_export(platform):
         assert detail not in streamed
 
 
+def test_an_export_stops_at_a_description_its_siblings_would_refuse(platform, innoplat, tmp_path):
+    """city.toml may give a NUL (TOML's ``\\u0000``): the export stops with the importer's
+    one line instead of handing siblings a bundle they refuse; no file is left."""
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        org = session.scalar(
+            select(Organisation).where(
+                Organisation.city_id == city.id, Organisation.key == "kiruna-kommun"
+            )
+        )
+        org.description = {"sv": "Kommun\x00bolag"}
+    with platform.transaction() as session, pytest.raises(ValidationError) as error:
+        exchange.export_city(session, platform.city_row(session))
+    index = error.value.field.removeprefix("$.organisations[").partition("]")[0]
+    assert error.value.field == f"$.organisations[{index}].description.sv"
+    assert "NUL" in error.value.message
+
+    out = tmp_path / "kiruna.json"
+    code, _, err = innoplat("export", "--city", "kiruna", "-o", str(out), "--db", _url(platform))
+    assert code != 0 and not out.exists()
+    assert f"$.organisations[{index}].description.sv" in err and "Traceback" not in err
+
+
 def test_personal_data_in_a_description_is_redacted_on_import(bundle, lund, innoplat, tmp_path):
     """A sibling on an older release may not redact: the import does, says so, and the
     detail is neither stored nor passed on."""

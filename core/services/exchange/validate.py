@@ -137,8 +137,18 @@ class _Group:
         self.last_stage: str | None = None
 
 
+#: The lists whose records the services check as they are made (ideas.py, methods.py,
+#: actors.py): an export made with ``schema=False`` does not check their schema and text
+#: again. The other lists come from city.toml and are short: every export checks them whole.
+MADE_BY_SERVICES = frozenset({"ideas", *IDEA_SECTIONS})
+
+
 class Checker:
-    """Checks a bundle fed item by item; ``record`` returns the record as it is to be stored."""
+    """Checks a bundle fed item by item; ``record`` returns the record as it is to be stored.
+
+    :param schema: check every record's schema and text (False: only the lists that do not
+        come from the services, ``MADE_BY_SERVICES``; an export's own records).
+    """
 
     def __init__(
         self,
@@ -175,11 +185,13 @@ class Checker:
         self.stage_keys: list[str] = []
         self._stage_index: dict[str, int] = {}
         self.group = _Group()
-        #: Per list: its kind of record, schema, text fields, fields, the fields a minor
-        #: version added, free-text fields and rule set (``_idea`` for ``idea``…), looked up once.
+        #: Per list: its kind of record, whether its schema and text are checked, schema,
+        #: text fields, fields, the fields a minor version added, free-text fields and rule
+        #: set (``_idea`` for ``idea``…), looked up once.
         self._sections = {
             section: (
                 kind,
+                schema or section not in MADE_BY_SERVICES,
                 FAST_VALIDATORS[kind],
                 TEXT_FIELDS[kind],
                 FIELDS[kind],
@@ -263,9 +275,11 @@ class Checker:
     def record(self, section: str, raw: Any) -> dict[str, Any]:
         index = self.counts[section]
         self.counts[section] = index + 1
-        kind, validator, text_fields, fields, added, free_text, rule = self._sections[section]
+        kind, schema, validator, text_fields, fields, added, free_text, rule = self._sections[
+            section
+        ]
         where = f"$.{section}[{index}]"
-        if self.schema:
+        if schema:
             if not isinstance(raw, dict) or not validator.is_valid(raw):
                 self._explain(kind, raw, [section, index])
             if added and not added.keys() <= raw.keys():  # a bundle of an older minor version

@@ -71,7 +71,7 @@ DESCRIPTIONS: dict[str, str] = {
     "plugins": "Plugins and their settings. Each plugin's settings are a table `[plugins.<name>]` beside `enabled`, checked by the plugin (docs/plugins.md).",
     "plugins.enabled": 'Installed plugins to enable, in precedence order: the first listed comes first (docs/hooks.md, "Precedence").',
     "privacy": "How long personal data is kept (the register of processing: docs/privacy.md).",
-    "privacy.contact_retention_days": "Days after an idea is closed before its submitter's name and e-mail address are removed by `innoplat persons expire-contacts` (run it daily).",
+    "privacy.contact_retention_days": "Days after an idea is closed before its submitter's name and e-mail address are removed by the daily expiry (`innoplat worker`, or `innoplat persons expire-contacts` from cron).",
     "demo": "How `innoplat demo`'s synthetic data behaves.",
     "demo.years": "First and last year synthetic ideas are submitted in.",
     "demo.base_implementation_rate": "Share of synthetic ideas implemented without any method's lift.",

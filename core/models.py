@@ -622,8 +622,10 @@ class Peer(Base):
 
 #: What hangs on an idea: a change to one of these is a change to the idea.
 _IDEA_PARTS = (StageTransition, Participation, MethodApplication, IdeaSdg, IdeaFocusArea)
-#: ``Session.info`` key: the ideas created in the session's current transaction.
+#: ``Session.info`` keys: the ideas created, and the ideas changed, in the session's current
+#: transaction.
 _CREATED = "innoplat.ideas_created"
+_CHANGED = "innoplat.ideas_changed"
 
 
 @event.listens_for(Session, "after_flush")
@@ -637,7 +639,8 @@ def _touch_changed_ideas(session: Session, flush_context: UOWTransaction) -> Non
     ``version`` is left alone: adding a participation does not make a colleague's open edit
     form stale. An idea created in the same transaction keeps the time its service gave it
     (a submission dated in the past), and bulk writes (an imported peer, the demo generator)
-    set the time themselves.
+    set the time themselves. The changed ideas are stamped again when the transaction
+    commits (:func:`_stamp_changed_ideas_at_commit`).
     """
     created: set[int] = session.info.setdefault(_CREATED, set())
     created.update(o.id for o in session.new if isinstance(o, Idea) and o.id is not None)
@@ -651,14 +654,35 @@ def _touch_changed_ideas(session: Session, flush_context: UOWTransaction) -> Non
             continue
         if idea_id is not None and idea_id not in created:
             touched.add(idea_id)
-    if not touched:
-        return
+    if touched:
+        session.info.setdefault(_CHANGED, set()).update(touched)
+        _stamp(session, touched)
+
+
+@event.listens_for(Session, "before_commit")
+def _stamp_changed_ideas_at_commit(session: Session) -> None:
+    """The ideas a transaction changed carry the moment it commits, not the moment it wrote.
+
+    A sibling asks for what changed since its copy's moment less ``peers.OVERLAP``: a change
+    written early in a transaction that another writer's later change overtakes (PostgreSQL
+    lets both run) would otherwise carry a moment before that, and be missed by every later
+    partial pull once the transaction stayed open longer than the overlap.
+    """
+    session.flush()  # what is still pending is stamped by this flush
+    changed = session.info.get(_CHANGED)
+    if changed:
+        _stamp(session, changed)
+
+
+def _stamp(session: Session, idea_ids: set[int]) -> None:
     now = utcnow()
     table = cast(Table, Idea.__table__)
-    session.connection().execute(
-        update(table).where(table.c.id.in_(sorted(touched))).values(updated_at=now)
-    )
-    for idea_id in touched:
+    ordered = sorted(idea_ids)
+    for start in range(0, len(ordered), 900):  # within SQLite's bound on parameters
+        session.connection().execute(
+            update(table).where(table.c.id.in_(ordered[start : start + 900])).values(updated_at=now)
+        )
+    for idea_id in idea_ids:
         idea = session.identity_map.get(identity_key(Idea, idea_id))
         if idea is not None:
             set_committed_value(idea, "updated_at", now)
@@ -668,6 +692,7 @@ def _touch_changed_ideas(session: Session, flush_context: UOWTransaction) -> Non
 def _forget_created_ideas(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_CREATED, None)
+        session.info.pop(_CHANGED, None)
 
 
 class _IdeaFactColumns:

@@ -10,6 +10,7 @@ import pytest
 from flask import request
 from sqlalchemy import delete, func, literal, select
 
+from innoplat.core import models
 from innoplat.core.errors import ValidationError
 from innoplat.core.models import (
     City,
@@ -29,7 +30,7 @@ from innoplat.core.models import (
     StageTransition,
     Visibility,
 )
-from innoplat.core.services import actors, exchange, ideas, methods, signing
+from innoplat.core.services import actors, exchange, ideas, methods, peers, signing
 from innoplat.core.testing import with_demo_ideas
 from innoplat.core.web import create_app
 from tests.exchange.test_federation import ALLOW, _public, _submit, _url
@@ -425,3 +426,34 @@ def test_every_write_to_what_hangs_on_an_idea_moves_its_updated_moment(platform)
             idea = ideas.get_idea(session, reference)
             assert idea.updated_at > before[0], write.__name__
             assert idea.version == before[1], write.__name__
+
+
+def test_a_change_carries_the_moment_its_transaction_commits(platform, monkeypatch):
+    """A sibling asks for what changed since its copy's moment less ``peers.OVERLAP``. A
+    change written early in a transaction that stays open longer than that (a long command;
+    on PostgreSQL another writer's later change may be published meanwhile) must still be in
+    the next partial bundle: the idea carries the moment the transaction commits."""
+    with platform.transaction() as session:
+        city = platform.city_row(session)
+        actors.add_organisation(
+            session, city, key="partner-org", name="Partner", kind="civil_society"
+        )
+        reference = ideas.submit_idea(
+            session, city, title="Snow maps", submitted_at=datetime(2025, 1, 2, 3, 4, 5)
+        ).reference
+    clock = [datetime(2026, 3, 1, 12, 0)]
+    monkeypatch.setattr(models, "utcnow", lambda: clock[0])
+    with platform.transaction() as session:
+        actors.add_participation(
+            session, ideas.get_idea(session, reference), "partner-org", "partner"
+        )
+        session.flush()  # written at 12:00
+        clock[0] = datetime(2026, 3, 1, 12, 30)  # the transaction stays open half an hour
+    committed = clock[0]
+
+    with platform.transaction() as session:
+        assert ideas.get_idea(session, reference).updated_at == committed
+        city = platform.city_row(session)
+        since = committed - peers.OVERLAP  # a copy made at the commit, pulled again
+        partial = json.loads("".join(exchange.chunks(session, city, since=since)))
+    assert [idea["reference"] for idea in partial["ideas"]] == [reference]

@@ -33,8 +33,9 @@ from . import download, exchange, signing
 
 WELL_KNOWN_KEY = "/.well-known/innoplat-key"
 #: A partial pull asks for the changes since this long before the copy's moment: a change
-#: written in a transaction still open when the publisher served the copy carries an
-#: earlier time than the copy's. Ideas sent twice are merged once.
+#: committed after the publisher served the copy may carry a slightly earlier time (an
+#: idea is stamped as its transaction commits, models.py; clocks of the publisher's
+#: processes may differ a little). Ideas sent twice are merged once.
 OVERLAP = timedelta(minutes=10)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import validation
+from . import errors, validation
 from .errors import ConfigError
 from .models import OrganisationKind, Phase
 
@@ -31,11 +32,73 @@ CITY_FILE = "city.toml"
 KNOWN_LOCALES = ("sv", "en", "se", "fi", "fit")
 
 
-class _Strict(BaseModel):
+def _text_rule(*, multiline: bool) -> Callable[[str], str]:
+    """The platform's rule for stored text (validation.characters) as a pydantic check."""
+
+    def check(value: str) -> str:
+        try:
+            return validation.characters(value, "", multiline=multiline)
+        except errors.ValidationError as exc:
+            raise ValueError(exc.message) from None
+
+    return check
+
+
+#: A name or label shown to people: no control characters, no line breaks (as an idea's title).
+Line = Annotated[str, AfterValidator(_text_rule(multiline=False))]
+#: A description: line breaks and tabs allowed, other control characters not (as an idea's).
+Paragraph = Annotated[str, AfterValidator(_text_rule(multiline=True))]
+#: A name or label per locale: ``{sv = "…", en = "…"}``.
+Translated = dict[str, Line]
+#: A description per locale.
+TranslatedParagraphs = dict[str, Paragraph]
+
+_any_text = _text_rule(multiline=True)
+
+
+def _first_unreadable(value: Any, path: str = "") -> str | None:
+    """Why the first string in ``value`` (itself, or a key or item of its tables and lists)
+    that the text rule refuses is refused, and where; None if there is none."""
+    if isinstance(value, str):
+        try:
+            _any_text(value)
+        except ValueError as exc:
+            return f"{exc} (at {path})" if path else str(exc)
+        return None
+    items: list[tuple[Any, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            try:
+                _any_text(key)
+            except ValueError as exc:
+                return f"{exc} (in the key {key!r}{f' at {path}' if path else ''})"
+            items.append((item, f"{path}.{key}"))
+    elif isinstance(value, list | tuple):
+        items = [(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    for item, where in items:
+        if problem := _first_unreadable(item, where):
+            return problem
+    return None
+
+
+class _Checked(BaseModel):
+    """Every string in the file obeys the text rule, whatever its field's type says.
+
+    Names and descriptions are :data:`Line` or :data:`Paragraph` (stricter, and naming the
+    exact key); this catches a NUL or control character in any other string, including in
+    fields added later with a plain ``str``.
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _readable_text(cls, value: Any) -> Any:
+        if problem := _first_unreadable(value):
+            raise ValueError(problem)
+        return value
+
+
+class _Strict(_Checked):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Translated = dict[str, str]
 
 
 def _web_address(value: str) -> str:
@@ -71,19 +134,19 @@ class FocusAreaConfig(_Strict):
 
 class OrganisationConfig(_Strict):
     key: str = Field(pattern=SLUG)
-    name: str = Field(min_length=1)
+    name: Line = Field(min_length=1)
     kind: OrganisationKind
     role: Literal["owner", "project_lead", "partner", "funder"] | None = None
     parent: str | None = None
     website: WebAddress | None = None
-    description: Translated = Field(default_factory=dict)
+    description: TranslatedParagraphs = Field(default_factory=dict)
 
 
 class LocalMethodConfig(_Strict):
     key: str = Field(pattern=SLUG)
     maps_to: str = Field(pattern=SLUG)
     name: Translated
-    description: Translated = Field(default_factory=dict)
+    description: TranslatedParagraphs = Field(default_factory=dict)
 
 
 class ThemeConfig(_Strict):
@@ -123,7 +186,7 @@ class DemoProfile(_Strict):
 
     years: tuple[int, int] = (2019, 2026)
     base_implementation_rate: float = Field(default=0.18, gt=0, lt=1)
-    description: Translated = Field(default_factory=dict)
+    description: TranslatedParagraphs = Field(default_factory=dict)
     methods: dict[str, DemoMethodProfile] = Field(default_factory=dict)
 
 
@@ -135,7 +198,7 @@ class PrivacyConfig(_Strict):
     contact_retention_days: int = Field(default=365, gt=0, le=36500)
 
 
-class PluginsConfig(BaseModel):
+class PluginsConfig(_Checked):
     # Per-plugin settings tables sit beside "enabled"; each plugin validates its own.
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -149,8 +212,8 @@ class CityConfig(_Strict):
     slug: str = Field(pattern=SLUG)
     reference_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
     name: Translated
-    description: Translated = Field(default_factory=dict)
-    region: str | None = None
+    description: TranslatedParagraphs = Field(default_factory=dict)
+    region: Line | None = None
     population: int | None = Field(default=None, gt=0)
     locales: list[str] = Field(default_factory=lambda: ["sv", "en"], min_length=1)
     default_locale: str = "sv"
@@ -297,6 +360,10 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
+#: How much of a refused value an error message repeats.
+_GOT_MAX = 80
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -311,7 +378,10 @@ def _expected(error: Any) -> str:
     if kind == "extra_forbidden":
         return "is not a known key (check the spelling)"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})" if "input" in error else message
+    if "input" not in error:
+        return message
+    got = repr(error["input"])  # escapes line breaks and control characters: one line
+    return f"{message} (got {got if len(got) <= _GOT_MAX else got[: _GOT_MAX - 1] + '…'})"
 
 
 def _check_consistency(config: CityConfig, shown: str) -> None:

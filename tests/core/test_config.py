@@ -154,3 +154,117 @@ def test_a_stage_nobody_can_reach_is_refused(broken_city):
 def test_an_unknown_city_lists_the_known_ones():
     with pytest.raises(ConfigError, match="no such city .*known cities: .*kiruna"):
         load_city("atlantis")
+
+
+# Text in city.toml obeys the platform's text rule (validation.characters), as a form does.
+# TOML's escapes ("\u0000") let a NUL or control character into a name or description.
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected"),
+    [
+        (
+            'description.sv = "Projektägare',
+            'description.sv = "Projekt\\u0000ägare',
+            "organisations[0].description.sv",
+            "contains a NUL character",
+        ),
+        (
+            'sv = "Inkommen"',
+            'sv = "Inkom\\u001bmen"',
+            "stages[0].name.sv",
+            "contains the control character '\\x1b'",
+        ),
+        (
+            'en = "Innovation Platform Kiruna is',
+            'en = "Innovation Platform\\u0007 Kiruna is',
+            "description.en",
+            "contains the control character '\\x07'",
+        ),
+        # names and labels are one line, like an idea's title
+        ('sv = "Inkommen"', 'sv = "Inkom\\nmen"', "stages[0].name.sv", "character '\\n'"),
+        (
+            'sv = "Stadsomvandlingen"',
+            'sv = "Stads\\tomvandlingen"',
+            "focus_areas[0].name.sv",
+            "character '\\t'",
+        ),
+        (
+            'name = "Kiruna kommun"',
+            'name = "Kiruna\\u0000 kommun"',
+            "organisations[0].name",
+            "NUL",
+        ),
+        ('sv = "Innovationsverkstad"', 'sv = "Innovations\\u0085verkstad"', "", ""),
+        (
+            'sv = "Innovationsplattform Kiruna"',
+            'sv = "Innovations\\u007fplattform"',
+            "name.sv",
+            "'\\x7f'",
+        ),
+        ('region = "Norrbottens län"', 'region = "Norrbottens\\u0000län"', "region", "NUL"),
+        ('sv = "Har du en idé', 'sv = "Har du\\u0000 en idé', "theme.invitation.sv", "NUL"),
+        # any other string too, wherever it is (the key path, then where inside the value)
+        ('logo = "wordmark.svg"', 'logo = "wordmark\\u0000.svg"', "theme.logo", "NUL"),
+        (
+            'locales = ["sv", "en", "se", "fi", "fit"]',
+            'locales = ["sv", "en\\u0000", "se", "fi", "fit"]',
+            "locales",
+            "contains a NUL character (at [1])",
+        ),
+        (
+            'enabled = ["catalogue"',
+            'enabled = ["catalogue\\u0001"',
+            "plugins.enabled",
+            "(at [0])",
+        ),
+    ],
+)
+def test_unreadable_text_is_refused_naming_the_key(broken_city, old, new, key, expected):
+    folder = broken_city(old, new)
+    if not key:  # U+0085 is not a C0 control: the rule lets it through, as in a form
+        assert load_city(folder).config.methods[0].name["sv"] == "Innovations\x85verkstad"
+        return
+    with pytest.raises(ConfigError) as error:
+        load_city(folder)
+    assert error.value.path.endswith("city.toml")
+    assert error.value.key == key
+    assert expected in error.value.problem
+    assert "\n" not in str(error.value)  # one line, the refused value shown escaped
+
+
+def test_descriptions_keep_line_breaks_and_tabs(broken_city):
+    folder = broken_city('description.sv = "Projektägare', 'description.sv = "Projekt-\\n\\tägare')
+    config = load_city(folder).config
+    assert config.organisations[0].description["sv"].startswith("Projekt-\n\tägare")
+
+
+def test_a_long_refused_value_is_shortened_in_the_message(broken_city):
+    folder = broken_city(
+        'en = "Innovation Platform Kiruna is', 'en = "\\u0000Innovation Platform Kiruna is'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_city(folder)
+    assert error.value.key == "description.en"
+    assert error.value.problem.endswith("…)") and len(error.value.problem) < 140
+
+
+def test_the_cities_command_names_the_key_of_unreadable_text(
+    broken_city, tmp_path, monkeypatch, run_cli
+):
+    folder = broken_city('description.sv = "Projektägare', 'description.sv = "Projekt\\u0000ägare')
+    monkeypatch.setenv("INNOPLAT_CITIES_PATH", str(folder.parent))
+    code, out, err = run_cli("cities")
+    assert code == 1 and "Traceback" not in out + err
+    assert "organisations[0].description.sv: contains a NUL character" in out
+    code, out, err = run_cli(
+        "init", "--city", str(folder), "--db", f"sqlite:///{tmp_path / 'x.db'}"
+    )
+    assert code == 1 and err.count("\n") == 1
+    assert "city.toml: organisations[0].description.sv: contains a NUL character" in err
+
+
+def test_a_control_character_in_a_table_key_is_refused(broken_city):
+    folder = broken_city('fit = "sv"', '"fi\\u0000t" = "sv"')
+    with pytest.raises(ConfigError) as error:
+        load_city(folder)
+    assert error.value.key == "locale_fallbacks"
+    assert "contains a NUL character (in the key 'fi\\x00t')" in error.value.problem

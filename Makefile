@@ -27,12 +27,12 @@ run: install
 	$(BIN)/innoplat demo --city $(CITY) --ideas $(IDEAS) --siblings $(SIBLING_IDEAS)
 	$(BIN)/innoplat serve --city $(CITY) --port $(PORT)
 
-# One test process per core (pytest-xdist); each test file runs whole in one of them, so its
-# module fixtures are built once; the 15 slowest tests are listed at the end. `make test JOBS=0`
-# runs everything in this one process.
+# One test process per core, at most four (pytest-xdist: each starts its own PostgreSQL and
+# Chromium); each test file runs whole in one of them, so its module fixtures are built once.
+# The 15 slowest tests are listed at the end. `make test JOBS=0` runs everything in one process.
 JOBS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(JOBS) --maxprocesses=4 --dist loadfile --durations=15
 
 # Re-extract the interface strings and update core's and every plugin's catalogs from them.
 # The templates (.pot) are build output in build/translations/; on an unchanged tree the

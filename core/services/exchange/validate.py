@@ -160,7 +160,6 @@ class Checker:
     ) -> None:
         self.now = now or utcnow()
         self.formats = formats
-        self.schema = schema
         self.redact_text = redact_text
         self.header: dict[str, Any] = {}
         self.exported_at: datetime | None = None
